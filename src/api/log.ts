@@ -1,0 +1,59 @@
+// `log [NAME]`: versions newest first, with forks (a version with several heads after it)
+// and joins (a version with several `previous` parents) visible.
+import { MlmetaError } from '../errors.js';
+import { isVersioned } from '../records/record.js';
+import type { Store } from './store.js';
+
+export interface LogEntry {
+  id: string;
+  kind: string;
+  name: string;
+  version: number;
+  created: string;
+  author?: string;
+  dirty?: boolean;
+  message?: string;
+  /** ids of the `previous` parents: two or more means this version joined a fork */
+  previous: string[];
+  /** true when no later version follows this one */
+  head: boolean;
+  metrics?: Record<string, unknown>;
+}
+
+export function logOf(store: Store, name?: string, opts: { kind?: string } = {}): LogEntry[] {
+  const graph = store.graph();
+  const lines: Array<[string, string]> = [];
+  for (const key of graph.lines.keys()) {
+    const [kind, n] = key.split('\u0000') as [string, string];
+    if (kind === 'alias' || !isVersioned(kind)) continue;
+    if (name !== undefined && n !== name) continue;
+    if (opts.kind !== undefined && kind !== opts.kind) continue;
+    lines.push([kind, n]);
+  }
+  if (name !== undefined && lines.length === 0) {
+    throw new MlmetaError('E_NOT_FOUND', `no records named ${name}${opts.kind ? ` of kind ${opts.kind}` : ''}`);
+  }
+  const entries: LogEntry[] = [];
+  for (const [kind, n] of lines) {
+    const heads = new Set(graph.heads(kind, n));
+    for (const id of graph.line(kind, n)) {
+      const s = graph.get(id)!;
+      entries.push({
+        id,
+        kind,
+        name: n,
+        version: s.version ?? 0,
+        created: s.created,
+        author: s.author,
+        dirty: s.code?.dirty,
+        previous: (s.parents ?? []).filter((p) => p.role === 'previous').map((p) => p.id),
+        head: heads.has(id),
+        metrics: s.metrics as Record<string, unknown> | undefined,
+      });
+    }
+  }
+  // One name: by version (clocks of different machines may disagree). All: by time.
+  const byVersion = (a: LogEntry, b: LogEntry) => b.version - a.version || b.created.localeCompare(a.created);
+  const byTime = (a: LogEntry, b: LogEntry) => b.created.localeCompare(a.created) || b.version - a.version;
+  return entries.sort((a, b) => (name !== undefined ? byVersion(a, b) : byTime(a, b)) || a.id.localeCompare(b.id));
+}

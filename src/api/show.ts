@@ -1,0 +1,39 @@
+// `show`: one record with its parents named (kind, name@version) and its children counted.
+// Parents are read straight from their objects, so showing by id or prefix never needs
+// the index and costs the same at any store size.
+import { MlmetaError } from '../errors.js';
+import type { RecordBody } from '../records/record.js';
+import type { Store } from './store.js';
+
+export interface ParentView {
+  role: string;
+  id: string;
+  /** e.g. `dataset train-set@2`; undefined when the parent is not in this store */
+  label?: string;
+  missing?: boolean;
+}
+
+export interface ShowResult {
+  id: string;
+  record: RecordBody;
+  parents: ParentView[];
+}
+
+export function describe(r: RecordBody): string {
+  if (r.kind === 'alias') return `alias ${r.name}@${String(r.alias)}`;
+  if (r.name !== undefined && r.version !== undefined) return `${r.kind} ${r.name}@${r.version}`;
+  return r.name !== undefined ? `${r.kind} ${r.name}` : r.kind;
+}
+
+export function showRecord(store: Store, id: string): ShowResult {
+  const record = store.read(id);
+  const parents: ParentView[] = (record.parents ?? []).map((p) => {
+    try {
+      return { role: p.role, id: p.id, label: describe(store.read(p.id)) };
+    } catch (e) {
+      if (e instanceof MlmetaError && e.code === 'E_NOT_FOUND') return { role: p.role, id: p.id, missing: true };
+      throw e;
+    }
+  });
+  return { id, record, parents };
+}

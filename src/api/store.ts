@@ -1,0 +1,83 @@
+// The library's front door: `openStore()` finds a store, `initStore()` makes one, and the
+// Store object does everything the CLI does. The CLI only parses and renders.
+import { MlmetaError } from '../errors.js';
+import { Graph } from '../graph/graph.js';
+import { refreshIndex, summarise } from '../graph/index-cache.js';
+import { resolveRef, type ResolveOptions } from '../graph/resolve.js';
+import { parseRecordBytes, type RecordBody } from '../records/record.js';
+import { findStore, initStore as initLayout, type LocateOptions, type StoreLayout } from '../store/location.js';
+import { readObject, writeObject } from '../store/objects.js';
+import { createRecord, type RecordInput, type RecordResult } from './record.js';
+import { showRecord, type ShowResult } from './show.js';
+import { logOf, type LogEntry } from './log.js';
+import { verifyStore, type VerifyReport } from './verify.js';
+
+export interface OpenOptions extends LocateOptions {}
+
+export class Store {
+  readonly layout: StoreLayout;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  private graphCache?: Graph;
+
+  constructor(layout: StoreLayout, opts: OpenOptions = {}) {
+    this.layout = layout;
+    this.cwd = opts.cwd ?? process.cwd();
+    this.env = opts.env ?? process.env;
+  }
+
+  /** The derived index as a graph, refreshed from disk on first use. */
+  graph(): Graph {
+    this.graphCache ??= new Graph(refreshIndex(this.layout));
+    return this.graphCache;
+  }
+
+  /** Resolve a ref (id, prefix, NAME, NAME@N, NAME@ALIAS) to a full id. */
+  resolve(ref: string, opts: ResolveOptions = {}): string {
+    return resolveRef(this.layout, () => this.graph(), ref, opts);
+  }
+
+  /** The raw bytes of an object, hash-checked. */
+  cat(id: string): Buffer {
+    return readObject(this.layout.objects, id);
+  }
+
+  /** A record by id, hash-checked and validated. */
+  read(id: string): RecordBody {
+    return parseRecordBytes(this.cat(id), id);
+  }
+
+  /** Store canonical record bytes. Keeps an already-loaded graph in step. */
+  writeRecordBytes(bytes: Buffer): { id: string; created: boolean } {
+    const res = writeObject(this.layout.objects, bytes);
+    if (this.graphCache) this.graphCache = undefined;
+    return res;
+  }
+
+  record(input: RecordInput): RecordResult {
+    return createRecord(this, input);
+  }
+
+  show(ref: string, opts: ResolveOptions = {}): ShowResult {
+    return showRecord(this, this.resolve(ref, opts));
+  }
+
+  log(name?: string, opts: { kind?: string } = {}): LogEntry[] {
+    return logOf(this, name, opts);
+  }
+
+  verify(ref?: string): VerifyReport {
+    return verifyStore(this, ref);
+  }
+}
+
+export function openStore(opts: OpenOptions = {}): Store {
+  return new Store(findStore(opts), opts);
+}
+
+export function initStore(opts: OpenOptions = {}): { store: Store; created: boolean } {
+  const { layout, created } = initLayout(opts);
+  return { store: new Store(layout, opts), created };
+}
+
+export { summarise, MlmetaError };

@@ -1,0 +1,174 @@
+// `verify [REF]`: re-hash and re-parse every object (or REF and its ancestors), check
+// parents, and report findings with stable ids and severities (as git's fsck.h does).
+// The table of findings is in docs/VERIFY.md, checked against FINDINGS by a test.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MlmetaError } from '../errors.js';
+import { parseRecordBytes, type RecordBody } from '../records/record.js';
+import { canonicalYaml } from '../records/yaml.js';
+import { FANOUT_DIR, listAllIds, OBJECT_FILE, objectPath, sha256Hex } from '../store/objects.js';
+import type { Store } from './store.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export const FINDINGS = {
+  HASH_MISMATCH: { severity: 'error', about: "the object's bytes do not hash to its name" },
+  UNREADABLE: { severity: 'error', about: 'the object file cannot be read' },
+  BAD_YAML: { severity: 'error', about: 'the object is not valid UTF-8 YAML within the limits' },
+  BAD_RECORD: { severity: 'error', about: 'the object is YAML but not a valid record' },
+  MISSING_PARENT: { severity: 'warning', about: 'a parent is not in this store (a partial copy)' },
+  DIRTY_CODE: { severity: 'warning', about: 'the record was made from a work tree with uncommitted changes' },
+  NO_DATA_LINEAGE: { severity: 'warning', about: 'a model with no dataset among its ancestors' },
+  BAD_VERSION: { severity: 'warning', about: 'version is not 1 + the highest `previous` version of the same name' },
+  STRAY_FILE: { severity: 'warning', about: 'a file in objects/ that is not an object (e.g. a temp file left by a crash)' },
+  NOT_CANONICAL: { severity: 'info', about: "valid, but not in mlmeta's canonical form (written by another tool)" },
+} as const satisfies Record<string, { severity: Severity; about: string }>;
+
+export type FindingId = keyof typeof FINDINGS;
+
+export interface Finding {
+  finding: FindingId;
+  severity: Severity;
+  id?: string;
+  path?: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  checked: number;
+  errors: number;
+  warnings: number;
+  findings: Finding[];
+}
+
+function finding(finding: FindingId, message: string, where: { id?: string; path?: string } = {}): Finding {
+  return { finding, severity: FINDINGS[finding].severity, ...where, message };
+}
+
+/** Files in objects/ that are not objects: temp leftovers and strays. */
+function strayFiles(objectsDir: string): string[] {
+  const out: string[] = [];
+  let top: fs.Dirent[];
+  try {
+    top = fs.readdirSync(objectsDir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const d of top) {
+    if (!d.isDirectory() || !FANOUT_DIR.test(d.name)) {
+      out.push(d.name);
+      continue;
+    }
+    for (const f of fs.readdirSync(path.join(objectsDir, d.name))) {
+      if (!OBJECT_FILE.test(f)) out.push(`${d.name}/${f}`);
+    }
+  }
+  return out.sort();
+}
+
+function checkObject(store: Store, id: string, findings: Finding[]): RecordBody | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(objectPath(store.layout.objects, id));
+  } catch (e) {
+    findings.push(finding('UNREADABLE', `${id}: ${(e as NodeJS.ErrnoException).code ?? e}`, { id }));
+    return undefined;
+  }
+  const actual = sha256Hex(bytes);
+  if (actual !== id) {
+    findings.push(finding('HASH_MISMATCH', `${id}: bytes hash to ${actual}`, { id }));
+    return undefined;
+  }
+  let record: RecordBody;
+  try {
+    record = parseRecordBytes(bytes, id);
+  } catch (e) {
+    const msg = (e as Error).message;
+    findings.push(finding(/not a valid record/.test(msg) ? 'BAD_RECORD' : 'BAD_YAML', msg, { id }));
+    return undefined;
+  }
+  if (canonicalYaml(record) !== bytes.toString('utf8')) {
+    findings.push(finding('NOT_CANONICAL', `${id}: not in canonical form`, { id }));
+  }
+  return record;
+}
+
+export function verifyStore(store: Store, ref?: string): VerifyReport {
+  const findings: Finding[] = [];
+  const records = new Map<string, RecordBody>();
+  let ids: string[];
+  if (ref === undefined) {
+    ids = listAllIds(store.layout.objects);
+    for (const stray of strayFiles(store.layout.objects)) {
+      findings.push(finding('STRAY_FILE', `objects/${stray} is not an object`, { path: `objects/${stray}` }));
+    }
+  } else {
+    ids = [store.resolve(ref)];
+  }
+  // Walk: all ids, or REF and its ancestors.
+  const queue = [...ids];
+  const seen = new Set<string>(queue);
+  const present = (id: string) => fs.existsSync(objectPath(store.layout.objects, id));
+  while (queue.length) {
+    const id = queue.pop()!;
+    const rec = checkObject(store, id, findings);
+    if (!rec) continue;
+    records.set(id, rec);
+    for (const p of rec.parents ?? []) {
+      if (!present(p.id)) {
+        findings.push(finding('MISSING_PARENT', `${id}: parent ${p.role} ${p.id} is not in this store`, { id }));
+      } else if (ref !== undefined && !seen.has(p.id)) {
+        seen.add(p.id);
+        queue.push(p.id);
+      }
+    }
+  }
+  for (const [id, rec] of records) {
+    if (rec.code?.dirty === true) findings.push(finding('DIRTY_CODE', `${id}: made from a dirty work tree`, { id }));
+    if (rec.version !== undefined) {
+      const prev = (rec.parents ?? []).filter((p) => p.role === 'previous').map((p) => records.get(p.id) ?? safeRead(store, p.id));
+      const known = prev.filter((r): r is RecordBody => r !== undefined && r.kind === rec.kind && r.name === rec.name);
+      if (known.length === prev.length) {
+        const expected = 1 + Math.max(0, ...known.map((r) => r.version ?? 0));
+        if (rec.version !== expected) findings.push(finding('BAD_VERSION', `${id}: version ${rec.version}, expected ${expected}`, { id }));
+      }
+    }
+    if (rec.kind === 'model' && !hasDataAncestor(store, id, records)) {
+      findings.push(finding('NO_DATA_LINEAGE', `${id}: model ${rec.name}@${rec.version} has no dataset among its ancestors`, { id }));
+    }
+  }
+  findings.sort((a, b) => (a.id ?? a.path ?? '').localeCompare(b.id ?? b.path ?? '') || a.finding.localeCompare(b.finding));
+  return {
+    checked: seen.size,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+    findings,
+  };
+}
+
+function safeRead(store: Store, id: string): RecordBody | undefined {
+  try {
+    return store.read(id);
+  } catch (e) {
+    if (e instanceof MlmetaError) return undefined;
+    throw e;
+  }
+}
+
+function hasDataAncestor(store: Store, id: string, records: Map<string, RecordBody>): boolean {
+  const stack = [id];
+  const seen = new Set(stack);
+  while (stack.length) {
+    const rec = records.get(stack.pop()!) ?? undefined;
+    for (const p of rec?.parents ?? []) {
+      if (seen.has(p.id)) continue;
+      seen.add(p.id);
+      const parent = records.get(p.id) ?? safeRead(store, p.id);
+      if (!parent) continue;
+      if (parent.kind === 'dataset') return true;
+      records.set(p.id, parent);
+      stack.push(p.id);
+    }
+  }
+  return false;
+}

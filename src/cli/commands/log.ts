@@ -1,0 +1,19 @@
+import type { CommandModule } from 'yargs';
+import { renderLog } from '../../render/text.js';
+import { out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs { name?: string; kind?: string }
+
+export const logCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'log [name]',
+  describe: 'List versions, newest first; forks and joins are marked',
+  builder: (y) => y
+    .positional('name', { type: 'string', describe: 'only this name' })
+    .option('kind', { type: 'string', describe: 'only this kind' })
+    .example('$0 log churn-model', 'every version of churn-model'),
+  handler: (args) => {
+    const entries = storeFrom(args).log(args.name, { kind: args.kind });
+    if (args.json) outJson(entries);
+    else out(renderLog(entries));
+  },
+};

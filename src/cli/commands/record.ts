@@ -1,0 +1,58 @@
+import type { CommandModule } from 'yargs';
+import { parseParentArg } from '../../api/record.js';
+import { mergeMappings, parseMetricPairs, parseParamPairs, readMappingFile } from '../../capture/values.js';
+import { list, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs {
+  kind: string;
+  name?: string;
+  param?: string[];
+  params?: string;
+  metric?: string[];
+  metrics?: string;
+  parent?: string[];
+  data?: string[];
+  artifact?: string[];
+  message?: string;
+  code?: string;
+  date?: string;
+}
+
+export const recordCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'record <kind>',
+  describe: 'Record a dataset, model, run, eval or a kind of your own; prints the new id',
+  builder: (y) => y
+    .positional('kind', { type: 'string', demandOption: true, describe: 'dataset, model, run, eval, or [a-z][a-z0-9-]*' })
+    .option('name', { type: 'string', describe: 'the name of the thing (versioned kinds)' })
+    .option('param', { type: 'string', array: true, describe: 'key=value, typed like YAML (repeatable; a.b=1 nests)' })
+    .option('params', { type: 'string', describe: 'YAML or JSON file of params' })
+    .option('metric', { type: 'string', array: true, describe: 'key=number (repeatable)' })
+    .option('metrics', { type: 'string', describe: 'YAML or JSON file of metrics' })
+    .option('parent', { type: 'string', array: true, describe: '[ROLE=]REF (repeatable; default role input)' })
+    .option('data', { type: 'string', array: true, describe: 'REF of a dataset the record used (repeatable)' })
+    .option('artifact', { type: 'string', array: true, describe: 'file the record produced, hashed (repeatable)' })
+    .option('message', { alias: 'm', type: 'string', describe: 'free text' })
+    .option('code', { type: 'string', default: 'auto', describe: 'auto (read git), none, or a commit' })
+    .option('date', { type: 'string', describe: 'fix `created` (ISO-8601 or epoch seconds; also SOURCE_DATE_EPOCH)' })
+    .example('$0 record model --name churn --data train@2 --param lr=0.1 --metric auc=0.91 --artifact model.pkl', 'the next version of churn')
+    .example('$0 record eval --parent model=churn@3 --metrics eval.json', 'an evaluation of churn version 3'),
+  handler: (args) => {
+    const store = storeFrom(args);
+    const params = mergeMappings(args.params ? readMappingFile(args.params, 'params') : {}, parseParamPairs(list(args.param)));
+    const metrics = mergeMappings(args.metrics ? readMappingFile(args.metrics, 'metrics') : {}, parseMetricPairs(list(args.metric)));
+    const res = store.record({
+      kind: args.kind,
+      name: args.name,
+      params,
+      metrics,
+      parents: list(args.parent).map(parseParentArg),
+      data: list(args.data),
+      artifacts: list(args.artifact),
+      message: args.message,
+      code: args.code,
+      date: args.date,
+    });
+    if (args.json) outJson({ id: res.id, created: res.created, record: res.record });
+    else out(res.id);
+  },
+};

@@ -1,0 +1,57 @@
+// The CLI: parse with yargs, call one library function, render. One error boundary maps
+// typed errors to `error[CODE]: message` and exit codes (0 ok, 1 failed, 2 usage).
+import yargs from 'yargs';
+import { MlmetaError, isMlmetaError } from '../errors.js';
+import { catCommand } from './commands/cat.js';
+import { initCommand } from './commands/init.js';
+import { logCommand } from './commands/log.js';
+import { recordCommand } from './commands/record.js';
+import { showCommand } from './commands/show.js';
+import { verifyCommand } from './commands/verify.js';
+import type { GlobalArgs } from './context.js';
+
+export function reportError(e: unknown, debug: boolean): number {
+  if (isMlmetaError(e)) {
+    process.stderr.write(`error[${e.code}]: ${e.message}\n`);
+    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  process.stderr.write(`error[E_INTERNAL]: ${err?.message ?? String(e)}\n`);
+  if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = process.env.MLMETA_DEBUG === '1';
+  try {
+    await yargs(argv)
+      .scriptName('mlmeta')
+      .usage('$0 <command> [options]\n\nWhat made this model? Offline, verifiable lineage in your git repo.')
+      .option('store', { type: 'string', global: true, describe: 'the .mlmeta folder to use (also MLMETA_DIR)' })
+      .option('json', { type: 'boolean', global: true, describe: 'machine-readable output' })
+      .command(initCommand)
+      .command(recordCommand)
+      .command(showCommand)
+      .command(catCommand)
+      .command(logCommand)
+      .command(verifyCommand)
+      .demandCommand(1, 'name a command; see mlmeta --help')
+      .strict()
+      .recommendCommands()
+      .help()
+      .version()
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .fail((msg, err) => {
+        if (err) throw err;
+        throw new MlmetaError('E_USAGE', msg ?? 'bad command line');
+      })
+      .parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    return reportError(e, debug);
+  }
+}
+
+// Keep a GlobalArgs import alive for commands' typing.
+export type { GlobalArgs };

@@ -1,0 +1,83 @@
+// The one canonical YAML form, and the one guarded YAML reader.
+//
+// Writer: js-yaml 5 `dump` with sorted keys (plain character-code order), no line folding,
+// no anchors; values are normalised first (-0 → 0; non-finite numbers, undefined, functions
+// and other non-JSON values refused), so equal content always gives equal bytes. js-yaml
+// quotes YAML 1.1 look-alikes ('yes', '2024-01-01', 'on'), so PyYAML reads the same values.
+// Golden ids in test/records/yaml.test.ts pin this form.
+//
+// Reader: input may be hostile (params files, objects from other tools). Aliases are
+// refused outright (an alias bomb expands to gigabytes once anything walks it), nesting
+// is capped, and only the CORE schema's plain types are built: no custom tags.
+import { dump, load } from 'js-yaml';
+import { MlmetaError } from '../errors.js';
+
+export const MAX_DEPTH = 64;
+export const MAX_YAML_BYTES = 16 * 1024 * 1024;
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode bytes as strict UTF-8 (refusing invalid sequences, NUL bytes and a BOM-less mess). */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new MlmetaError('E_BAD_YAML', `${what} is not valid UTF-8`);
+  }
+  if (text.includes('\u0000')) throw new MlmetaError('E_BAD_YAML', `${what} contains a NUL byte`);
+  return text;
+}
+
+/** Parse one YAML (or JSON) document with hard limits. Returns plain JSON-like data. */
+export function parseYaml(text: string, what: string): Json {
+  if (text.length > MAX_YAML_BYTES) throw new MlmetaError('E_BAD_YAML', `${what} is larger than ${MAX_YAML_BYTES} bytes`);
+  try {
+    return load(text, { maxAliases: 0, maxDepth: MAX_DEPTH, filename: what }) as Json;
+  } catch (e) {
+    const reason = e instanceof Error ? (e as { reason?: string }).reason ?? e.message : String(e);
+    const mark = (e as { mark?: { line: number; column: number } }).mark;
+    const where = mark ? ` (line ${mark.line + 1}, column ${mark.column + 1})` : '';
+    throw new MlmetaError('E_BAD_YAML', `${what} is not acceptable YAML: ${firstLine(reason)}${where}`);
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+/** Normalise a value into canonical JSON-like data, refusing what YAML cannot carry exactly. */
+export function normalise(value: unknown, where = 'value', depth = 0): Json {
+  if (depth > MAX_DEPTH) throw new MlmetaError('E_BAD_INPUT', `${where} is nested more than ${MAX_DEPTH} levels`);
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new MlmetaError('E_BAD_INPUT', `${where} is not a finite number`);
+      return Object.is(value, -0) ? 0 : value;
+    case 'object': {
+      if (Array.isArray(value)) return value.map((v, i) => normalise(v, `${where}[${i}]`, depth + 1));
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new MlmetaError('E_BAD_INPUT', `${where} is not plain data`);
+      }
+      const out: { [k: string]: Json } = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (v === undefined) continue;
+        out[k] = normalise(v, `${where}.${k}`, depth + 1);
+      }
+      return out;
+    }
+    default:
+      throw new MlmetaError('E_BAD_INPUT', `${where} has a value of type ${typeof value} that a record cannot hold`);
+  }
+}
+
+/** The canonical bytes of a value. */
+export function canonicalYaml(value: unknown): string {
+  return dump(normalise(value), { sortKeys: true, lineWidth: -1, noRefs: true, indent: 2 });
+}
