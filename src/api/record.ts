@@ -3,9 +3,11 @@
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { captureGit, resolveCommit } from '../capture/git.js';
+import { captureEnvironment } from '../capture/environment.js';
 import { hashFile } from '../capture/hash-file.js';
 import type { Mapping } from '../capture/values.js';
 import { checkKind, checkName, isVersioned, ROLE_RE, validateRecord, type Artifact, type CodeState, type Parent, type RecordBody } from '../records/record.js';
+import { redactSecrets } from '../records/secrets.js';
 import { canonicalYaml, normalise } from '../records/yaml.js';
 import type { Store } from './store.js';
 
@@ -20,10 +22,12 @@ export interface RecordInput {
   params?: Mapping;
   metrics?: Mapping;
   parents?: ParentRef[];
-  /** refs (or, in later versions, paths) of datasets: linked with role `data` */
+  /** datasets, linked with role `data`: a ref, or an existing file/folder (hashed into a dataset) */
   data?: string[];
   /** files to hash into `artifacts` */
   artifacts?: string[];
+  /** artifacts already hashed */
+  artifactEntries?: Artifact[];
   message?: string;
   /** 'auto' (default) reads git; 'none' records no code; anything else is a commit to resolve */
   code?: 'auto' | 'none' | string;
@@ -31,6 +35,10 @@ export interface RecordInput {
   date?: string | Date;
   /** fixes `author`; defaults to MLMETA_AUTHOR or git's user */
   author?: string;
+  /** 'auto' captures OS, Node and Python facts; 'none' skips them. Default: auto except for datasets */
+  env?: 'auto' | 'none';
+  /** `--env KEY=VALUE` additions */
+  envExtra?: Record<string, string>;
   /** further fields, kept as given (e.g. `digest` of a dataset, `alias` of an alias) */
   extra?: Record<string, unknown>;
   /** extra parents already resolved to ids */
@@ -42,6 +50,8 @@ export interface RecordResult {
   record: RecordBody;
   /** false when identical bytes were already stored */
   created: boolean;
+  /** things the caller should tell the user (e.g. redacted secrets) */
+  warnings: string[];
 }
 
 /** `--parent role=REF` or `--parent REF` (role `input`). */
@@ -73,7 +83,9 @@ function artifactOf(store: Store, file: string): Artifact {
   return { path: inside ? rel.split(path.sep).join('/') : abs, sha256, size };
 }
 
-export function createRecord(store: Store, input: RecordInput): RecordResult {
+/** Build and write a record; `data` must already be resolved to dataset ids (see Store.record). */
+export function createRecord(store: Store, input: RecordInput, dataIds: string[] = []): RecordResult {
+  const warnings: string[] = [];
   checkKind(input.kind);
   if (input.kind === 'alias' && input.extra?.alias === undefined) {
     throw new MlmetaError('E_BAD_INPUT', 'alias records are made with `mlmeta alias`');
@@ -88,17 +100,14 @@ export function createRecord(store: Store, input: RecordInput): RecordResult {
     if (!ROLE_RE.test(p.role)) throw new MlmetaError('E_BAD_INPUT', `bad parent role ${JSON.stringify(p.role)}`);
     parents.push({ role: p.role, id: store.resolve(p.ref) });
   }
-  for (const ref of input.data ?? []) {
-    const id = store.resolve(ref, { kind: 'dataset' });
-    parents.push({ role: 'data', id });
-  }
+  for (const id of dataIds) parents.push({ role: 'data', id });
   let version: number | undefined;
   if (versioned && input.name !== undefined) {
     const heads = store.graph().heads(input.kind, input.name);
     for (const id of heads) parents.push({ role: 'previous', id });
     version = 1 + Math.max(0, ...heads.map((id) => store.graph().get(id)?.version ?? 0));
   }
-  const artifacts = (input.artifacts ?? []).map((f) => artifactOf(store, f));
+  const artifacts = [...(input.artifactEntries ?? []), ...(input.artifacts ?? []).map((f) => artifactOf(store, f))];
 
   const env = store.env;
   const codeMode = input.code ?? 'auto';
@@ -108,6 +117,12 @@ export function createRecord(store: Store, input: RecordInput): RecordResult {
   else if (codeMode !== 'auto') code = { commit: resolveCommit(store.layout.project, codeMode) };
   const gitAuthor = git.userName ? (git.userEmail ? `${git.userName} <${git.userEmail}>` : git.userName) : undefined;
   const author = input.author ?? env.MLMETA_AUTHOR ?? gitAuthor;
+  const params = input.params ? structuredClone(input.params) : undefined;
+  for (const hit of params ? redactSecrets(params) : []) warnings.push(`param ${hit} looks like a secret; its value was not recorded`);
+  const envExtra = { ...(input.envExtra ?? {}) };
+  for (const hit of redactSecrets(envExtra)) warnings.push(`env ${hit} looks like a secret; its value was not recorded`);
+  const envMode = input.env ?? (input.kind === 'dataset' ? 'none' : 'auto');
+  const environment = envMode === 'auto' ? captureEnvironment(store.layout.cache, env, envExtra) : Object.keys(envExtra).length ? envExtra : undefined;
 
   const body: Record<string, unknown> = {
     ...(input.extra ?? {}),
@@ -119,15 +134,16 @@ export function createRecord(store: Store, input: RecordInput): RecordResult {
     author,
     parents: dedupeParents(parents),
     code,
-    params: input.params && Object.keys(input.params).length ? input.params : undefined,
+    params: params && Object.keys(params).length ? params : undefined,
     metrics: input.metrics && Object.keys(input.metrics).length ? input.metrics : undefined,
     artifacts: artifacts.length ? artifacts : undefined,
+    env: environment,
     message: input.message,
   };
   if ((body.parents as Parent[]).length === 0) delete body.parents;
   const record = validateRecord(normalise(body, 'record'), 'E_BAD_INPUT', 'the new record');
   const { id, created } = store.writeRecordBytes(Buffer.from(canonicalYaml(record), 'utf8'));
-  return { id, record, created };
+  return { id, record, created, warnings };
 }
 
 function dedupeParents(parents: Parent[]): Parent[] {

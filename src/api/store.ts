@@ -8,8 +8,12 @@ import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { findStore, initStore as initLayout, type LocateOptions, type StoreLayout } from '../store/location.js';
 import { readObject, writeObject } from '../store/objects.js';
 import { createRecord, type RecordInput, type RecordResult } from './record.js';
+import { recordDataset, resolveData, type DatasetInput, type DatasetResult } from './dataset.js';
+import { runCommand, type RunInput, type RunResult } from './run.js';
 import { showRecord, type ShowResult } from './show.js';
 import { logOf, type LogEntry } from './log.js';
+import { whichFile, type WhichResult } from './which.js';
+import { statusOf, type StatusReport } from './status.js';
 import { verifyStore, type VerifyReport } from './verify.js';
 
 export interface OpenOptions extends LocateOptions {}
@@ -54,8 +58,26 @@ export class Store {
     return res;
   }
 
-  record(input: RecordInput): RecordResult {
-    return createRecord(this, input);
+  /** Make a record. `data` entries that name existing files or folders are hashed into datasets first. */
+  async record(input: RecordInput): Promise<RecordResult> {
+    const dataIds: string[] = [];
+    for (const d of input.data ?? []) dataIds.push(await resolveData(this, d));
+    return createRecord(this, input, dataIds);
+  }
+
+  /** Make a record whose datasets are already resolved to ids (no file hashing). */
+  createRecord(input: RecordInput, dataIds: string[] = []): RecordResult {
+    return createRecord(this, input, dataIds);
+  }
+
+  /** Run a command and record it (and a model version); see RunInput. */
+  run(input: RunInput): Promise<RunResult> {
+    return runCommand(this, input);
+  }
+
+  /** Hash files and folders into a dataset version (or return the head if the data is unchanged). */
+  recordDataset(input: DatasetInput): Promise<DatasetResult> {
+    return recordDataset(this, input);
   }
 
   show(ref: string, opts: ResolveOptions = {}): ShowResult {
@@ -64,6 +86,16 @@ export class Store {
 
   log(name?: string, opts: { kind?: string } = {}): LogEntry[] {
     return logOf(this, name, opts);
+  }
+
+  /** Records whose artifacts, outputs or dataset files hold this file's content. */
+  which(file: string): WhichResult {
+    return whichFile(this, file);
+  }
+
+  /** Newest datasets and models against the work tree. */
+  status(): Promise<StatusReport> {
+    return statusOf(this);
   }
 
   verify(ref?: string): VerifyReport {

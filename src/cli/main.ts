@@ -6,8 +6,11 @@ import { catCommand } from './commands/cat.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { recordCommand } from './commands/record.js';
+import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
+import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { whichCommand } from './commands/which.js';
 import type { GlobalArgs } from './context.js';
 
 export function reportError(e: unknown, debug: boolean): number {
@@ -32,10 +35,13 @@ export async function main(argv: string[]): Promise<number> {
       .option('json', { type: 'boolean', global: true, describe: 'machine-readable output' })
       .command(initCommand)
       .command(recordCommand)
+      .command(runCommand)
       .command(showCommand)
       .command(catCommand)
       .command(logCommand)
       .command(verifyCommand)
+      .command(statusCommand)
+      .command(whichCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()

@@ -12,11 +12,14 @@ import { listFanout, listIdsIn, readObject } from '../store/objects.js';
 import type { StoreLayout } from '../store/location.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 
-const INDEX_VERSION = 2;
+const INDEX_VERSION = 3;
 const RACY_MS = 3000n;
 
-/** What the index keeps of a record: every field but bulky ones (a manifest's file list, the message). */
-export type Summary = RecordBody;
+/**
+ * What the index keeps of a record: every field but bulky ones (the message; a manifest's
+ * file list is cut down to its content hashes, `$files`, for `which`).
+ */
+export type Summary = RecordBody & { $files?: string[] };
 
 interface FanEntry {
   /** mtime of the folder when listed, in ns; "" when racy */
@@ -37,8 +40,12 @@ export interface IndexSnapshot {
 }
 
 export function summarise(r: RecordBody): Summary {
-  const { files: _files, message: _message, ...rest } = r;
-  return rest as RecordBody;
+  const { files, message: _message, ...rest } = r;
+  const summary: Summary = rest as RecordBody;
+  if (r.kind === 'manifest' && Array.isArray(files)) {
+    summary.$files = files.map((f) => (f as { sha256?: unknown }).sha256).filter((h): h is string => typeof h === 'string');
+  }
+  return summary;
 }
 
 function readIndexFile(file: string): IndexFile {

@@ -34,6 +34,7 @@ export interface RecordBody {
   kind: string;
   name?: string;
   version?: number;
+  /** absent only on manifests */
   created: string;
   author?: string;
   parents?: Parent[];
@@ -94,8 +95,9 @@ export function validateRecord(v: unknown, code: 'E_CORRUPT_OBJECT' | 'E_BAD_INP
   if (!isMapping(v)) return fail('not a mapping');
   if (v.mlmeta !== FORMAT_VERSION) fail(`mlmeta format ${JSON.stringify(v.mlmeta)} is not ${FORMAT_VERSION}`);
   if (typeof v.kind !== 'string' || !KIND_RE.test(v.kind)) fail(`bad kind ${JSON.stringify(v.kind)}`);
-  if (typeof v.created !== 'string') fail('created is not a timestamp string');
   const kind = v.kind as string;
+  // A manifest is pure content (a file list), so equal data gives one manifest object.
+  if (typeof v.created !== 'string' && !(kind === 'manifest' && v.created === undefined)) fail('created is not a timestamp string');
   if (v.name !== undefined && typeof v.name !== 'string') fail('name is not a string');
   if (isVersioned(kind)) {
     if (typeof v.name !== 'string') fail(`a ${kind} record needs a name`);

@@ -1,0 +1,106 @@
+// `status`: compare the newest dataset and model versions with the work tree.
+// Datasets: re-hash their recorded paths (stat cache makes unchanged files free) and name
+// the files added, removed or changed since the manifest. Models: artifacts missing or
+// changed on disk, and data that has moved on (the model used an older dataset version, or
+// the data on disk no longer matches the version it used).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hashFile } from '../capture/hash-file.js';
+import type { FileEntry } from '../capture/data-files.js';
+import { hashData } from './dataset.js';
+import type { Store } from './store.js';
+
+export interface DatasetStatus {
+  id: string;
+  name: string;
+  version: number;
+  state: 'clean' | 'changed' | 'missing';
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+export interface ArtifactStatus {
+  path: string;
+  state: 'clean' | 'changed' | 'missing';
+}
+
+export interface ModelStatus {
+  id: string;
+  name: string;
+  version: number;
+  state: 'clean' | 'stale';
+  artifacts: ArtifactStatus[];
+  /** data the model was trained on that has a newer version, or that changed on disk */
+  data: Array<{ id: string; name: string; version: number; newer?: string; changedOnDisk: boolean }>;
+}
+
+export interface StatusReport {
+  datasets: DatasetStatus[];
+  models: ModelStatus[];
+}
+
+function diffFiles(recorded: FileEntry[], now: FileEntry[]): Pick<DatasetStatus, 'added' | 'removed' | 'changed'> {
+  const before = new Map(recorded.map((f) => [f.path, f.sha256]));
+  const after = new Map(now.map((f) => [f.path, f.sha256]));
+  const added = [...after.keys()].filter((p) => !before.has(p));
+  const removed = [...before.keys()].filter((p) => !after.has(p));
+  const changed = [...after].filter(([p, h]) => before.has(p) && before.get(p) !== h).map(([p]) => p);
+  return { added, removed, changed };
+}
+
+async function datasetStatus(store: Store, id: string): Promise<DatasetStatus> {
+  const s = store.graph().get(id)!;
+  const base = { id, name: s.name!, version: s.version ?? 1 };
+  const paths = (s.paths as string[] | undefined) ?? [];
+  const manifestId = (s.parents ?? []).find((p) => p.role === 'manifest')?.id;
+  if (!paths.length || !manifestId) return { ...base, state: 'clean', added: [], removed: [], changed: [] };
+  const abs = paths.map((p) => (path.isAbsolute(p) ? p : path.join(store.layout.project, p)));
+  const existing = abs.filter((p) => fs.existsSync(p));
+  const recorded = (store.read(manifestId).files as FileEntry[] | undefined) ?? [];
+  if (existing.length === 0) return { ...base, state: 'missing', added: [], removed: recorded.map((f) => f.path), changed: [] };
+  const now = await hashData(store, existing);
+  const d = diffFiles(recorded, now.files);
+  const state = d.added.length || d.removed.length || d.changed.length ? 'changed' : 'clean';
+  return { ...base, state, ...d };
+}
+
+export async function statusOf(store: Store): Promise<StatusReport> {
+  const graph = store.graph();
+  const datasets: DatasetStatus[] = [];
+  const models: ModelStatus[] = [];
+  const byId = new Map<string, DatasetStatus>();
+  for (const key of graph.lines.keys()) {
+    const [kind, name] = key.split('\u0000') as [string, string];
+    if (kind !== 'dataset') continue;
+    for (const id of graph.heads(kind, name)) {
+      const st = await datasetStatus(store, id);
+      datasets.push(st);
+      byId.set(id, st);
+    }
+  }
+  for (const key of graph.lines.keys()) {
+    const [kind, name] = key.split('\u0000') as [string, string];
+    if (kind !== 'model') continue;
+    for (const id of graph.heads(kind, name)) {
+      const s = graph.get(id)!;
+      const artifacts = (s.artifacts ?? []).map((a): ArtifactStatus => {
+        const abs = path.isAbsolute(a.path) ? a.path : path.join(store.layout.project, a.path);
+        if (!fs.existsSync(abs)) return { path: a.path, state: 'missing' };
+        return { path: a.path, state: hashFile(abs).sha256 === a.sha256 ? 'clean' : 'changed' };
+      });
+      const data = (s.parents ?? []).filter((p) => p.role === 'data' && graph.get(p.id)).map((p) => {
+        const d = graph.get(p.id)!;
+        const heads = graph.heads('dataset', d.name!);
+        const newer = heads.find((h) => h !== p.id);
+        const changedOnDisk = heads.includes(p.id) && byId.get(p.id)?.state === 'changed';
+        return { id: p.id, name: d.name!, version: d.version ?? 1, ...(newer ? { newer } : {}), changedOnDisk };
+      });
+      const stale = artifacts.some((a) => a.state !== 'clean') || data.some((d) => d.newer || d.changedOnDisk);
+      models.push({ id, name, version: s.version ?? 1, state: stale ? 'stale' : 'clean', artifacts, data });
+    }
+  }
+  const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+  return { datasets: datasets.sort(byName), models: models.sort(byName) };
+}
+

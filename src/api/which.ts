@@ -1,0 +1,54 @@
+// `which FILE`: the records that produced or used this exact content — artifacts of models
+// and other records, outputs of runs, files of datasets — newest first, each with the run
+// and data it came from. Matching is by content hash, so a renamed or copied file is found.
+import * as path from 'node:path';
+import { hashFile } from '../capture/hash-file.js';
+import type { Store } from './store.js';
+
+export interface WhichMatch {
+  id: string;
+  kind: string;
+  name?: string;
+  version?: number;
+  created?: string;
+  /** how the content appears in the record */
+  as: 'artifact' | 'output' | 'dataset file';
+  /** the path it was recorded under */
+  path?: string;
+  /** the record's parents, for "from which run and data?" */
+  parents: Array<{ role: string; id: string; label: string }>;
+}
+
+export interface WhichResult {
+  file: string;
+  sha256: string;
+  size: number;
+  matches: WhichMatch[];
+}
+
+export function whichFile(store: Store, file: string): WhichResult {
+  const { sha256, size } = hashFile(path.resolve(store.cwd, file));
+  const graph = store.graph();
+  const matches: WhichMatch[] = [];
+  const add = (id: string, as: WhichMatch['as'], p: string | undefined) => {
+    const s = graph.get(id)!;
+    matches.push({
+      id, kind: s.kind, name: s.name, version: s.version, created: s.created, as, path: p,
+      parents: (s.parents ?? []).filter((x) => x.role !== 'previous' && x.role !== 'manifest').map((x) => ({ role: x.role, id: x.id, label: graph.label(x.id) })),
+    });
+  };
+  for (const [id, s] of graph.summaries) {
+    for (const a of s.artifacts ?? []) if (a.sha256 === sha256) add(id, 'artifact', a.path);
+    for (const o of (s.outputs as Array<{ sha256?: string; path?: string }> | undefined) ?? []) if (o?.sha256 === sha256) add(id, 'output', o.path);
+    if (s.kind === 'manifest' && s.$files?.includes(sha256)) {
+      // Only matching manifests are read in full, for the path the file had there.
+      const files = (store.read(id).files as Array<{ path: string; sha256: string }> | undefined) ?? [];
+      const where = files.find((f) => f.sha256 === sha256)?.path;
+      for (const child of graph.children.get(id) ?? []) {
+        if (child.role === 'manifest' && graph.get(child.id)?.kind === 'dataset') add(child.id, 'dataset file', where);
+      }
+    }
+  }
+  matches.sort((a, b) => String(b.created ?? '').localeCompare(String(a.created ?? '')) || a.id.localeCompare(b.id));
+  return { file, sha256, size, matches };
+}

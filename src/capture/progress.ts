@@ -1,0 +1,26 @@
+// A progress line on stderr for long work: shown only on a TTY, only after the first
+// second, and never when the caller asked for machine output (it passes enabled=false).
+export class Progress {
+  private readonly start = Date.now();
+  private done_ = 0;
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(private readonly enabled: boolean, private readonly total: number, private readonly label: string) {}
+
+  add(n: number): void {
+    this.done_ += n;
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.start < 1000 || now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    this.drawn = true;
+    const pct = this.total ? Math.floor((100 * this.done_) / this.total) : 100;
+    const mb = (x: number) => (x / 1e6).toFixed(0);
+    process.stderr.write(`\r${this.label} ${pct}% (${mb(this.done_)}/${mb(this.total)} MB)`);
+  }
+
+  done(): void {
+    if (this.drawn) process.stderr.write('\r\x1b[K');
+  }
+}
