@@ -72,6 +72,13 @@ export async function resolveData(store: Store, arg: string, progress = false): 
   if (fs.existsSync(path.resolve(store.cwd, arg))) {
     return (await recordDataset(store, { paths: [arg], progress })).id;
   }
-  return store.resolve(arg, { kind: 'dataset' });
+  try {
+    return store.resolve(arg, { kind: 'dataset' });
+  } catch (e) {
+    if (e instanceof MlmetaError && (e.code === 'E_NOT_FOUND' || e.code === 'E_BAD_REF')) {
+      throw new MlmetaError('E_NOT_FOUND', `${arg} is neither a file or folder nor a dataset ref`);
+    }
+    throw e;
+  }
 }
 

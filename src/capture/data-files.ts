@@ -55,7 +55,7 @@ async function listFolder(dir: string, exclude: string[]): Promise<string[]> {
     return await fg('**/*', {
       cwd: dir,
       dot: true,
-      onlyFiles: true,
+      onlyFiles: false, // symlinks to files must come through; folders are dropped after stat
       followSymbolicLinks: false,
       ignore: ['**/.git/**', '**/.mlmeta/**', ...exclude],
       absolute: true,

@@ -35,7 +35,7 @@ export class StatCache {
   }
 
   set(abs: string, st: fs.Stats, sha256: string, hashedAt: number): void {
-    if (hashedAt - st.mtimeMs < RACY_MS || hashedAt - st.ctimeMs < RACY_MS) {
+    if (hashedAt - st.mtimeMs < RACY_MS) {
       if (this.entries[abs]) {
         delete this.entries[abs];
         this.dirty = true;
