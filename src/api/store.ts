@@ -8,6 +8,10 @@ import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { findStore, initStore as initLayout, type LocateOptions, type StoreLayout } from '../store/location.js';
 import { readObject, writeObject } from '../store/objects.js';
 import { createRecord, type RecordInput, type RecordResult } from './record.js';
+import { aliasHistory, aliasStates, setAlias, type AliasMove, type AliasState, type SetAliasInput } from './alias.js';
+import { diffRecords, type DiffResult } from './diff.js';
+import { findRecords, type FindHit, type FindOptions } from './find.js';
+import { lineageOf, type Lineage, type LineageOptions } from '../graph/lineage.js';
 import { recordDataset, resolveData, type DatasetInput, type DatasetResult } from './dataset.js';
 import { runCommand, type RunInput, type RunResult } from './run.js';
 import { showRecord, type ShowResult } from './show.js';
@@ -96,6 +100,33 @@ export class Store {
   /** Newest datasets and models against the work tree. */
   status(): Promise<StatusReport> {
     return statusOf(this);
+  }
+
+  /** Ancestors (default), descendants or both of REF. */
+  lineage(ref: string, opts: LineageOptions = {}): Lineage {
+    return lineageOf(this.graph(), this.resolve(ref), opts);
+  }
+
+  /** What changed from REF's previous version to REF, or from REF to OTHER. */
+  diff(ref: string, other?: string, opts: ResolveOptions = {}): DiffResult {
+    return diffRecords(this, ref, other, opts);
+  }
+
+  find(opts: FindOptions = {}): FindHit[] {
+    return findRecords(this, opts);
+  }
+
+  /** Point ALIAS at REF (or remove it), as a new alias record. */
+  setAlias(input: SetAliasInput): { id: string; name: string; target: string | null } {
+    return setAlias(this, input);
+  }
+
+  aliasHistory(name?: string): AliasMove[] {
+    return aliasHistory(this, name);
+  }
+
+  aliases(name?: string): AliasState[] {
+    return aliasStates(this, name);
   }
 
   verify(ref?: string): VerifyReport {

@@ -2,7 +2,11 @@
 // typed errors to `error[CODE]: message` and exit codes (0 ok, 1 failed, 2 usage).
 import yargs from 'yargs';
 import { MlmetaError, isMlmetaError } from '../errors.js';
+import { aliasCommand } from './commands/alias.js';
 import { catCommand } from './commands/cat.js';
+import { diffCommand } from './commands/diff.js';
+import { findCommand } from './commands/find.js';
+import { lineageCommand } from './commands/lineage.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { recordCommand } from './commands/record.js';
@@ -39,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
       .command(showCommand)
       .command(catCommand)
       .command(logCommand)
+      .command(lineageCommand)
+      .command(diffCommand)
+      .command(findCommand)
+      .command(aliasCommand)
       .command(verifyCommand)
       .command(statusCommand)
       .command(whichCommand)

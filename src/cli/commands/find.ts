@@ -1,0 +1,31 @@
+import type { CommandModule } from 'yargs';
+import { short } from '../../render/text.js';
+import { list, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs { kind?: string; name?: string; where?: string[]; since?: string; until?: string; sort?: string; asc?: boolean; limit?: number }
+
+export const findCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'find',
+  describe: 'Query records by kind, name, time and field expressions',
+  builder: (y) => y
+    .option('kind', { type: 'string' })
+    .option('name', { type: 'string' })
+    .option('where', { type: 'string', array: true, describe: 'e.g. "metrics.auc > 0.9 and params.lr <= 0.1" (repeatable: all must hold)' })
+    .option('since', { type: 'string', describe: 'created at or after (ISO-8601)' })
+    .option('until', { type: 'string', describe: 'created at or before (ISO-8601)' })
+    .option('sort', { type: 'string', describe: 'field to sort by, largest first (default: created, newest first)' })
+    .option('asc', { type: 'boolean', describe: 'sort smallest first' })
+    .option('limit', { type: 'number' })
+    .example('$0 find --kind model --where "metrics.auc > 0.9" --sort metrics.auc', 'models that beat 0.9, best first'),
+  handler: (args) => {
+    const hits = storeFrom(args).find({ kind: args.kind, name: args.name, where: list(args.where), since: args.since, until: args.until, sort: args.sort, ascending: args.asc, limit: args.limit });
+    if (args.json) outJson(hits);
+    else {
+      out(hits.map((h) => {
+        const r = h.record;
+        const metrics = r.metrics ? Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k}=${v}`).join(' ') : '';
+        return `${short(h.id)}  ${r.kind} ${r.name ?? ''}${r.version !== undefined ? `@${r.version}` : ''}  ${r.created ?? ''}${metrics ? `  ${metrics}` : ''}`;
+      }).join('\n'));
+    }
+  },
+};

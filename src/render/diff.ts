@@ -1,0 +1,48 @@
+// `diff` as text.
+import type { DiffResult } from '../api/diff.js';
+
+const v = (x: unknown) => JSON.stringify(x);
+
+export function renderDiff(d: DiffResult): string {
+  const out = [`${d.from.label} (${d.from.id.slice(0, 12)}) -> ${d.to.label} (${d.to.id.slice(0, 12)})`];
+  const p = d.params;
+  if (p.added.length || p.removed.length || p.changed.length) {
+    out.push('params:');
+    for (const c of p.changed) out.push(`  ~ ${c.key}: ${v(c.from)} -> ${v(c.to)}`);
+    for (const c of p.added) out.push(`  + ${c.key}: ${v(c.to)}`);
+    for (const c of p.removed) out.push(`  - ${c.key}: ${v(c.from)}`);
+  }
+  if (d.metrics.length) {
+    out.push('metrics:');
+    for (const m of d.metrics) {
+      const delta = m.delta !== undefined ? ` (${m.delta >= 0 ? '+' : ''}${m.delta})` : '';
+      out.push(`  ${m.from === undefined ? '+' : m.to === undefined ? '-' : '~'} ${m.key}: ${v(m.from)} -> ${v(m.to)}${delta}`);
+    }
+  }
+  if (d.data.length) {
+    out.push('data:');
+    for (const c of d.data) {
+      const ver = (x?: { id: string; version?: number }) => (x ? `${c.name}@${x.version ?? '?'} (${x.id.slice(0, 12)})` : '(none)');
+      out.push(`  ${ver(c.from)} -> ${ver(c.to)}`);
+      for (const f of c.files?.changed ?? []) out.push(`      ~ ${f}`);
+      for (const f of c.files?.added ?? []) out.push(`      + ${f}`);
+      for (const f of c.files?.removed ?? []) out.push(`      - ${f}`);
+    }
+  }
+  if (d.code && (d.code.from !== d.code.to || d.code.fromDirty !== d.code.toDirty)) {
+    const c = (commit?: string, dirty?: boolean) => `${commit ? commit.slice(0, 10) : '(none)'}${dirty ? ' (dirty)' : ''}`;
+    out.push(`code: ${c(d.code.from, d.code.fromDirty)} -> ${c(d.code.to, d.code.toDirty)}${d.code.from && d.code.to && d.code.from !== d.code.to ? `  (git log ${d.code.from.slice(0, 10)}..${d.code.to.slice(0, 10)})` : ''}`);
+  }
+  if (d.env.length) {
+    out.push('env:');
+    for (const c of d.env) out.push(`  ${c.key}: ${v(c.from)} -> ${v(c.to)}`);
+  }
+  if (d.artifacts.length) {
+    out.push('artifacts:');
+    for (const c of d.artifacts) out.push(`  ${c.key}: ${c.from ? String(c.from).slice(0, 12) : '(none)'} -> ${c.to ? String(c.to).slice(0, 12) : '(none)'}`);
+  }
+  for (const x of d.parents.added) out.push(`+ parent ${x.role} ${x.id.slice(0, 12)}`);
+  for (const x of d.parents.removed) out.push(`- parent ${x.role} ${x.id.slice(0, 12)}`);
+  if (out.length === 1) out.push('no differences');
+  return out.join('\n') + '\n';
+}
