@@ -90,7 +90,7 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
   // Inputs and params are fixed before the command starts.
   const dataIds: string[] = [];
   for (const i of input.inputs ?? []) dataIds.push(await resolveData(store, i, input.progress));
-  const params = mergeMappings(input.paramsFile ? readMappingFile(input.paramsFile, 'params') : {}, input.params ?? {});
+  const params = mergeMappings(input.paramsFile ? readMappingFile(path.resolve(store.cwd, input.paramsFile), 'params') : {}, input.params ?? {});
   const outputs = (input.outputs ?? []).map((o) => ({ given: o, abs: path.resolve(store.cwd, o) }));
   const before = outputs.map((o) => statBefore(o.abs));
 
@@ -116,10 +116,10 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
       const h = hashFile(o.abs);
       return { path: recordedPath(store.layout.project, o.abs).path, sha256: h.sha256, size: h.size };
     });
-    if (input.metricsFile) metrics = mergeMappings(readMappingFile(input.metricsFile, 'metrics'), metrics);
+    if (input.metricsFile) metrics = mergeMappings(readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics'), metrics);
   } else if (input.metricsFile && fs.existsSync(path.resolve(store.cwd, input.metricsFile))) {
     try {
-      metrics = mergeMappings(readMappingFile(input.metricsFile, 'metrics'), metrics);
+      metrics = mergeMappings(readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics'), metrics);
     } catch {
       warnings.push(`metrics file ${input.metricsFile} of the failed run is unreadable; not recorded`);
     }

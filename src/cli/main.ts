@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { MlmetaError, isMlmetaError } from '../errors.js';
 import { aliasCommand } from './commands/alias.js';
 import { catCommand } from './commands/cat.js';
+import { demoCommand } from './commands/demo.js';
 import { diffCommand } from './commands/diff.js';
 import { findCommand } from './commands/find.js';
 import { lineageCommand } from './commands/lineage.js';
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(aliasCommand)
       .command(verifyCommand)
       .command(statusCommand)
+      .command(demoCommand)
       .command(whichCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
