@@ -18,6 +18,7 @@ import { showRecord, type ShowResult } from './show.js';
 import { logOf, type LogEntry } from './log.js';
 import { whichFile, type WhichResult } from './which.js';
 import { statusOf, type StatusReport } from './status.js';
+import { pullStore, pushStore, type PullResult, type PushResult } from '../remote/sync.js';
 import { verifyStore, type VerifyReport } from './verify.js';
 
 export interface OpenOptions extends LocateOptions {}
@@ -127,6 +128,16 @@ export class Store {
 
   aliases(name?: string): AliasState[] {
     return aliasStates(this, name);
+  }
+
+  /** Send the store to REMOTE's refs/mlmeta/store (pulling first if the remote moved). */
+  push(remote?: string): Promise<PushResult> {
+    return pushStore(this.layout, remote);
+  }
+
+  /** Add every object of REMOTE's refs/mlmeta/store that this store lacks. */
+  pull(remote?: string): Promise<PullResult> {
+    return pullStore(this.layout, remote);
   }
 
   verify(ref?: string): VerifyReport {

@@ -14,6 +14,7 @@ import { recordCommand } from './commands/record.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
+import { cloneCommand, pullCommand, pushCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
 import { whichCommand } from './commands/which.js';
 import type { GlobalArgs } from './context.js';
@@ -50,6 +51,9 @@ export async function main(argv: string[]): Promise<number> {
       .command(aliasCommand)
       .command(verifyCommand)
       .command(statusCommand)
+      .command(pushCommand)
+      .command(pullCommand)
+      .command(cloneCommand)
       .command(demoCommand)
       .command(whichCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')

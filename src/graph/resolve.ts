@@ -25,8 +25,10 @@ export function resolveRef(layout: StoreLayout, getGraph: () => Graph, ref: stri
       return parsed.id;
     case 'prefix': {
       const byPrefix = idsWithPrefix(layout.objects, parsed.prefix);
-      // A hex word like "cafe" may also be a name; only look if it could be one.
-      const byName = parsed.alsoName ? namedHeads(getGraph(), parsed.prefix, opts, ref, true) : [];
+      // A short hex word like "cafe" may also be a name, so both are looked up. From 8 hex
+      // digits on, a matching id wins without loading the index (docs/DECISIONS.md).
+      const checkName = parsed.alsoName && (parsed.prefix.length < 8 || byPrefix.length === 0);
+      const byName = checkName ? namedHeads(getGraph(), parsed.prefix, opts, ref, true) : [];
       const all = [...new Set([...byPrefix, ...byName])];
       if (all.length === 1) return all[0]!;
       if (all.length === 0) throw new MlmetaError('E_NOT_FOUND', `no record matches ${ref}`);

@@ -1,0 +1,71 @@
+// A real git smart-HTTP server: node's http server on 127.0.0.1 running `git http-backend`
+// as CGI over the bare repos in one folder (push enabled). Runs as its own process so the
+// tests can drive the CLI synchronously. Usage: node git-http-server.mjs ROOT [USER:PASSWORD]
+// Prints the base URL on stdout once listening.
+import { spawn } from 'node:child_process';
+import * as http from 'node:http';
+
+const root = process.argv[2];
+const creds = process.argv[3];
+const server = http.createServer((req, res) => {
+  if (creds) {
+    const expected = `Basic ${Buffer.from(creds).toString('base64')}`;
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' });
+      res.end();
+      return;
+    }
+  }
+  const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const env = {
+    PATH: process.env.PATH,
+    GIT_PROJECT_ROOT: root,
+    GIT_HTTP_EXPORT_ALL: '1',
+    GIT_CONFIG_NOSYSTEM: '1',
+    HOME: root,
+    PATH_INFO: decodeURIComponent(u.pathname),
+    QUERY_STRING: u.search.slice(1),
+    REQUEST_METHOD: req.method ?? 'GET',
+    CONTENT_TYPE: req.headers['content-type'] ?? '',
+    REMOTE_USER: 'test',
+    REMOTE_ADDR: '127.0.0.1',
+    GIT_HTTP_MAX_REQUEST_BUFFER: '1000M',
+  };
+  if (req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length'];
+  if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
+  if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
+  const cgi = spawn('git', ['-c', 'http.receivepack=true', 'http-backend'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+  req.pipe(cgi.stdin);
+  cgi.stdin.on('error', () => {});
+  let head = Buffer.alloc(0);
+  let headersDone = false;
+  cgi.stdout.on('data', (chunk) => {
+    if (headersDone) { res.write(chunk); return; }
+    head = Buffer.concat([head, chunk]);
+    let end = head.indexOf('\r\n\r\n');
+    let sepLen = 4;
+    if (end < 0) { end = head.indexOf('\n\n'); sepLen = 2; }
+    if (end < 0) return;
+    headersDone = true;
+    let status = 200;
+    const headers = {};
+    for (const line of head.subarray(0, end).toString('latin1').split(/\r?\n/)) {
+      const i = line.indexOf(':');
+      const k = line.slice(0, i).trim();
+      const v = line.slice(i + 1).trim();
+      if (k.toLowerCase() === 'status') status = Number(v.split(' ')[0]);
+      else headers[k] = v;
+    }
+    res.writeHead(status, headers);
+    res.write(head.subarray(end + sepLen));
+  });
+  cgi.on('close', () => {
+    if (!headersDone) res.writeHead(500);
+    res.end();
+  });
+  cgi.on('error', () => { res.writeHead(500); res.end(); });
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`http://127.0.0.1:${server.address().port}\n`);
+});
+process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
