@@ -77,10 +77,11 @@ export function setAlias(store: Store, input: SetAliasInput): { id: string; name
 export function aliasHistory(store: Store, name?: string): AliasMove[] {
   const graph = store.graph();
   const moves: AliasMove[] = [];
-  for (const [id, s] of graph.summaries) {
+  for (const id of graph.ids()) {
+    const s = graph.get(id)!;
     if (s.kind !== 'alias' || (name !== undefined && s.name !== name)) continue;
-    const from = (s.parents ?? []).filter((p) => p.role === 'previous').map((p) => (graph.get(p.id)?.target as string | null | undefined) ?? null);
-    moves.push({ id, alias: String(s.alias), name: s.name!, target: (s.target as string | null) ?? null, from, author: s.author, created: s.created });
+    const from = s.parents.filter((p) => p.role === 'previous').map((p) => graph.get(p.id)?.target ?? null);
+    moves.push({ id, alias: String(s.alias), name: s.name!, target: s.target ?? null, from, author: graph.full(id)?.author, created: s.created });
   }
   // Chain order first (a move after its previous), then time: depth = longest chain below.
   const previousOf = (x: string) => (graph.get(x)?.parents ?? []).filter((p) => p.role === 'previous' && graph.get(p.id)).map((p) => p.id);
@@ -104,7 +105,7 @@ export function aliasHistory(store: Store, name?: string): AliasMove[] {
 export function aliasStates(store: Store, name?: string): AliasState[] {
   const graph = store.graph();
   const out: AliasState[] = [];
-  for (const key of graph.lines.keys()) {
+  for (const key of graph.lineKeys()) {
     const [kind, line] = key.split('\u0000') as [string, string];
     if (kind !== 'alias') continue;
     const at = line.lastIndexOf('@');
@@ -112,9 +113,9 @@ export function aliasStates(store: Store, name?: string): AliasState[] {
     if (name !== undefined && n !== name) continue;
     const heads = graph.heads('alias', line);
     const first = graph.get(heads[0]!)!;
-    const targets = heads.map((h) => (graph.get(h)?.target as string | null | undefined) ?? null);
+    const targets = heads.map((h) => graph.get(h)?.target ?? null);
     out.push({
-      alias: line.slice(at + 1), name: n, target: targets[0] ?? null, since: first.created, by: first.author,
+      alias: line.slice(at + 1), name: n, target: targets[0] ?? null, since: first.created, by: graph.full(heads[0]!)?.author,
       ...(heads.length > 1 ? { conflicting: targets } : {}),
     });
   }

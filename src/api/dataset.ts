@@ -48,7 +48,7 @@ export async function recordDataset(store: Store, input: DatasetInput): Promise<
   }
   const graph = store.graph();
   const heads = graph.heads('dataset', name);
-  if (heads.length === 1 && graph.get(heads[0]!)?.digest === data.digest) {
+  if (heads.length === 1 && graph.full(heads[0]!)?.digest === data.digest) {
     const s = graph.get(heads[0]!)!;
     const manifest = (s.parents ?? []).find((p) => p.role === 'manifest')?.id ?? '';
     return { id: heads[0]!, manifest, name, version: s.version ?? 1, reused: true, outside: data.outside, files: data.files.length, size: data.size, digest: data.digest };

@@ -30,7 +30,7 @@ export function findRecords(store: Store, opts: FindOptions = {}): FindHit[] {
   const until = opts.until !== undefined ? timestamp(opts.until, {}) : undefined;
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) throw new MlmetaError('E_USAGE', '--limit must be a whole number');
   const hits: FindHit[] = [];
-  for (const [id, s] of store.graph().summaries) {
+  for (const [id, s] of store.graph().fullSummaries()) {
     if (opts.kind !== undefined && s.kind !== opts.kind) continue;
     if (opts.name !== undefined && s.name !== opts.name) continue;
     if (since !== undefined && !(typeof s.created === 'string' && s.created >= since)) continue;

@@ -23,7 +23,7 @@ export interface LogEntry {
 export function logOf(store: Store, name?: string, opts: { kind?: string } = {}): LogEntry[] {
   const graph = store.graph();
   const lines: Array<[string, string]> = [];
-  for (const key of graph.lines.keys()) {
+  for (const key of graph.lineKeys()) {
     const [kind, n] = key.split('\u0000') as [string, string];
     if (kind === 'alias' || !isVersioned(kind)) continue;
     if (name !== undefined && n !== name) continue;
@@ -37,7 +37,7 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
   for (const [kind, n] of lines) {
     const heads = new Set(graph.heads(kind, n));
     for (const id of graph.line(kind, n)) {
-      const s = graph.get(id)!;
+      const s = graph.full(id)!;
       entries.push({
         id,
         kind,

@@ -50,7 +50,7 @@ function diffFiles(recorded: FileEntry[], now: FileEntry[]): Pick<DatasetStatus,
 }
 
 async function datasetStatus(store: Store, id: string): Promise<DatasetStatus> {
-  const s = store.graph().get(id)!;
+  const s = store.graph().full(id)!;
   const base = { id, name: s.name!, version: s.version ?? 1 };
   const paths = (s.paths as string[] | undefined) ?? [];
   const manifestId = (s.parents ?? []).find((p) => p.role === 'manifest')?.id;
@@ -70,7 +70,7 @@ export async function statusOf(store: Store): Promise<StatusReport> {
   const datasets: DatasetStatus[] = [];
   const models: ModelStatus[] = [];
   const byId = new Map<string, DatasetStatus>();
-  for (const key of graph.lines.keys()) {
+  for (const key of graph.lineKeys()) {
     const [kind, name] = key.split('\u0000') as [string, string];
     if (kind !== 'dataset') continue;
     for (const id of graph.heads(kind, name)) {
@@ -79,11 +79,11 @@ export async function statusOf(store: Store): Promise<StatusReport> {
       byId.set(id, st);
     }
   }
-  for (const key of graph.lines.keys()) {
+  for (const key of graph.lineKeys()) {
     const [kind, name] = key.split('\u0000') as [string, string];
     if (kind !== 'model') continue;
     for (const id of graph.heads(kind, name)) {
-      const s = graph.get(id)!;
+      const s = graph.full(id)!;
       const artifacts = (s.artifacts ?? []).map((a): ArtifactStatus => {
         const abs = path.isAbsolute(a.path) ? a.path : path.join(store.layout.project, a.path);
         if (!fs.existsSync(abs)) return { path: a.path, state: 'missing' };

@@ -2,7 +2,6 @@
 // Store object does everything the CLI does. The CLI only parses and renders.
 import { MlmetaError } from '../errors.js';
 import { Graph } from '../graph/graph.js';
-import { refreshIndex, summarise } from '../graph/index-cache.js';
 import { resolveRef, type ResolveOptions } from '../graph/resolve.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { findStore, initStore as initLayout, type LocateOptions, type StoreLayout } from '../store/location.js';
@@ -37,7 +36,7 @@ export class Store {
 
   /** The derived index as a graph, refreshed from disk on first use. */
   graph(): Graph {
-    this.graphCache ??= new Graph(refreshIndex(this.layout));
+    this.graphCache ??= new Graph(this.layout);
     return this.graphCache;
   }
 
@@ -154,4 +153,4 @@ export function initStore(opts: OpenOptions = {}): { store: Store; created: bool
   return { store: new Store(layout, opts), created };
 }
 
-export { summarise, MlmetaError };
+export { MlmetaError };

@@ -31,20 +31,20 @@ export function whichFile(store: Store, file: string): WhichResult {
   const graph = store.graph();
   const matches: WhichMatch[] = [];
   const add = (id: string, as: WhichMatch['as'], p: string | undefined) => {
-    const s = graph.get(id)!;
+    const s = graph.full(id)!;
     matches.push({
       id, kind: s.kind, name: s.name, version: s.version, created: s.created, as, path: p,
       parents: (s.parents ?? []).filter((x) => x.role !== 'previous' && x.role !== 'manifest').map((x) => ({ role: x.role, id: x.id, label: graph.label(x.id) })),
     });
   };
-  for (const [id, s] of graph.summaries) {
+  for (const [id, s] of graph.fullSummaries()) {
     for (const a of s.artifacts ?? []) if (a.sha256 === sha256) add(id, 'artifact', a.path);
     for (const o of (s.outputs as Array<{ sha256?: string; path?: string }> | undefined) ?? []) if (o?.sha256 === sha256) add(id, 'output', o.path);
     if (s.kind === 'manifest' && s.$files?.includes(sha256)) {
       // Only matching manifests are read in full, for the path the file had there.
       const files = (store.read(id).files as Array<{ path: string; sha256: string }> | undefined) ?? [];
       const where = files.find((f) => f.sha256 === sha256)?.path;
-      for (const child of graph.children.get(id) ?? []) {
+      for (const child of graph.childrenOf(id)) {
         if (child.role === 'manifest' && graph.get(child.id)?.kind === 'dataset') add(child.id, 'dataset file', where);
       }
     }

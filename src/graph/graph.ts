@@ -1,11 +1,28 @@
 // The DAG as the index sees it: version lines (kind, name), heads, children (reverse
-// edges) and alias chains, all derived from record summaries. Nothing here is stored.
-import { isVersioned } from '../records/record.js';
-import type { IndexSnapshot, Summary } from './index-cache.js';
+// edges) and alias chains, derived from the binary structure of the index. `get` gives a
+// record's structure (kind, name, version, created, parents); `full` and `fullSummaries`
+// give every indexed field, read from the JSON shards only when a command needs them.
+import { isVersioned, type Parent } from '../records/record.js';
+import type { StoreLayout } from '../store/location.js';
+import { loadStructure, readFanSummaries, type Structure, type Summary } from './index-cache.js';
 
 export interface Edge {
   role: string;
   id: string;
+}
+
+/** What every graph command can know cheaply about a record. */
+export interface Node {
+  kind: string;
+  name?: string;
+  version?: number;
+  created: string;
+  parents: Parent[];
+  /** alias records: the alias name, and the target (null when removed) */
+  alias?: string;
+  target?: string | null;
+  /** the code commit, if recorded */
+  commit?: string;
 }
 
 export function lineKey(kind: string, name: string): string {
@@ -13,105 +30,274 @@ export function lineKey(kind: string, name: string): string {
 }
 
 export class Graph {
-  readonly summaries: Map<string, Summary>;
-  readonly broken: Map<string, string>;
-  private linesCache?: Map<string, string[]>;
-  private childrenCache?: Map<string, Edge[]>;
+  private readonly st: Structure;
+  private readonly layout: StoreLayout;
+  private nodes = new Map<number, Node>();
+  private linesCache?: Map<string, number[]>;
+  private fanCache = new Map<string, Record<string, Summary | string>>();
+  /** scratch buffer for id lookups (no allocation per lookup) */
+  private readonly key = Buffer.alloc(32);
 
-  constructor(snapshot: IndexSnapshot) {
-    this.summaries = snapshot.summaries;
-    this.broken = snapshot.broken;
+  constructor(layout: StoreLayout) {
+    this.layout = layout;
+    this.st = loadStructure(layout);
   }
 
-  get(id: string): Summary | undefined {
-    return this.summaries.get(id);
+  get size(): number {
+    return this.st.count;
   }
 
-  /** (kind, name) → ids of that version line, plus alias chains keyed as ("alias", name@alias). */
-  get lines(): Map<string, string[]> {
+  get broken(): Map<string, string> {
+    return this.st.broken;
+  }
+
+  /** Position of an id in the sorted id table, or -1. Binary search without allocation. */
+  indexOf(id: string): number {
+    if (id.length !== 64) return -1;
+    const key = this.key;
+    if (key.write(id, 'hex') !== 32) return -1;
+    let lo = 0;
+    let hi = this.st.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = this.st.ids.compare(key, 0, 32, mid * 32, mid * 32 + 32);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private prefixIndex?: Map<number, number>;
+
+  /** Position of the 32-byte id stored at `buf[offset…]`, or -1. */
+  indexOfAt(buf: Buffer, offset: number): number {
+    // A map from each id's first 4 bytes to its position answers almost every lookup;
+    // prefixes shared by two ids (-2) fall back to binary search.
+    if (!this.prefixIndex) {
+      const map = new Map<number, number>();
+      for (let i = 0; i < this.st.count; i++) {
+        const k = this.st.ids.readUInt32LE(i * 32);
+        map.set(k, map.has(k) ? -2 : i);
+      }
+      this.prefixIndex = map;
+    }
+    const hit = this.prefixIndex.get(buf.readUInt32LE(offset));
+    if (hit === undefined) return -1;
+    if (hit >= 0) return buf.compare(this.st.ids, hit * 32, hit * 32 + 32, offset, offset + 32) === 0 ? hit : -1;
+    let lo = 0;
+    let hi = this.st.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = buf.compare(this.st.ids, mid * 32, mid * 32 + 32, offset, offset + 32);
+      if (c === 0) return mid;
+      if (c > 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  idAt(i: number): string {
+    return this.st.ids.toString('hex', i * 32, i * 32 + 32);
+  }
+
+  *ids(): Generator<string> {
+    for (let i = 0; i < this.st.count; i++) yield this.idAt(i);
+  }
+
+  has(id: string): boolean {
+    return this.indexOf(id) >= 0;
+  }
+
+  private nodeAt(i: number): Node {
+    let n = this.nodes.get(i);
+    if (!n) {
+      const st = this.st;
+      const parents: Parent[] = [];
+      for (let p = st.parentStart[i]!; p < st.parentStart[i]! + st.parentCount(i); p++) {
+        parents.push({ role: st.parentRole(p), id: st.parentIds.toString('hex', p * 32, p * 32 + 32) });
+      }
+      n = { kind: st.kind(i), name: st.name(i), created: st.created(i), parents };
+      if (st.version(i)) n.version = st.version(i);
+      const extra = st.extra(i);
+      if (n.kind !== 'alias' && extra) n.commit = extra;
+      if (n.kind === 'alias') {
+        n.alias = extra;
+        n.target = parents.find((p) => p.role === 'target')?.id ?? null;
+      }
+      this.nodes.set(i, n);
+    }
+    return n;
+  }
+
+  get(id: string): Node | undefined {
+    const i = this.indexOf(id);
+    return i < 0 ? undefined : this.nodeAt(i);
+  }
+
+  /** The display facts computed when the record was indexed. */
+  facts(id: string): Record<string, string | number | boolean> {
+    const i = this.indexOf(id);
+    return i < 0 ? {} : (JSON.parse(this.st.facts(i)) as Record<string, string | number | boolean>);
+  }
+
+  /** Every indexed field of one record (reads its shard once). */
+  full(id: string): Summary | undefined {
+    const fan = id.slice(0, 2);
+    let shard = this.fanCache.get(fan);
+    if (!shard) {
+      shard = readFanSummaries(this.layout, fan);
+      this.fanCache.set(fan, shard);
+    }
+    const s = shard[id.slice(2)];
+    return typeof s === 'string' ? undefined : s;
+  }
+
+  /** Every indexed field of every record (reads all shards). */
+  fullSummaries(): Map<string, Summary> {
+    const out = new Map<string, Summary>();
+    for (let i = 0; i < this.st.count; i++) {
+      const id = this.idAt(i);
+      const s = this.full(id);
+      if (s) out.set(id, s);
+    }
+    return out;
+  }
+
+  /** (kind, name) → positions of that version line, plus alias chains keyed as ("alias", name@alias). */
+  private get lineIndex(): Map<string, number[]> {
     if (!this.linesCache) {
-      const lines = new Map<string, string[]>();
-      for (const [id, s] of this.summaries) {
+      const lines = new Map<string, number[]>();
+      const st = this.st;
+      for (let i = 0; i < st.count; i++) {
+        const name = st.name(i);
+        if (name === undefined) continue;
+        const kind = st.kind(i);
         let key: string | undefined;
-        if (s.kind === 'alias' && typeof s.alias === 'string' && s.name) key = lineKey('alias', `${s.name}@${s.alias}`);
-        else if (s.name !== undefined && isVersioned(s.kind)) key = lineKey(s.kind, s.name);
+        if (kind === 'alias') key = st.extra(i) !== undefined ? lineKey('alias', `${name}@${st.extra(i)}`) : undefined;
+        else if (isVersioned(kind)) key = lineKey(kind, name);
         if (key === undefined) continue;
         const list = lines.get(key);
-        if (list) list.push(id);
-        else lines.set(key, [id]);
+        if (list) list.push(i);
+        else lines.set(key, [i]);
       }
       this.linesCache = lines;
     }
     return this.linesCache;
   }
 
-  /** parent id → the records that name it as a parent, with the role. */
-  get children(): Map<string, Edge[]> {
-    if (!this.childrenCache) {
-      const children = new Map<string, Edge[]>();
-      for (const [id, s] of this.summaries) {
-        for (const p of s.parents ?? []) {
-          const list = children.get(p.id);
-          if (list) list.push({ role: p.role, id });
-          else children.set(p.id, [{ role: p.role, id }]);
+  private namedCache = new Map<string, number[]>();
+
+  /** Positions in the line (kind, name); alias chains as ('alias', 'name@alias'). Cheap without the full line index. */
+  private members(kind: string, name: string): number[] {
+    if (this.linesCache) return this.linesCache.get(lineKey(kind, name)) ?? [];
+    let thing = name;
+    let alias: string | undefined;
+    if (kind === 'alias') {
+      const at = name.lastIndexOf('@');
+      thing = name.slice(0, at);
+      alias = name.slice(at + 1);
+    }
+    let named = this.namedCache.get(thing);
+    if (!named) {
+      named = this.st.named(thing);
+      this.namedCache.set(thing, named);
+    }
+    return named.filter((i) => this.st.kind(i) === kind && (alias === undefined || this.st.extra(i) === alias));
+  }
+
+  /** The line keys present: `kind\0name` (alias chains as `alias\0name@alias`). */
+  lineKeys(): string[] {
+    return [...this.lineIndex.keys()];
+  }
+
+  private childIndex?: { start: Uint32Array; entries: Uint32Array; owner: Uint32Array };
+
+  /** Reverse edges in compressed form: for each record, the parent entries that name it. */
+  private get reverse() {
+    if (!this.childIndex) {
+      const st = this.st;
+      const total = st.parentIds.length / 32;
+      const owner = new Uint32Array(total);
+      const target = new Int32Array(total);
+      const counts = new Uint32Array(st.count + 1);
+      for (let i = 0; i < st.count; i++) {
+        for (let p = st.parentStart[i]!; p < st.parentStart[i]! + st.parentCount(i); p++) {
+          owner[p] = i;
+          const j = this.indexOfAt(st.parentIds, p * 32);
+          target[p] = j;
+          if (j >= 0) counts[j + 1]!++;
         }
       }
-      this.childrenCache = children;
+      for (let i = 0; i < st.count; i++) counts[i + 1]! += counts[i]!;
+      const fill = counts.slice(0, st.count);
+      const entries = new Uint32Array(counts[st.count]!);
+      for (let p = 0; p < total; p++) if (target[p]! >= 0) entries[fill[target[p]!]!++] = p;
+      this.childIndex = { start: counts, entries, owner };
     }
-    return this.childrenCache;
+    return this.childIndex;
+  }
+
+  /** The records that name `id` as a parent, with the role. */
+  childrenOf(id: string): Edge[] {
+    const j = this.indexOf(id);
+    if (j < 0) return [];
+    const { start, entries, owner } = this.reverse;
+    const out: Edge[] = [];
+    for (let k = start[j]!; k < start[j + 1]!; k++) out.push({ role: this.st.parentRole(entries[k]!), id: this.idAt(owner[entries[k]!]!) });
+    return out;
+  }
+
+  private newestFirst(a: number, b: number): number {
+    const st = this.st;
+    const dv = st.version(b) - st.version(a);
+    if (dv !== 0) return dv;
+    const dc = st.created(b).localeCompare(st.created(a));
+    return dc !== 0 ? dc : this.st.ids.compare(this.st.ids, a * 32, a * 32 + 32, b * 32, b * 32 + 32);
   }
 
   /** Ids of a line, newest version first (ties by created, then id, for a stable order). */
   line(kind: string, name: string): string[] {
-    return this.sortNewestFirst(this.lines.get(lineKey(kind, name)) ?? []);
+    return [...this.members(kind, name)].sort((a, b) => this.newestFirst(a, b)).map((i) => this.idAt(i));
   }
 
   sortNewestFirst(ids: string[]): string[] {
-    return [...ids].sort((a, b) => {
-      const sa = this.summaries.get(a);
-      const sb = this.summaries.get(b);
-      const dv = (sb?.version ?? 0) - (sa?.version ?? 0);
-      if (dv !== 0) return dv;
-      const dc = String(sb?.created ?? '').localeCompare(String(sa?.created ?? ''));
-      return dc !== 0 ? dc : a.localeCompare(b);
-    });
+    return ids.map((id) => this.indexOf(id)).filter((i) => i >= 0).sort((a, b) => this.newestFirst(a, b)).map((i) => this.idAt(i));
   }
 
   /** The versions of a line that no later version of the same line names as `previous`. */
   heads(kind: string, name: string): string[] {
-    const ids = this.lines.get(lineKey(kind, name)) ?? [];
-    const inLine = new Set(ids);
-    const superseded = new Set<string>();
-    for (const id of ids) {
-      for (const p of this.summaries.get(id)?.parents ?? []) {
-        if (p.role === 'previous' && inLine.has(p.id)) superseded.add(p.id);
+    const members = this.members(kind, name);
+    const inLine = new Set(members);
+    const superseded = new Set<number>();
+    const st = this.st;
+    for (const i of members) {
+      for (let p = st.parentStart[i]!; p < st.parentStart[i]! + st.parentCount(i); p++) {
+        if (st.parentRole(p) !== 'previous') continue;
+        const j = this.indexOfAt(st.parentIds, p * 32);
+        if (j >= 0 && inLine.has(j)) superseded.add(j);
       }
     }
-    return this.sortNewestFirst(ids.filter((id) => !superseded.has(id)));
+    return members.filter((i) => !superseded.has(i)).sort((a, b) => this.newestFirst(a, b)).map((i) => this.idAt(i));
   }
 
   /** Versioned kinds that have a line with this name. */
   kindsNamed(name: string): string[] {
-    const kinds: string[] = [];
-    for (const key of this.lines.keys()) {
-      const [kind, n] = key.split('\u0000');
-      if (n === name && kind !== 'alias' && kind !== undefined) kinds.push(kind);
+    let named = this.namedCache.get(name);
+    if (!named) {
+      named = this.st.named(name);
+      this.namedCache.set(name, named);
     }
-    return kinds.sort();
-  }
-
-  /** All alias names set on a thing name. */
-  aliasesOf(name: string): string[] {
-    const out: string[] = [];
-    for (const key of this.lines.keys()) {
-      const [kind, n] = key.split('\u0000');
-      if (kind === 'alias' && n?.startsWith(`${name}@`)) out.push(n.slice(name.length + 1));
+    const kinds = new Set<string>();
+    for (const i of named) {
+      const kind = this.st.kind(i);
+      if (isVersioned(kind)) kinds.add(kind);
     }
-    return out.sort();
+    return [...kinds].sort();
   }
 
   label(id: string): string {
-    const s = this.summaries.get(id);
+    const s = this.get(id);
     if (!s) return id.slice(0, 12);
     if (s.kind === 'alias') return `alias ${s.name}@${s.alias}`;
     if (s.name !== undefined && s.version !== undefined) return `${s.kind} ${s.name}@${s.version}`;

@@ -5,7 +5,6 @@
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
 import type { Graph } from './graph.js';
-import type { Summary } from './index-cache.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -43,26 +42,13 @@ export interface LineageOptions {
   kind?: string;
 }
 
-/** A few facts worth showing next to a node. */
-export function keyFacts(s: Summary): Record<string, string | number | boolean> {
-  const f: Record<string, string | number | boolean> = {};
-  if (typeof s.digest === 'string') f.digest = s.digest.slice(0, 12);
-  if (typeof s.file_count === 'number') f.files = s.file_count;
-  if (s.code?.commit) f.commit = s.code.commit.slice(0, 10);
-  if (s.code?.dirty) f.dirty = true;
-  const metric = s.metrics && Object.entries(s.metrics).find(([, v]) => typeof v === 'number');
-  if (metric) f[metric[0]] = metric[1] as number;
-  if (typeof s.status === 'string') f.status = s.status;
-  return f;
-}
-
 function nodeFor(graph: Graph, id: string, depth: number): LineageNode {
   if (id.startsWith('commit:')) {
     return { id, kind: 'commit', label: `commit ${id.slice(7, 17)}`, depth, facts: {} };
   }
   const s = graph.get(id);
   if (!s) return { id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} };
-  return { id, kind: s.kind, name: s.name, version: s.version, label: graph.label(id), depth, facts: keyFacts(s) };
+  return { id, kind: s.kind, name: s.name, version: s.version, label: graph.label(id), depth, facts: graph.facts(id) };
 }
 
 export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {}): Lineage {
@@ -79,8 +65,8 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
       for (const id of frontier) {
         const s = graph.get(id);
         if (!s) continue;
-        if (s.code?.commit) {
-          const c = `commit:${s.code.commit}`;
+        if (s.commit) {
+          const c = `commit:${s.commit}`;
           addEdge(c, id, 'code');
           if (!nodes.has(c)) nodes.set(c, nodeFor(graph, c, -d));
         }
@@ -101,7 +87,7 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
       const next: string[] = [];
       for (const id of frontier) {
-        for (const c of graph.children.get(id) ?? []) {
+        for (const c of graph.childrenOf(id)) {
           if (graph.get(c.id)?.kind === 'alias') continue;
           addEdge(id, c.id, c.role);
           if (!nodes.has(c.id)) {

@@ -143,8 +143,16 @@ describe('the derived index', () => {
     fs.rmSync(path.join(repo, '.mlmeta/cache'), { recursive: true });
     expect(JSON.parse(ok(repo, ['show', 'm', '--json'])).id).toBe(f);
     // a damaged index file is rebuilt too
-    write(repo, '.mlmeta/cache/index.json', '{"v": 3, "fans": "garbage"');
+    write(repo, '.mlmeta/cache/index/state.json', '{"v": 4, "fans": "garbage"');
+    for (const f of fs.readdirSync(path.join(repo, '.mlmeta/cache/index')).filter((n) => n.endsWith('.seg'))) {
+      write(repo, `.mlmeta/cache/index/${f}`, 'not a segment');
+    }
     expect(JSON.parse(ok(repo, ['find', '--kind', 'model', '--json'])).map((h: { id: string }) => h.id)).toEqual([f]);
+    // a truncated shard with a valid state file is rebuilt as well
+    const seg = path.join(repo, '.mlmeta/cache/index', `${f.slice(0, 2)}.seg`);
+    fs.writeFileSync(seg, fs.readFileSync(seg).subarray(0, 20));
+    expect(JSON.parse(ok(repo, ['show', 'm', '--json'])).id).toBe(f);
+    expect(JSON.parse(ok(repo, ['lineage', 'd', '--down', '--json'])).nodes.map((n: { id: string }) => n.id)).toContain(f);
   });
 });
 
