@@ -51,21 +51,11 @@ export class Graph {
     return this.st.broken;
   }
 
-  /** Position of an id in the sorted id table, or -1. Binary search without allocation. */
+  /** Position of an id in the sorted id table, or -1 (no allocation per lookup). */
   indexOf(id: string): number {
     if (id.length !== 64) return -1;
-    const key = this.key;
-    if (key.write(id, 'hex') !== 32) return -1;
-    let lo = 0;
-    let hi = this.st.count - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.st.ids.compare(key, 0, 32, mid * 32, mid * 32 + 32);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    if (this.key.write(id, 'hex') !== 32) return -1;
+    return this.indexOfAt(this.key, 0);
   }
 
   private prefixIndex?: Map<number, number>;
