@@ -1,13 +1,18 @@
-// Build: the library (dist/index.js) and the CLI (dist/cli.js) are bundled by esbuild so a
-// CLI call loads one file instead of resolving hundreds of modules; isomorphic-git stays
-// behind a dynamic import so commands that do not talk to a remote never load it. Type
-// declarations come from tsc.
+// Build:
+// - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git behind a dynamic
+//   import, so only push/pull load it);
+// - dist/cli.cjs: the CLI as one CommonJS file, which bin/mlmeta.js compiles with a V8 code
+//   cache (dist/cli.cache, written by a warm-up run here) — every CLI call pays its start-up,
+//   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
+//   isomorphic-git and fast-glob stay external: required only by the commands that use them;
+// - dist/types: declarations from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
-const common = {
+await build({
+  entryPoints: { index: 'src/index.ts' },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -19,6 +24,26 @@ const common = {
   // Bundled CommonJS (fast-glob) needs a real `require`.
   banner: { js: "import { createRequire as __mlmetaCreateRequire } from 'node:module'; const require = __mlmetaCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-};
-await build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' } });
+});
+await build({
+  entryPoints: { cli: 'src/cli/main.ts' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outExtension: { '.js': '.cjs' },
+  outdir: 'dist',
+  external: ['isomorphic-git', 'isomorphic-git/*', 'fast-glob'],
+  define: { 'import.meta.url': '__mlmetaImportMetaUrl' },
+  banner: { js: "const __mlmetaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// Warm-up: one parse-and-run (here a `show` that fails for want of a store) compiles the
+// CLI and leaves the code cache next to it.
+try {
+  execFileSync(process.execPath, ['bin/mlmeta.js', 'show', '0000', '--store', 'dist/no-store-here'], { stdio: 'ignore' });
+} catch {
+  /* exits 1 by design */
+}

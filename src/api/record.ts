@@ -111,7 +111,7 @@ export function createRecord(store: Store, input: RecordInput, dataIds: string[]
 
   const env = store.env;
   const codeMode = input.code ?? 'auto';
-  const git = captureGit(store.layout.project, codeMode === 'auto');
+  const git = captureGit(store.layout.project, codeMode === 'auto', input.author === undefined && env.MLMETA_AUTHOR === undefined);
   let code: CodeState | undefined = git.code;
   if (codeMode === 'none') code = undefined;
   else if (codeMode !== 'auto') code = { commit: resolveCommit(store.layout.project, codeMode) };

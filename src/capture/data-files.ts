@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
 import { sha256Hex } from '../store/objects.js';
+import { fastGlob } from '../lazy-deps.js';
 import { hashFile } from './hash-file.js';
 import { Progress } from './progress.js';
 import type { StatCache } from './stat-cache.js';
@@ -50,7 +51,7 @@ export function digestOf(files: FileEntry[]): string {
 }
 
 async function listFolder(dir: string, exclude: string[]): Promise<string[]> {
-  const fg = (await import('fast-glob')).default;
+  const fg = fastGlob();
   try {
     return await fg('**/*', {
       cwd: dir,

@@ -52,7 +52,8 @@ function readConfig(cwd: string): Map<string, string> {
  * Code state of the work tree at `root`: HEAD commit, branch, dirty (tracked changes,
  * staged changes or untracked files not ignored, all outside `.mlmeta/`), origin URL.
  */
-export function captureGit(root: string, withCode = true): GitFacts {
+export function captureGit(root: string, withCode = true, needAuthor = true): GitFacts {
+  if (!withCode && !needAuthor) return {};
   const config = readConfig(root);
   const facts: GitFacts = { userName: config.get('user.name'), userEmail: config.get('user.email') };
   if (!withCode) return facts;

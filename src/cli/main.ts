@@ -34,7 +34,12 @@ export function reportError(e: unknown, debug: boolean): number {
 export async function main(argv: string[]): Promise<number> {
   const debug = process.env.MLMETA_DEBUG === '1';
   try {
-    await yargs(argv)
+    const y = yargs(argv);
+    // yargs renders the whole help text after every successful command, "in case" it is
+    // shown later; a CLI that exits after one command never shows it (~10–30 ms saved).
+    const internal = (y as unknown as { getInternalMethods?: () => { getUsageInstance: () => { cacheHelpMessage: () => void } } }).getInternalMethods?.();
+    if (internal) internal.getUsageInstance().cacheHelpMessage = () => {};
+    await y
       .scriptName('mlmeta')
       .usage('$0 <command> [options]\n\nWhat made this model? Offline, verifiable lineage in your git repo.')
       .option('store', { type: 'string', global: true, describe: 'the .mlmeta folder to use (also MLMETA_DIR)' })

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { MlmetaError } from '../errors.js';
+import { isomorphicGit } from '../lazy-deps.js';
 
 export type GitObject = { type: string; body: Buffer };
 
@@ -30,7 +31,7 @@ export async function readGitObjects(gitDir: string, oids: string[]): Promise<Ma
   if (oids.length === 0) return new Map();
   const viaGit = catFileBatch(gitDir, oids);
   if (viaGit) return viaGit;
-  const git = (await import('isomorphic-git')).default;
+  const { git } = isomorphicGit();
   const cache = {};
   const out = new Map<string, GitObject>();
   for (const oid of oids) {

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
+import { isomorphicGit } from '../lazy-deps.js';
 
 export const STORE_REF = 'refs/mlmeta/store';
 
@@ -73,8 +74,7 @@ export function shownUrl(url: string): string {
 // ---- isomorphic-git (HTTP) ----
 
 async function iso() {
-  const [git, http] = await Promise.all([import('isomorphic-git'), import('isomorphic-git/http/node')]);
-  return { git: git.default ?? git, http: (http as { default?: unknown }).default ?? http };
+  return isomorphicGit();
 }
 
 function credentialFill(url: string): { username: string; password: string } | undefined {

@@ -1,0 +1,189 @@
+// `npm run bench`: every speed target of the issues, measured against baselines run in the
+// same script (bare node start, git, openssl), on generated stores. Prints one table and
+// writes it to docs/BENCH.md with the machine it ran on.
+// Flags: --records N (default 100000), --quick (10000 records, smaller data), --no-remote,
+//        --no-write (do not update docs/BENCH.md).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateStore } from './generate.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const BIN = path.join(root, 'bin', 'mlmeta.js');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const N = Number(args[args.indexOf('--records') + 1]) > 0 && args.includes('--records') ? Number(args[args.indexOf('--records') + 1]) : quick ? 10_000 : 100_000;
+const BIG_FILE_MB = quick ? 256 : 1024;
+const DATA_FILES = quick ? 10_000 : 100_000;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mlmeta-bench-'));
+const env = { ...process.env, MLMETA_DIR: '', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@x' };
+const rows = [];
+
+function time(cmd, argv, opts = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, argv, { cwd: opts.cwd ?? work, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, shell: opts.shell ?? false });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+function median(fn, runs = 7) {
+  const xs = Array.from({ length: runs }, fn).sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)];
+}
+const mlmeta = (cwd, ...a) => time(process.execPath, [BIN, ...a], { cwd });
+function row(what, ms, baseName, baseMs, target) {
+  const ratio = baseMs ? ms / baseMs : undefined;
+  rows.push({ what, ms, baseName, baseMs, ratio, target });
+  process.stderr.write(`${what}: ${ms.toFixed(0)} ms${ratio ? ` (${ratio.toFixed(2)}× ${baseName})` : ''}\n`);
+}
+const git = (cwd, ...a) => execFileSync('git', a, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 }).toString();
+
+// ---------- baselines ----------
+const nodeStart = median(() => time(process.execPath, ['-e', '']), 11);
+row('baseline: node -e ""', nodeStart);
+const gitVersion = median(() => time('git', ['--version']), 11);
+row('baseline: git --version', gitVersion);
+
+// ---------- issue 2: core commands ----------
+const small = path.join(work, 'small');
+fs.mkdirSync(small);
+git(small, 'init', '-q', '-b', 'main');
+mlmeta(small, 'init');
+const smallId = execFileSync(process.execPath, [BIN, 'record', 'model', '--name', 'm', '--param', 'lr=0.1'], { cwd: small, env }).toString().trim();
+row('show PREFIX (1-record store)', median(() => mlmeta(small, 'show', smallId.slice(0, 8))), 'node start', nodeStart, '≤ 2×');
+row('record model (1-record store, code+env captured)', median(() => mlmeta(small, 'record', 'model', '--name', 'm', '--param', 'lr=0.2')), 'node start', nodeStart, '≤ 2×');
+row('record model --code none --env none', median(() => mlmeta(small, 'record', 'model', '--name', 'm', '--code', 'none', '--env', 'none')), 'node start', nodeStart, '≤ 2×');
+row('--version (yargs + bundle load only)', median(() => mlmeta(small, '--version')), 'node start', nodeStart);
+
+// ---------- big store ----------
+const big = path.join(work, 'big');
+fs.mkdirSync(big);
+git(big, 'init', '-q', '-b', 'main');
+let t0 = Date.now();
+const gen = generateStore(big, N);
+process.stderr.write(`generated ${gen.count} records in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+const cold = mlmeta(big, 'find', '--kind', 'dataset', '--limit', '1');
+row(`first command, cold index (${N} records)`, cold, undefined, undefined, '≤ 10 s at 100k');
+row(`show PREFIX (${N} records)`, median(() => mlmeta(big, 'show', gen.chainHead.slice(0, 10))), 'node start', nodeStart, '≤ 2×, flat in store size');
+row(`show NAME@N (${N} records)`, median(() => mlmeta(big, 'show', 'deep@5'), 5), 'node start', nodeStart);
+row(`record model, next version (${N} records)`, median(() => mlmeta(big, 'record', 'model', '--name', 'fan-1', '--code', 'none', '--env', 'none'), 5), 'node start', nodeStart, '≤ 2×');
+row('lineage of a 10,000-deep chain, --json, warm', median(() => mlmeta(big, 'lineage', gen.chainHead, '--json'), 5), 'node start', nodeStart, '≤ 0.3 s');
+row('descendants of a dataset feeding 10k models, warm', median(() => mlmeta(big, 'lineage', gen.fanData, '--down', '--kind', 'model', '--json'), 5), 'node start', nodeStart, '≤ 0.3 s');
+row('find with a metrics filter, warm', median(() => mlmeta(big, 'find', '--kind', 'model', '--where', 'metrics.auc > 0.95', '--limit', '10'), 5), 'node start', nodeStart, '≤ 0.5 s');
+const warm = median(() => mlmeta(big, 'show', 'deep@5'), 5);
+// a "git pull" that adds 100 records: objects arrive from outside mlmeta
+const extra = path.join(work, 'extra');
+fs.mkdirSync(extra);
+generateStore(extra, 100, { chain: 100, fan: 0 });
+for (const fan of fs.readdirSync(path.join(extra, '.mlmeta/objects'))) {
+  fs.mkdirSync(path.join(big, '.mlmeta/objects', fan), { recursive: true });
+  for (const f of fs.readdirSync(path.join(extra, '.mlmeta/objects', fan))) fs.copyFileSync(path.join(extra, '.mlmeta/objects', fan, f), path.join(big, '.mlmeta/objects', fan, f));
+}
+row('next command after 100 records arrive (show NAME@N)', mlmeta(big, 'show', 'deep@5'), 'warm show NAME@N', warm, '≤ 2×');
+
+// ---------- issue 3: hashing and run ----------
+const data = path.join(work, 'data');
+fs.mkdirSync(data);
+const bigFile = path.join(data, 'big.bin');
+{
+  const fd = fs.openSync(bigFile, 'w');
+  const chunk = Buffer.alloc(1 << 20);
+  for (let i = 0; i < BIG_FILE_MB; i++) { chunk.fill(i & 255); chunk.writeUInt32LE(i, 0); fs.writeSync(fd, chunk); }
+  fs.closeSync(fd);
+}
+const openssl = median(() => time('openssl', ['dgst', '-sha256', bigFile]), 3);
+row(`baseline: openssl dgst -sha256, ${BIG_FILE_MB} MiB`, openssl);
+const hashProj = path.join(work, 'hashproj');
+fs.mkdirSync(hashProj);
+git(hashProj, 'init', '-q', '-b', 'main');
+mlmeta(hashProj, 'init');
+const hashOnce = () => { fs.rmSync(path.join(hashProj, '.mlmeta/cache'), { recursive: true, force: true }); return mlmeta(hashProj, 'record', 'dataset', '--name', `f${Math.random()}`, bigFile); };
+const mlHash = median(hashOnce, 3);
+row(`hash ${BIG_FILE_MB} MiB file (record dataset, no cache)`, mlHash, 'openssl', openssl, 'throughput ≥ 90% of openssl (ratio ≤ 1.11)');
+
+const many = path.join(work, 'many');
+fs.mkdirSync(many);
+for (let d = 0; d < DATA_FILES / 1000; d++) {
+  fs.mkdirSync(path.join(many, `d${d}`));
+  for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(many, `d${d}`, `f${i}.csv`), `row ${d} ${i}\n`);
+}
+const past = new Date(Date.now() - 3600_000);
+for (const d of fs.readdirSync(many)) for (const f of fs.readdirSync(path.join(many, d))) fs.utimesSync(path.join(many, d, f), past, past);
+const findOpenssl = median(() => time('sh', ['-c', `find ${many} -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null`]), 3);
+row(`baseline: find | xargs openssl, ${DATA_FILES} files`, findOpenssl);
+const manyProj = path.join(work, 'manyproj');
+fs.mkdirSync(manyProj);
+mlmeta(manyProj, 'init');
+const firstHash = mlmeta(manyProj, 'record', 'dataset', '--name', 'many', many);
+row(`first hash of a ${DATA_FILES}-file dataset`, firstHash, 'find|xargs openssl', findOpenssl, '≤ 1×');
+row(`re-check of the unchanged ${DATA_FILES}-file dataset (stat cache)`, median(() => mlmeta(manyProj, 'record', 'dataset', '--name', 'many', many), 3), undefined, undefined, '≤ 2 s');
+
+const tracked = path.join(work, 'tracked');
+fs.mkdirSync(tracked);
+git(tracked, 'init', '-q', '-b', 'main');
+for (let d = 0; d < 10; d++) { fs.mkdirSync(path.join(tracked, `src${d}`)); for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(tracked, `src${d}`, `m${i}.py`), `x = ${i}\n`); }
+git(tracked, 'add', '.');
+git(tracked, 'commit', '-q', '-m', 'many files');
+mlmeta(tracked, 'init');
+row('baseline: git status, 10k tracked files', median(() => time('git', ['status', '--porcelain'], { cwd: tracked }), 5));
+row('run -- true (10k tracked files, code+env captured)', median(() => mlmeta(tracked, 'run', '--', 'true'), 5), 'node start', nodeStart, '≤ 3×');
+
+// ---------- issue 5: push and pull ----------
+if (!args.includes('--no-remote')) {
+  const remotes = path.join(work, 'remotes');
+  fs.mkdirSync(remotes);
+  git(remotes, 'init', '-q', '--bare', '-b', 'main', 'store.git');
+  git(remotes, 'init', '-q', '--bare', '-b', 'main', 'native.git');
+  const server = spawn(process.execPath, [path.join(root, 'test/helpers/git-http-server.mjs'), remotes], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(d.toString().trim())));
+  try {
+    git(big, 'remote', 'add', 'origin', `${url}/store.git`);
+    const push = mlmeta(big, 'push');
+    // native: the same objects (our sync repo), pushed by git to a fresh bare repo over HTTP
+    const sync = path.join(big, '.mlmeta/cache/sync.git');
+    const tip = fs.readFileSync(path.join(sync, 'refs/mlmeta/local'), 'utf8').trim();
+    const nativePush = time('git', ['--git-dir', sync, 'push', '-q', `${url}/native.git`, `${tip}:refs/mlmeta/store`]);
+    row('baseline: git push of the same objects over HTTP', nativePush);
+    row(`push of ${N} records to a fresh HTTP remote`, push, 'git push', nativePush, '≤ 1.5×');
+    const clone = path.join(work, 'clone');
+    fs.mkdirSync(clone);
+    git(clone, 'init', '-q', '-b', 'main');
+    git(clone, 'remote', 'add', 'origin', `${url}/store.git`);
+    const nativeClone = path.join(work, 'nativeclone');
+    fs.mkdirSync(nativeClone);
+    git(nativeClone, 'init', '-q', '--bare');
+    const nativeFetch = time('git', ['--git-dir', nativeClone, 'fetch', '-q', `${url}/store.git`, 'refs/mlmeta/store:refs/x']);
+    row('baseline: git fetch of the store ref over HTTP', nativeFetch);
+    row(`pull of ${N} records into an empty clone`, mlmeta(clone, 'pull'), 'git fetch', nativeFetch, '≤ 1.5×');
+    mlmeta(big, 'record', 'model', '--name', 'incremental', '--code', 'none', '--env', 'none');
+    row('incremental push of 1 new record', mlmeta(big, 'push'), undefined, undefined, '≤ 2 s');
+    row('incremental pull of 1 new record', mlmeta(clone, 'pull'), undefined, undefined, '≤ 2 s');
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+// ---------- report ----------
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const lines = [
+  '# Benchmarks',
+  '',
+  `Run by \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${git(work, '--version').trim()}, ${N} generated records.`,
+  'Times are medians of several runs of the whole command (process start included); ratios compare with the baseline measured in the same run.',
+  '',
+  '| operation | time | baseline | ratio | target |',
+  '| --- | ---: | --- | ---: | --- |',
+  ...rows.map((r) => `| ${r.what} | ${r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(0)} ms`} | ${r.baseName ? `${r.baseName} ${r.baseMs >= 1000 ? `${(r.baseMs / 1000).toFixed(2)} s` : `${r.baseMs.toFixed(0)} ms`}` : ''} | ${r.ratio ? `${r.ratio.toFixed(2)}×` : ''} | ${r.target ?? ''} |`),
+  '',
+];
+process.stdout.write(lines.join('\n'));
+if (!args.includes('--no-write')) {
+  const file = path.join(root, 'docs', 'BENCH.md');
+  const notes = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n## Notes')[1] : undefined;
+  fs.writeFileSync(file, lines.join('\n') + (notes ? `\n## Notes${notes}` : ''));
+}
+execFileSync('chmod', ['-R', 'u+w', work]);
+fs.rmSync(work, { recursive: true, force: true });
