@@ -113,12 +113,12 @@ for (let d = 0; d < DATA_FILES / 1000; d++) {
 const past = new Date(Date.now() - 3600_000);
 for (const d of fs.readdirSync(many)) for (const f of fs.readdirSync(path.join(many, d))) fs.utimesSync(path.join(many, d, f), past, past);
 const findOpenssl = median(() => time('sh', ['-c', `find ${many} -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null`]), 3);
-row(`baseline: find | xargs openssl, ${DATA_FILES} files`, findOpenssl);
+row(`baseline: find -print0 + xargs -0 openssl, ${DATA_FILES} files`, findOpenssl);
 const manyProj = path.join(work, 'manyproj');
 fs.mkdirSync(manyProj);
 mlmeta(manyProj, 'init');
 const firstHash = mlmeta(manyProj, 'record', 'dataset', '--name', 'many', many);
-row(`first hash of a ${DATA_FILES}-file dataset`, firstHash, 'find|xargs openssl', findOpenssl, '≤ 1×');
+row(`first hash of a ${DATA_FILES}-file dataset`, firstHash, 'find+xargs openssl', findOpenssl, '≤ 1×');
 row(`re-check of the unchanged ${DATA_FILES}-file dataset (stat cache)`, median(() => mlmeta(manyProj, 'record', 'dataset', '--name', 'many', many), 3), undefined, undefined, '≤ 2 s');
 
 const tracked = path.join(work, 'tracked');

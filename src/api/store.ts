@@ -139,8 +139,9 @@ export class Store {
     return pullStore(this.layout, remote);
   }
 
-  verify(ref?: string): VerifyReport {
-    return verifyStore(this, ref);
+  /** Check every object (or REF and its ancestors); `fix` removes temp files of dead writers first. */
+  verify(ref?: string, opts: { fix?: boolean } = {}): VerifyReport {
+    return verifyStore(this, ref, opts);
   }
 }
 

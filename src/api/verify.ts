@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { canonicalYaml } from '../records/yaml.js';
-import { FANOUT_DIR, listAllIds, OBJECT_FILE, objectPath, sha256Hex } from '../store/objects.js';
+import { cleanTempFiles, FANOUT_DIR, listAllIds, OBJECT_FILE, objectPath, readNoFollow, sha256Hex } from '../store/objects.js';
 import type { Store } from './store.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -35,6 +35,8 @@ export interface Finding {
 }
 
 export interface VerifyReport {
+  /** with --fix: the temp files left by dead writers that were removed */
+  fixed?: string[];
   checked: number;
   errors: number;
   warnings: number;
@@ -56,6 +58,7 @@ function strayFiles(objectsDir: string): string[] {
   }
   for (const d of top) {
     if (!d.isDirectory() || !FANOUT_DIR.test(d.name)) {
+      // includes symlinked fan-out folders: never followed
       out.push(d.name);
       continue;
     }
@@ -69,7 +72,7 @@ function strayFiles(objectsDir: string): string[] {
 function checkObject(store: Store, id: string, findings: Finding[]): RecordBody | undefined {
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(objectPath(store.layout.objects, id));
+    bytes = readNoFollow(objectPath(store.layout.objects, id));
   } catch (e) {
     findings.push(finding('UNREADABLE', `${id}: ${(e as NodeJS.ErrnoException).code ?? e}`, { id }));
     return undefined;
@@ -93,8 +96,9 @@ function checkObject(store: Store, id: string, findings: Finding[]): RecordBody 
   return record;
 }
 
-export function verifyStore(store: Store, ref?: string): VerifyReport {
+export function verifyStore(store: Store, ref?: string, opts: { fix?: boolean } = {}): VerifyReport {
   const findings: Finding[] = [];
+  const fixed = opts.fix ? cleanTempFiles(store.layout.objects) : [];
   const records = new Map<string, RecordBody>();
   let ids: string[];
   if (ref === undefined) {
@@ -139,6 +143,7 @@ export function verifyStore(store: Store, ref?: string): VerifyReport {
   }
   findings.sort((a, b) => (a.id ?? a.path ?? '').localeCompare(b.id ?? b.path ?? '') || a.finding.localeCompare(b.finding));
   return {
+    ...(opts.fix ? { fixed } : {}),
     checked: seen.size,
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,

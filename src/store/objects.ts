@@ -16,6 +16,40 @@ export const OBJECT_FILE = /^[0-9a-f]{62}\.yaml$/;
 /** Temp files start with a dot and never end in .yaml, so they can never look like objects. */
 export const TEMP_PREFIX = '.tmp-';
 
+/**
+ * Read a file in the store without following a symlink: an object name can never be made
+ * to address a file outside `.mlmeta/objects` (ELOOP for a planted link).
+ */
+export function readNoFollow(file: string): Buffer {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Create a fan-out folder (objects/ exists in any store; a recursive mkdir would hide EROFS as ENOENT). */
+function makeFanDir(dir: string): void {
+  try {
+    if (!fs.existsSync(path.dirname(dir))) fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, `cannot create ${dir}`);
+  }
+}
+
+/** A fan-out folder must be a real folder, not a symlink out of the store. */
+function checkFanDir(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return; // not there yet: mkdir makes a real one
+  }
+  if (!st.isDirectory()) throw new MlmetaError('E_IO', `${dir} is not a folder (a symlink or file planted in the store?)`);
+}
+
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -36,12 +70,9 @@ export function writeObject(objectsDir: string, bytes: Buffer): WriteResult {
   const id = sha256Hex(bytes);
   const file = objectPath(objectsDir, id);
   const dir = path.dirname(file);
+  checkFanDir(dir);
   if (existsSameObject(file, id)) return { id, created: false };
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw ioError(e, `cannot create ${dir}`);
-  }
+  makeFanDir(dir);
   const tmp = path.join(dir, `${TEMP_PREFIX}${id.slice(2, 10)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   let fd: number | undefined;
   try {
@@ -59,6 +90,8 @@ export function writeObject(objectsDir: string, bytes: Buffer): WriteResult {
     try { fs.unlinkSync(tmp); } catch { /* nothing to clean */ }
     throw ioError(e, `cannot write object ${id}`);
   }
+  // The next write cleans up after writers that died in this folder.
+  cleanTempFiles(objectsDir, [id.slice(0, 2)]);
   return { id, created: true };
 }
 
@@ -69,9 +102,10 @@ export function writeObject(objectsDir: string, bytes: Buffer): WriteResult {
 function existsSameObject(file: string, id: string): boolean {
   let existing: Buffer;
   try {
-    existing = fs.readFileSync(file);
-  } catch {
-    return false;
+    existing = readNoFollow(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    existing = Buffer.alloc(0); // a symlink or unreadable entry: replace it below
   }
   if (sha256Hex(existing) === id) return true;
   try {
@@ -88,8 +122,11 @@ export function readObject(objectsDir: string, id: string): Buffer {
   const file = objectPath(objectsDir, id);
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readNoFollow(file);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new MlmetaError('E_CORRUPT_OBJECT', `object ${id} is a symlink; refused`, { id });
+    }
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new MlmetaError('E_NOT_FOUND', `no record ${id}`, { id });
     }
@@ -109,7 +146,7 @@ export function hasObject(objectsDir: string, id: string): boolean {
 /** The fan-out folders present, sorted. */
 export function listFanout(objectsDir: string): string[] {
   try {
-    return fs.readdirSync(objectsDir).filter((d) => FANOUT_DIR.test(d)).sort();
+    return fs.readdirSync(objectsDir, { withFileTypes: true }).filter((d) => d.isDirectory() && FANOUT_DIR.test(d.name)).map((d) => d.name).sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw ioError(e, `cannot list ${objectsDir}`);
@@ -159,12 +196,13 @@ export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string
   const made = new Set<string>();
   for (const { id, bytes } of objects) {
     const file = objectPath(objectsDir, id);
-    if (existsSameObject(file, id)) continue;
     const dir = path.dirname(file);
+    checkFanDir(dir);
+    if (existsSameObject(file, id)) continue;
     const tmp = path.join(dir, `${TEMP_PREFIX}${id.slice(2, 10)}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       if (!made.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true });
+        makeFanDir(dir);
         made.add(dir);
       }
       fs.writeFileSync(tmp, bytes, { mode: 0o444, flag: 'wx' });
@@ -188,4 +226,56 @@ function syncFileSystem(dir: string): void {
     const fd = fs.openSync(path.join(dir, fan), 'r');
     try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
   }
+}
+
+/**
+ * Temp files left by writers that died (a crash, SIGKILL): `.tmp-…-<pid>-…` whose process
+ * is gone, or any temp file older than an hour. Live writers' temp files are left alone.
+ */
+export function staleTempFiles(objectsDir: string, fans: string[] = listFanout(objectsDir)): string[] {
+  const out: string[] = [];
+  for (const fan of fans) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(objectsDir, fan));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.startsWith(TEMP_PREFIX)) continue;
+      const file = path.join(objectsDir, fan, n);
+      const pid = Number(n.split('-')[2]);
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch (e) {
+          alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      let old = false;
+      try {
+        old = Date.now() - fs.lstatSync(file).mtimeMs > 3600_000;
+      } catch {
+        continue;
+      }
+      if (!alive || old) out.push(`${fan}/${n}`);
+    }
+  }
+  return out;
+}
+
+/** Remove stale temp files; returns what was removed (paths relative to objects/). */
+export function cleanTempFiles(objectsDir: string, fans?: string[]): string[] {
+  const removed: string[] = [];
+  for (const rel of staleTempFiles(objectsDir, fans)) {
+    try {
+      fs.unlinkSync(path.join(objectsDir, rel));
+      removed.push(rel);
+    } catch {
+      /* gone already, or not ours to remove */
+    }
+  }
+  return removed;
 }

@@ -1,17 +1,20 @@
 import type { CommandModule } from 'yargs';
 import { renderVerify } from '../../render/text.js';
-import { outJson, storeFrom, type GlobalArgs } from '../context.js';
+import { note, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
-interface Args extends GlobalArgs { ref?: string }
+interface Args extends GlobalArgs { ref?: string; fix?: boolean }
 
 export const verifyCommand: CommandModule<GlobalArgs, Args> = {
   command: 'verify [ref]',
   describe: 'Re-hash and check every record (or REF and its ancestors); exit 1 on errors',
   builder: (y) => y
     .positional('ref', { type: 'string', describe: 'check only this record and its ancestors' })
-    .example('$0 verify', 'check the whole store'),
+    .option('fix', { type: 'boolean', describe: 'first remove temp files left by writers that died' })
+    .example('$0 verify', 'check the whole store')
+    .example('$0 verify --fix', 'clean up after a crash, then check'),
   handler: (args) => {
-    const report = storeFrom(args).verify(args.ref);
+    const report = storeFrom(args).verify(args.ref, { fix: args.fix });
+    for (const f of report.fixed ?? []) note(`removed objects/${f} (temp file of a writer that died)`);
     if (args.json) outJson(report);
     else process.stdout.write(renderVerify(report));
     if (report.errors > 0) process.exitCode = 1;
