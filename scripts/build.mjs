@@ -39,6 +39,20 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The index's worker thread, next to both bundles (found relative to their own file).
+await build({
+  entryPoints: { 'index-worker': 'src/graph/index-worker.ts' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outExtension: { '.js': '.cjs' },
+  outdir: 'dist',
+  define: { 'import.meta.url': '__mlmetaImportMetaUrl' },
+  banner: { js: "const __mlmetaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: one parse-and-run (here a `show` that fails for want of a store) compiles the
 // CLI and leaves the code cache next to it.

@@ -12,7 +12,10 @@
 // Everything here can be deleted at any time; it is rebuilt.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
@@ -220,6 +223,9 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
       changed = true;
     }
   }
+  // Which shards are stale: stat every folder first (before any listing, so a write that
+  // lands after the stat is seen next time).
+  const todo: Array<{ fan: string; mtime: string; racy: boolean }> = [];
   for (const fan of fans) {
     let st: fs.BigIntStats;
     try {
@@ -230,18 +236,13 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
     const mtime = String(st.mtimeNs);
     const known = state.fans[fan];
     if (known !== undefined && known !== '' && known === mtime && fs.existsSync(path.join(dir, `${fan}.seg`))) continue;
-    const racy = BigInt(Date.now()) * 1_000_000n - st.mtimeNs < RACY_MS * 1_000_000n;
-    const old = readJson<FanSummaries>(path.join(dir, `${fan}.json`));
-    const records = loadFan(layout, fan, old && typeof old === 'object' ? old : undefined);
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-      atomicWrite(path.join(dir, `${fan}.json`), JSON.stringify(records));
-      atomicWrite(path.join(dir, `${fan}.seg`), encodeSegment(fan, records));
+    todo.push({ fan, mtime, racy: BigInt(Date.now()) * 1_000_000n - st.mtimeNs < RACY_MS * 1_000_000n });
+  }
+  const built = todo.length >= PARALLEL_FROM ? buildShardsInParallel(layout, todo.map((t) => t.fan)) : new Set<string>();
+  for (const { fan, mtime, racy } of todo) {
+    if (built.has(fan) || buildShard(layout, fan)) {
       state.fans[fan] = racy ? '' : mtime;
       changed = true;
-    } catch {
-      // A read-only store or a full disk: serve from memory this time.
-      memoryShards.set(`${layout.root}\u0000${fan}`, records);
     }
   }
   if (changed) {
@@ -252,6 +253,53 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
     }
   }
   return { fans, changed };
+}
+
+/** Rebuild one shard from its folder; false when it could not be written (kept in memory). */
+export function buildShard(layout: StoreLayout, fan: string): boolean {
+  const dir = shardDir(layout);
+  const old = readJson<FanSummaries>(path.join(dir, `${fan}.json`));
+  const records = loadFan(layout, fan, old && typeof old === 'object' ? old : undefined);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    atomicWrite(path.join(dir, `${fan}.json`), JSON.stringify(records));
+    atomicWrite(path.join(dir, `${fan}.seg`), encodeSegment(fan, records));
+    return true;
+  } catch {
+    // A read-only store or a full disk: serve from memory this time.
+    memoryShards.set(`${layout.root}\u0000${fan}`, records);
+    return false;
+  }
+}
+
+/** From this many stale shards on (a cold index, a big pull), shards are built on all cores. */
+const PARALLEL_FROM = 32;
+
+/**
+ * Build shards on worker threads (dist/index-worker.cjs), one per core, while this thread
+ * waits on shared memory — the callers stay synchronous. Returns the shards built; any a
+ * worker did not finish are built by the caller as usual.
+ */
+function buildShardsInParallel(layout: StoreLayout, fans: string[]): Set<string> {
+  const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index-worker.cjs');
+  const cores = Math.min(os.availableParallelism(), 8);
+  if (cores < 2 || !fs.existsSync(workerFile)) return new Set();
+  const done = new Int32Array(new SharedArrayBuffer(4 * (fans.length + 1)));
+  const workers: Worker[] = [];
+  for (let w = 0; w < cores; w++) {
+    const mine = fans.map((fan, i) => ({ fan, i })).filter((_, i) => i % cores === w);
+    workers.push(new Worker(workerFile, { workerData: { root: layout.root, jobs: mine, done } }));
+  }
+  // Wait until every job is marked done (1) or failed (2), or the workers all exited.
+  const deadline = Date.now() + 600_000;
+  while (Date.now() < deadline) {
+    let finished = 0;
+    for (let i = 0; i < fans.length; i++) if (Atomics.load(done, i) !== 0) finished++;
+    if (finished === fans.length || Atomics.load(done, fans.length) === cores) break;
+    Atomics.wait(done, fans.length, Atomics.load(done, fans.length), 50);
+  }
+  for (const w of workers) void w.terminate();
+  return new Set(fans.filter((_, i) => Atomics.load(done, i) === 1));
 }
 
 /** Shards that could not be written (read-only store) live here for the process. */

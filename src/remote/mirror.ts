@@ -32,6 +32,20 @@ function objectExists(gitDir: string, oid: string): boolean {
   return fs.existsSync(path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2)));
 }
 
+/**
+ * The subtrees of the last mirror build: fan-out folder → {tree id, object count}. Every
+ * object in such a subtree was in the local store when it was built (objects are never
+ * removed), so a remote subtree with the same id needs no look inside.
+ */
+export function knownSubtrees(layout: StoreLayout): Map<string, { tree: string; count: number }> {
+  try {
+    const cache = JSON.parse(fs.readFileSync(path.join(layout.cache, 'sync-trees.json'), 'utf8')) as Record<string, FanCache>;
+    return new Map(Object.entries(cache).map(([fan, c]) => [fan, { tree: c.tree, count: Object.keys(c.blobs).length }]));
+  } catch {
+    return new Map();
+  }
+}
+
 /** Write blobs and trees for the store's objects; returns the root tree id and the count. */
 export function buildStoreTree(layout: StoreLayout, gitDir: string): { tree: string; objects: number } {
   const cacheFile = path.join(layout.cache, 'sync-trees.json');

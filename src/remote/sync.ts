@@ -10,7 +10,7 @@ import { MlmetaError } from '../errors.js';
 import type { StoreLayout } from '../store/location.js';
 import { FANOUT_DIR, OBJECT_FILE, hasObject, sha256Hex, writeObjectsBulk } from '../store/objects.js';
 import { decodeTree, encodeCommit, writeGitObject } from './git-objects.js';
-import { buildStoreTree, syncGitDir } from './mirror.js';
+import { buildStoreTree, knownSubtrees, syncGitDir } from './mirror.js';
 import { readGitObject, readGitObjects } from './object-reader.js';
 import { fetchTip, pushCommit, remoteTip, resolveRemote, shownUrl, type Remote } from './transport.js';
 
@@ -60,25 +60,43 @@ async function treeOfCommit(gitDir: string, commit: string): Promise<string> {
   return m[1]!;
 }
 
-/** The remote tree's objects: record id → blob oid. Entries not of the object form are ignored. */
-async function remoteEntries(gitDir: string, tree: string): Promise<Map<string, string>> {
+/**
+ * The remote tree's objects that may be new here (record id → blob oid), and how many
+ * objects the remote holds. Fan-out subtrees identical to ones we built are skipped:
+ * pulling one new record into a 100k store reads one subtree. Entries not of the object
+ * form are ignored.
+ */
+async function remoteEntries(layout: StoreLayout, gitDir: string, tree: string): Promise<{ entries: Map<string, string>; total: number }> {
   const root = await readGitObject(gitDir, tree);
-  const fans = decodeTree(root.body).filter((e) => e.mode === '40000' && FANOUT_DIR.test(e.name));
+  const known = knownSubtrees(layout);
+  let total = 0;
+  const fans = decodeTree(root.body).filter((e) => {
+    if (e.mode !== '40000' || !FANOUT_DIR.test(e.name)) return false;
+    const mine = known.get(e.name);
+    if (mine && mine.tree === e.oid) {
+      total += mine.count;
+      return false;
+    }
+    return true;
+  });
   const subtrees = await readGitObjects(gitDir, fans.map((f) => f.oid));
   const out = new Map<string, string>();
   for (const f of fans) {
     const sub = subtrees.get(f.oid);
     if (!sub) throw new MlmetaError('E_REMOTE', `tree ${f.oid} is missing from the fetched data`);
     for (const e of decodeTree(sub.body)) {
-      if (e.mode === '100644' && OBJECT_FILE.test(e.name)) out.set(f.name + e.name.slice(0, 62), e.oid);
+      if (e.mode === '100644' && OBJECT_FILE.test(e.name)) {
+        out.set(f.name + e.name.slice(0, 62), e.oid);
+        total++;
+      }
     }
   }
-  return out;
+  return { entries: out, total };
 }
 
-async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string): Promise<{ remoteObjects: Map<string, string>; received: number }> {
+async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string): Promise<{ remoteObjects: number; received: number }> {
   await fetchTip(gitDir, remote, tip);
-  const entries = await remoteEntries(gitDir, await treeOfCommit(gitDir, tip));
+  const { entries, total } = await remoteEntries(layout, gitDir, await treeOfCommit(gitDir, tip));
   const missing = [...entries].filter(([id]) => !hasObject(layout.objects, id));
   const blobs = await readGitObjects(gitDir, missing.map(([, oid]) => oid));
   const checked: Array<{ id: string; bytes: Buffer }> = [];
@@ -93,7 +111,7 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   }
   const received = writeObjectsBulk(layout.objects, checked);
   writeRef(gitDir, `refs/mlmeta/remotes/${encodeURIComponent(remote.name)}`, tip);
-  return { remoteObjects: entries, received };
+  return { remoteObjects: total, received };
 }
 
 export async function pullStore(layout: StoreLayout, remoteArg = 'origin'): Promise<PullResult> {
@@ -102,7 +120,7 @@ export async function pullStore(layout: StoreLayout, remoteArg = 'origin'): Prom
   const tip = await remoteTip(gitDir, remote);
   if (!tip) return { remote: shownUrl(remote.url), remoteObjects: 0, received: 0 };
   const { remoteObjects, received } = await pullTip(layout, gitDir, remote, tip);
-  return { remote: shownUrl(remote.url), tip, remoteObjects: remoteObjects.size, received };
+  return { remote: shownUrl(remote.url), tip, remoteObjects, received };
 }
 
 export async function pushStore(layout: StoreLayout, remoteArg = 'origin'): Promise<PushResult> {
@@ -111,12 +129,12 @@ export async function pushStore(layout: StoreLayout, remoteArg = 'origin'): Prom
   let received = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const tip = await remoteTip(gitDir, remote);
-    let remoteIds = new Map<string, string>();
+    let remoteCount = 0;
     let remoteTree: string | undefined;
     if (tip) {
       const pulled = await pullTip(layout, gitDir, remote, tip);
       received += pulled.received;
-      remoteIds = pulled.remoteObjects;
+      remoteCount = pulled.remoteObjects;
       remoteTree = await treeOfCommit(gitDir, tip);
     }
     const { tree, objects } = buildStoreTree(layout, gitDir);
@@ -128,7 +146,7 @@ export async function pushStore(layout: StoreLayout, remoteArg = 'origin'): Prom
     const commit = writeGitObject(gitDir, 'commit', encodeCommit(tree, parents, `mlmeta: ${objects} records`, new Date()));
     if (await pushCommit(gitDir, remote, commit)) {
       writeRef(gitDir, LOCAL_TIP, commit);
-      const sent = objects - [...remoteIds.keys()].length;
+      const sent = objects - remoteCount;
       return { remote: shownUrl(remote.url), commit, sent: Math.max(0, sent), received, upToDate: false, attempts: attempt };
     }
   }

@@ -1,0 +1,20 @@
+// A worker thread of the parallel index build (see buildShardsInParallel): builds the
+// shards it is given and marks each one in shared memory, 1 built, 2 failed; the last slot
+// counts workers that have finished.
+import { workerData } from 'node:worker_threads';
+import { layoutOf } from '../store/location.js';
+import { buildShard } from './index-cache.js';
+
+const { root, jobs, done } = workerData as { root: string; jobs: Array<{ fan: string; i: number }>; done: Int32Array };
+const layout = layoutOf(root);
+for (const { fan, i } of jobs) {
+  let ok = false;
+  try {
+    ok = buildShard(layout, fan);
+  } catch {
+    ok = false;
+  }
+  Atomics.store(done, i, ok ? 1 : 2);
+}
+Atomics.add(done, done.length - 1, 1);
+Atomics.notify(done, done.length - 1);
