@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mlmeta, ok } from '../helpers/cli.js';
-import { git, gitRepo, write } from '../helpers/dirs.js';
+import { git, gitRepo, tempDir, write } from '../helpers/dirs.js';
 import { fixture } from '../helpers/fixtures.js';
 
 describe('lineage on a diamond DAG', () => {
@@ -153,6 +153,23 @@ describe('the derived index', () => {
     fs.writeFileSync(seg, fs.readFileSync(seg).subarray(0, 20));
     expect(JSON.parse(ok(repo, ['show', 'm', '--json'])).id).toBe(f);
     expect(JSON.parse(ok(repo, ['lineage', 'd', '--down', '--json'])).nodes.map((n: { id: string }) => n.id)).toContain(f);
+  });
+});
+
+describe('a cold index over many shards (built on worker threads)', () => {
+  it('agrees with the objects and answers lineage and find', async () => {
+    const { generateStore } = await import('../../bench/generate.mjs');
+    const dir = tempDir('mlmeta-many-');
+    const gen = generateStore(dir, 1500, { chain: 300, fan: 300 }) as { count: number; chainHead: string; fanData: string };
+    expect(fs.readdirSync(path.join(dir, '.mlmeta/objects')).length).toBeGreaterThan(200);
+    const all = JSON.parse(ok(dir, ['find', '--json']));
+    expect(all).toHaveLength(gen.count);
+    expect(fs.readdirSync(path.join(dir, '.mlmeta/cache/index')).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(200);
+    const chain = JSON.parse(ok(dir, ['lineage', gen.chainHead, '--json']));
+    expect(chain.nodes.filter((n: { kind: string }) => n.kind === 'model')).toHaveLength(300);
+    const fan = JSON.parse(ok(dir, ['lineage', gen.fanData, '--down', '--kind', 'model', '--json']));
+    expect(fan.nodes).toHaveLength(301);
+    expect(JSON.parse(ok(dir, ['show', 'deep@7', '--json'])).record.version).toBe(7);
   });
 });
 

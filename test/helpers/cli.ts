@@ -19,6 +19,7 @@ export function mlmeta(cwd: string, args: string[], env: Record<string, string> 
     input,
     env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '', MLMETA_DIR: '', ...env },
     timeout: 60_000,
+    maxBuffer: 256 * 1024 * 1024,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
