@@ -17,7 +17,7 @@ import { showRecord, type ShowResult } from './show.js';
 import { logOf, type LogEntry } from './log.js';
 import { whichFile, type WhichResult } from './which.js';
 import { statusOf, type StatusReport } from './status.js';
-import { pullStore, pushStore, type PullResult, type PushResult } from '../remote/sync.js';
+import { pullStore, pushStore, type PullResult, type PushResult, type SyncOptions } from '../remote/sync.js';
 import { verifyStore, type VerifyReport } from './verify.js';
 
 export interface OpenOptions extends LocateOptions {}
@@ -130,13 +130,13 @@ export class Store {
   }
 
   /** Send the store to REMOTE's refs/mlmeta/store (pulling first if the remote moved). */
-  push(remote?: string): Promise<PushResult> {
-    return pushStore(this.layout, remote);
+  push(remote?: string, opts: SyncOptions = {}): Promise<PushResult> {
+    return pushStore(this.layout, remote, opts);
   }
 
   /** Add every object of REMOTE's refs/mlmeta/store that this store lacks. */
-  pull(remote?: string): Promise<PullResult> {
-    return pullStore(this.layout, remote);
+  pull(remote?: string, opts: SyncOptions = {}): Promise<PullResult> {
+    return pullStore(this.layout, remote, opts);
   }
 
   /** Check every object (or REF and its ancestors); `fix` removes temp files of dead writers first. */

@@ -114,8 +114,13 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   return { remoteObjects: total, received };
 }
 
-export async function pullStore(layout: StoreLayout, remoteArg = 'origin'): Promise<PullResult> {
-  const remote = resolveRemote(layout.project, remoteArg);
+export interface SyncOptions {
+  /** progress on stderr for long transfers */
+  progress?: boolean;
+}
+
+export async function pullStore(layout: StoreLayout, remoteArg = 'origin', opts: SyncOptions = {}): Promise<PullResult> {
+  const remote = { ...resolveRemote(layout.project, remoteArg), progress: opts.progress };
   const gitDir = syncGitDir(layout);
   const tip = await remoteTip(gitDir, remote);
   if (!tip) return { remote: shownUrl(remote.url), remoteObjects: 0, received: 0 };
@@ -123,8 +128,8 @@ export async function pullStore(layout: StoreLayout, remoteArg = 'origin'): Prom
   return { remote: shownUrl(remote.url), tip, remoteObjects, received };
 }
 
-export async function pushStore(layout: StoreLayout, remoteArg = 'origin'): Promise<PushResult> {
-  const remote = resolveRemote(layout.project, remoteArg);
+export async function pushStore(layout: StoreLayout, remoteArg = 'origin', opts: SyncOptions = {}): Promise<PushResult> {
+  const remote = { ...resolveRemote(layout.project, remoteArg), progress: opts.progress };
   const gitDir = syncGitDir(layout);
   let received = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {

@@ -15,6 +15,21 @@ export interface Remote {
   name: string;
   url: string;
   http: boolean;
+  /** draw transfer progress on stderr (the caller decides: a TTY, no --json) */
+  progress?: boolean;
+}
+
+/** isomorphic-git's progress events as one line on stderr, redrawn in place. */
+function progressCallback(remote: Remote) {
+  if (!remote.progress) return {};
+  let drawn = false;
+  process.once('exit', () => { if (drawn) process.stderr.write('\r\x1b[K'); });
+  return {
+    onProgress: (e: { phase: string; loaded: number; total?: number }) => {
+      drawn = true;
+      process.stderr.write(`\r\x1b[K${e.phase} ${e.loaded}${e.total ? `/${e.total}` : ''}`);
+    },
+  };
 }
 
 function gitAvailable(): boolean {
@@ -145,7 +160,7 @@ export async function fetchTip(gitDir: string, remote: Remote, tip: string): Pro
       // isomorphic-git's fetch takes no refspec argument; it reads one from the config.
       await git.setConfig({ fs, gitdir: gitDir, path: 'remote.mlmeta.url', value: remote.url });
       await git.setConfig({ fs, gitdir: gitDir, path: 'remote.mlmeta.fetch', value: `+${STORE_REF}:refs/mlmeta/fetched` });
-      await git.fetch({ fs, http: http as never, gitdir: gitDir, remote: 'mlmeta', url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, singleBranch: true, tags: false, ...authCallbacks(remote.url) });
+      await git.fetch({ fs, http: http as never, gitdir: gitDir, remote: 'mlmeta', url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, singleBranch: true, tags: false, ...authCallbacks(remote.url), ...progressCallback(remote) });
       return;
     } catch (e) {
       // isomorphic-git looks up the remote's HEAD before it saves the pack, and fails when
@@ -169,7 +184,7 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
     const { git, http } = await iso();
     await git.writeRef({ fs, gitdir: gitDir, ref: STORE_REF, value: commit, force: true });
     try {
-      const res = await git.push({ fs, http: http as never, gitdir: gitDir, url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, ...authCallbacks(remote.url) });
+      const res = await git.push({ fs, http: http as never, gitdir: gitDir, url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, ...authCallbacks(remote.url), ...progressCallback(remote) });
       return res.ok !== false;
     } catch (e) {
       const code = (e as { code?: string }).code;

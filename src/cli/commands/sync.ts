@@ -15,7 +15,7 @@ export const pushCommand: CommandModule<GlobalArgs, Args> = {
     .example('$0 push', 'share lineage through origin')
     .example('$0 push https://git.example.com/team/repo.git', 'auth: MLMETA_TOKEN or git credential helper'),
   handler: async (args) => {
-    const res = await storeFrom(args).push(args.remote);
+    const res = await storeFrom(args).push(args.remote, { progress: !args.json && process.stderr.isTTY === true });
     if (args.json) return outJson(res);
     if (res.received) note(`received ${res.received} record(s) pushed by others first`);
     note(res.upToDate ? `${res.remote}: up to date` : `${res.remote}: sent ${res.sent} record(s) in ${res.commit!.slice(0, 12)}`);
@@ -36,7 +36,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       if (!(e instanceof MlmetaError && e.code === 'E_NO_STORE')) throw e;
       store = initStore({ store: args.store }).store;
     }
-    const res = await store.pull(args.remote);
+    const res = await store.pull(args.remote, { progress: !args.json && process.stderr.isTTY === true });
     if (args.json) return outJson(res);
     note(res.tip ? `${res.remote}: received ${res.received} new record(s) of ${res.remoteObjects}` : `${res.remote}: no lineage pushed there yet`);
   },
