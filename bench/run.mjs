@@ -129,6 +129,10 @@ git(tracked, 'add', '.');
 git(tracked, 'commit', '-q', '-m', 'many files');
 mlmeta(tracked, 'init');
 row('baseline: git status, 10k tracked files', median(() => time('git', ['status', '--porcelain'], { cwd: tracked }), 5));
+// Why code state comes from the git binary: isomorphic-git's status walk of the same repo.
+const isoStatus = `const git = require(${JSON.stringify(path.join(root, 'node_modules/isomorphic-git'))}); const fs = require('fs');
+git.statusMatrix({ fs, dir: ${JSON.stringify(tracked)} }).then((m) => { if (!m.length) process.exit(1); });`;
+row('isomorphic-git statusMatrix, 10k tracked files (whole process)', median(() => time(process.execPath, ['-e', isoStatus]), 3), 'node start', nodeStart);
 row('run -- true (10k tracked files, code+env captured)', median(() => mlmeta(tracked, 'run', '--', 'true'), 5), 'node start', nodeStart, '≤ 3×');
 
 // ---------- issue 5: push and pull ----------
