@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 
 export type GitType = 'blob' | 'tree' | 'commit';
 
@@ -23,6 +23,18 @@ export function writeGitObject(gitDir: string, type: GitType, body: Buffer): str
   fs.writeFileSync(tmp, deflateSync(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]), { level: 1 }));
   fs.renameSync(tmp, file);
   return id;
+}
+
+/** Read a loose object we wrote (trees of the mirror); undefined when it is not loose here. */
+export function readLooseObject(gitDir: string, oid: string): { type: string; body: Buffer } | undefined {
+  let raw: Buffer;
+  try {
+    raw = inflateSync(fs.readFileSync(path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2))));
+  } catch {
+    return undefined;
+  }
+  const nul = raw.indexOf(0);
+  return { type: raw.toString('latin1', 0, raw.indexOf(0x20)), body: raw.subarray(nul + 1) };
 }
 
 export interface TreeEntry {

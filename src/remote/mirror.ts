@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
-import { encodeTree, writeGitObject, type TreeEntry } from './git-objects.js';
+import { decodeTree, encodeTree, readLooseObject, writeGitObject, type TreeEntry } from './git-objects.js';
 
 const RACY_MS = 3000n;
 
@@ -23,9 +23,10 @@ export function syncGitDir(layout: StoreLayout): string {
 }
 
 interface FanCache {
+  /** the folder's mtime when the subtree was built ('' when racy) */
   m: string;
   tree: string;
-  blobs: Record<string, string>;
+  count: number;
 }
 
 function objectExists(gitDir: string, oid: string): boolean {
@@ -37,24 +38,45 @@ function objectExists(gitDir: string, oid: string): boolean {
  * object in such a subtree was in the local store when it was built (objects are never
  * removed), so a remote subtree with the same id needs no look inside.
  */
-export function knownSubtrees(layout: StoreLayout): Map<string, { tree: string; count: number }> {
+/** The cached subtree of each fan-out folder; entries of any other shape are dropped. */
+function readTreeCache(layout: StoreLayout): Record<string, FanCache> {
   try {
-    const cache = JSON.parse(fs.readFileSync(path.join(layout.cache, 'sync-trees.json'), 'utf8')) as Record<string, FanCache>;
-    return new Map(Object.entries(cache).map(([fan, c]) => [fan, { tree: c.tree, count: Object.keys(c.blobs).length }]));
+    const raw = JSON.parse(fs.readFileSync(path.join(layout.cache, 'sync-trees.json'), 'utf8')) as Record<string, FanCache>;
+    return Object.fromEntries(Object.entries(raw).filter(([, c]) => typeof c?.tree === 'string' && typeof c.count === 'number' && typeof c.m === 'string'));
   } catch {
-    return new Map();
+    return {};
+  }
+}
+
+export function knownSubtrees(layout: StoreLayout): Map<string, Map<string, number>> {
+  const known = new Map<string, Map<string, number>>();
+  const add = (fan: string, tree: string, count: number) => (known.get(fan) ?? known.set(fan, new Map()).get(fan)!).set(tree, count);
+  for (const [fan, c] of Object.entries(readTreeCache(layout))) add(fan, c.tree, c.count);
+  try {
+    const pulled = JSON.parse(fs.readFileSync(path.join(layout.cache, 'sync-pulled.json'), 'utf8')) as Record<string, [string, number]>;
+    for (const [fan, [tree, count]] of Object.entries(pulled)) add(fan, tree, count);
+  } catch {
+    /* nothing pulled yet */
+  }
+  return known;
+}
+
+/** After a complete pull: every object of these remote subtrees is now here. */
+export function rememberPulledSubtrees(layout: StoreLayout, subtrees: Record<string, [string, number]>): void {
+  try {
+    fs.mkdirSync(layout.cache, { recursive: true });
+    const file = path.join(layout.cache, 'sync-pulled.json');
+    fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(subtrees));
+    fs.renameSync(`${file}.${process.pid}.tmp`, file);
+  } catch {
+    /* only a cache */
   }
 }
 
 /** Write blobs and trees for the store's objects; returns the root tree id and the count. */
 export function buildStoreTree(layout: StoreLayout, gitDir: string): { tree: string; objects: number } {
   const cacheFile = path.join(layout.cache, 'sync-trees.json');
-  let cache: Record<string, FanCache> = {};
-  try {
-    cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
-  } catch {
-    cache = {};
-  }
+  const cache = readTreeCache(layout);
   const next: Record<string, FanCache> = {};
   const root: TreeEntry[] = [];
   let count = 0;
@@ -67,11 +89,13 @@ export function buildStoreTree(layout: StoreLayout, gitDir: string): { tree: str
       entry = old;
     } else {
       const racy = BigInt(Date.now()) * 1_000_000n - st.mtimeNs < RACY_MS * 1_000_000n;
-      const blobs: Record<string, string> = {};
+      // The previous subtree says which blobs exist already (no blob list is cached).
+      const previous = old ? readLooseObject(gitDir, old.tree) : undefined;
+      const blobs = new Map(previous?.type === 'tree' ? decodeTree(previous.body).map((e) => [e.name, e.oid] as [string, string]) : []);
       const entries: TreeEntry[] = [];
       for (const id of listIdsIn(layout.objects, fan)) {
         const name = `${id.slice(2)}.yaml`;
-        let oid = old?.blobs[name];
+        let oid = blobs.get(name);
         if (!oid || !objectExists(gitDir, oid)) {
           let bytes: Buffer;
           try {
@@ -84,14 +108,13 @@ export function buildStoreTree(layout: StoreLayout, gitDir: string): { tree: str
           }
           oid = writeGitObject(gitDir, 'blob', bytes);
         }
-        blobs[name] = oid;
         entries.push({ mode: '100644', name, oid });
       }
       if (entries.length === 0) continue;
-      entry = { m: racy ? '' : mtime, tree: writeGitObject(gitDir, 'tree', encodeTree(entries)), blobs };
+      entry = { m: racy ? '' : mtime, tree: writeGitObject(gitDir, 'tree', encodeTree(entries)), count: entries.length };
     }
     next[fan] = entry;
-    count += Object.keys(entry.blobs).length;
+    count += entry.count;
     root.push({ mode: '40000', name: fan, oid: entry.tree });
   }
   const tree = writeGitObject(gitDir, 'tree', encodeTree(root));

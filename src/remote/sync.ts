@@ -10,7 +10,7 @@ import { MlmetaError } from '../errors.js';
 import type { StoreLayout } from '../store/location.js';
 import { FANOUT_DIR, OBJECT_FILE, hasObject, sha256Hex, writeObjectsBulk } from '../store/objects.js';
 import { decodeTree, encodeCommit, writeGitObject } from './git-objects.js';
-import { buildStoreTree, knownSubtrees, syncGitDir } from './mirror.js';
+import { buildStoreTree, knownSubtrees, rememberPulledSubtrees, syncGitDir } from './mirror.js';
 import { readGitObject, readGitObjects } from './object-reader.js';
 import { fetchTip, pushCommit, remoteTip, resolveRemote, shownUrl, type Remote } from './transport.js';
 
@@ -66,37 +66,40 @@ async function treeOfCommit(gitDir: string, commit: string): Promise<string> {
  * pulling one new record into a 100k store reads one subtree. Entries not of the object
  * form are ignored.
  */
-async function remoteEntries(layout: StoreLayout, gitDir: string, tree: string): Promise<{ entries: Map<string, string>; total: number }> {
+async function remoteEntries(layout: StoreLayout, gitDir: string, tree: string): Promise<{ entries: Map<string, string>; total: number; subtrees: Record<string, [string, number]> }> {
   const root = await readGitObject(gitDir, tree);
   const known = knownSubtrees(layout);
   let total = 0;
+  const subtrees: Record<string, [string, number]> = {};
   const fans = decodeTree(root.body).filter((e) => {
     if (e.mode !== '40000' || !FANOUT_DIR.test(e.name)) return false;
-    const mine = known.get(e.name);
-    if (mine && mine.tree === e.oid) {
-      total += mine.count;
+    const count = known.get(e.name)?.get(e.oid);
+    if (count !== undefined) {
+      total += count;
+      subtrees[e.name] = [e.oid, count];
       return false;
     }
     return true;
   });
-  const subtrees = await readGitObjects(gitDir, fans.map((f) => f.oid));
+  const bodies = await readGitObjects(gitDir, fans.map((f) => f.oid));
   const out = new Map<string, string>();
   for (const f of fans) {
-    const sub = subtrees.get(f.oid);
+    const sub = bodies.get(f.oid);
     if (!sub) throw new MlmetaError('E_REMOTE', `tree ${f.oid} is missing from the fetched data`);
     for (const e of decodeTree(sub.body)) {
       if (e.mode === '100644' && OBJECT_FILE.test(e.name)) {
         out.set(f.name + e.name.slice(0, 62), e.oid);
         total++;
+        subtrees[f.name] = [f.oid, (subtrees[f.name]?.[1] ?? 0) + 1];
       }
     }
   }
-  return { entries: out, total };
+  return { entries: out, total, subtrees };
 }
 
 async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string): Promise<{ remoteObjects: number; received: number }> {
   await fetchTip(gitDir, remote, tip);
-  const { entries, total } = await remoteEntries(layout, gitDir, await treeOfCommit(gitDir, tip));
+  const { entries, total, subtrees } = await remoteEntries(layout, gitDir, await treeOfCommit(gitDir, tip));
   const missing = [...entries].filter(([id]) => !hasObject(layout.objects, id));
   const blobs = await readGitObjects(gitDir, missing.map(([, oid]) => oid));
   const checked: Array<{ id: string; bytes: Buffer }> = [];
@@ -110,6 +113,7 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
     checked.push({ id, bytes: blob.body });
   }
   const received = writeObjectsBulk(layout.objects, checked);
+  rememberPulledSubtrees(layout, subtrees);
   writeRef(gitDir, `refs/mlmeta/remotes/${encodeURIComponent(remote.name)}`, tip);
   return { remoteObjects: total, received };
 }
