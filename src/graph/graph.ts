@@ -58,33 +58,84 @@ export class Graph {
     return this.indexOfAt(this.key, 0);
   }
 
-  private prefixIndex?: Map<number, number>;
+  /** open-addressing hash table over the ids' bytes 4–7: slot → position + 1 (0 empty) */
+  private slots?: Int32Array;
+
+  private hashTable(): Int32Array {
+    if (!this.slots) {
+      const ids = this.st.ids;
+      let size = 1;
+      while (size < this.st.count * 2) size <<= 1;
+      const slots = new Int32Array(Math.max(size, 2));
+      const mask = slots.length - 1;
+      for (let i = 0; i < this.st.count; i++) {
+        const o = i * 32 + 4;
+        let h = (ids[o]! | (ids[o + 1]! << 8) | (ids[o + 2]! << 16) | (ids[o + 3]! << 24)) & mask;
+        while (slots[h] !== 0) h = (h + 1) & mask;
+        slots[h] = i + 1;
+      }
+      this.slots = slots;
+    }
+    return this.slots;
+  }
 
   /** Position of the 32-byte id stored at `buf[offset…]`, or -1. */
   indexOfAt(buf: Buffer, offset: number): number {
-    // A map from each id's first 4 bytes to its position answers almost every lookup;
-    // prefixes shared by two ids (-2) fall back to binary search.
-    if (!this.prefixIndex) {
-      const map = new Map<number, number>();
-      for (let i = 0; i < this.st.count; i++) {
-        const k = this.st.ids.readUInt32LE(i * 32);
-        map.set(k, map.has(k) ? -2 : i);
-      }
-      this.prefixIndex = map;
+    const slots = this.hashTable();
+    const mask = slots.length - 1;
+    const o = offset + 4;
+    let h = (buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16) | (buf[o + 3]! << 24)) & mask;
+    for (;;) {
+      const v = slots[h]!;
+      if (v === 0) return -1;
+      if (buf.compare(this.st.ids, (v - 1) * 32, v * 32, offset, offset + 32) === 0) return v - 1;
+      h = (h + 1) & mask;
     }
-    const hit = this.prefixIndex.get(buf.readUInt32LE(offset));
-    if (hit === undefined) return -1;
-    if (hit >= 0) return buf.compare(this.st.ids, hit * 32, hit * 32 + 32, offset, offset + 32) === 0 ? hit : -1;
-    let lo = 0;
-    let hi = this.st.count - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = buf.compare(this.st.ids, mid * 32, mid * 32 + 32, offset, offset + 32);
-      if (c === 0) return mid;
-      if (c > 0) lo = mid + 1;
-      else hi = mid - 1;
+  }
+
+  /** Positions of the parents of the record at position i (missing parents left out), with roles. */
+  parentsAt(i: number): Array<{ role: string; at: number; id: string }> {
+    const st = this.st;
+    const out: Array<{ role: string; at: number; id: string }> = [];
+    for (let p = st.parentStart[i]!; p < st.parentStart[i]! + st.parentCount(i); p++) {
+      out.push({ role: st.parentRole(p), at: this.indexOfAt(st.parentIds, p * 32), id: st.parentIds.toString('hex', p * 32, p * 32 + 32) });
     }
-    return -1;
+    return out;
+  }
+
+  /** Positions of the records that name the record at position j as a parent, with roles. */
+  childrenAt(j: number): Array<{ role: string; at: number }> {
+    const { start, entries, owner } = this.reverse;
+    const out: Array<{ role: string; at: number }> = [];
+    for (let k = start[j]!; k < start[j + 1]!; k++) out.push({ role: this.st.parentRole(entries[k]!), at: owner[entries[k]!]! });
+    return out;
+  }
+
+  kindAt(i: number): string {
+    return this.st.kind(i);
+  }
+
+  commitAt(i: number): string | undefined {
+    return this.st.kind(i) === 'alias' ? undefined : this.st.extra(i);
+  }
+
+  /** The lineage view of the record at position i. */
+  describeAt(i: number): { id: string; kind: string; name?: string; version?: number; label: string; facts: Record<string, string | number | boolean> } {
+    const st = this.st;
+    const id = this.idAt(i);
+    const kind = st.kind(i);
+    const name = st.name(i);
+    const version = st.version(i) || undefined;
+    return { id, kind, ...(name !== undefined ? { name } : {}), ...(version !== undefined ? { version } : {}), label: this.labelAt(i), facts: JSON.parse(st.facts(i)) as Record<string, string | number | boolean> };
+  }
+
+  private labelAt(i: number): string {
+    const st = this.st;
+    const kind = st.kind(i);
+    const name = st.name(i);
+    if (kind === 'alias') return `alias ${name}@${st.extra(i)}`;
+    if (name === undefined) return kind;
+    return st.version(i) ? `${kind} ${name}@${st.version(i)}` : `${kind} ${name}`;
   }
 
   idAt(i: number): string {
@@ -287,10 +338,7 @@ export class Graph {
   }
 
   label(id: string): string {
-    const s = this.get(id);
-    if (!s) return id.slice(0, 12);
-    if (s.kind === 'alias') return `alias ${s.name}@${s.alias}`;
-    if (s.name !== undefined && s.version !== undefined) return `${s.kind} ${s.name}@${s.version}`;
-    return s.name !== undefined ? `${s.kind} ${s.name}` : s.kind;
+    const i = this.indexOf(id);
+    return i < 0 ? id.slice(0, 12) : this.labelAt(i);
   }
 }

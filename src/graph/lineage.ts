@@ -42,40 +42,49 @@ export interface LineageOptions {
   kind?: string;
 }
 
-function nodeFor(graph: Graph, id: string, depth: number): LineageNode {
-  if (id.startsWith('commit:')) {
-    return { id, kind: 'commit', label: `commit ${id.slice(7, 17)}`, depth, facts: {} };
-  }
-  const s = graph.get(id);
-  if (!s) return { id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} };
-  return { id, kind: s.kind, name: s.name, version: s.version, label: graph.label(id), depth, facts: graph.facts(id) };
-}
-
 export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {}): Lineage {
   const direction = opts.direction ?? 'up';
   const maxDepth = opts.depth ?? Infinity;
-  const nodes = new Map<string, LineageNode>([[root, nodeFor(graph, root, 0)]]);
+  const start = graph.indexOf(root);
+  const nodes = new Map<string, LineageNode>();
   const edges = new Map<string, LineageEdge>();
   const addEdge = (from: string, to: string, role: string) => edges.set(`${from}\u0000${to}\u0000${role}`, { from, to, role });
-
+  const addNode = (i: number, depth: number): string => {
+    const d = graph.describeAt(i);
+    if (!nodes.has(d.id)) nodes.set(d.id, { ...d, depth });
+    return d.id;
+  };
+  if (start < 0) {
+    nodes.set(root, { id: root, kind: 'missing', label: `missing ${root.slice(0, 12)}`, depth: 0, facts: {} });
+    return { root, nodes: [...nodes.values()], edges: [] };
+  }
+  addNode(start, 0);
+  const seen = new Set<number>([start]);
+  // Work on positions in the index; hex ids only for what is output.
   if (direction === 'up' || direction === 'both') {
-    let frontier = [root];
+    let frontier = [start];
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const next: string[] = [];
-      for (const id of frontier) {
-        const s = graph.get(id);
-        if (!s) continue;
-        if (s.commit) {
-          const c = `commit:${s.commit}`;
+      const next: number[] = [];
+      for (const i of frontier) {
+        const id = graph.idAt(i);
+        const commit = graph.commitAt(i);
+        if (commit) {
+          const c = `commit:${commit}`;
           addEdge(c, id, 'code');
-          if (!nodes.has(c)) nodes.set(c, nodeFor(graph, c, -d));
+          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, facts: {} });
         }
-        for (const p of s.parents ?? []) {
-          if (graph.get(p.id)?.kind === 'alias') continue;
+        for (const p of graph.parentsAt(i)) {
+          if (p.at < 0) {
+            addEdge(p.id, id, p.role);
+            if (!nodes.has(p.id)) nodes.set(p.id, { id: p.id, kind: 'missing', label: `missing ${p.id.slice(0, 12)}`, depth: -d, facts: {} });
+            continue;
+          }
+          if (graph.kindAt(p.at) === 'alias') continue;
           addEdge(p.id, id, p.role);
-          if (!nodes.has(p.id)) {
-            nodes.set(p.id, nodeFor(graph, p.id, -d));
-            next.push(p.id);
+          if (!seen.has(p.at)) {
+            seen.add(p.at);
+            addNode(p.at, -d);
+            next.push(p.at);
           }
         }
       }
@@ -83,16 +92,20 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     }
   }
   if (direction === 'down' || direction === 'both') {
-    let frontier = [root];
+    let frontier = [start];
+    const seenDown = new Set<number>([start]);
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const next: string[] = [];
-      for (const id of frontier) {
-        for (const c of graph.childrenOf(id)) {
-          if (graph.get(c.id)?.kind === 'alias') continue;
-          addEdge(id, c.id, c.role);
-          if (!nodes.has(c.id)) {
-            nodes.set(c.id, nodeFor(graph, c.id, d));
-            next.push(c.id);
+      const next: number[] = [];
+      for (const i of frontier) {
+        const id = graph.idAt(i);
+        for (const c of graph.childrenAt(i)) {
+          if (graph.kindAt(c.at) === 'alias') continue;
+          const cid = graph.idAt(c.at);
+          addEdge(id, cid, c.role);
+          if (!seenDown.has(c.at)) {
+            seenDown.add(c.at);
+            if (!nodes.has(cid)) addNode(c.at, d);
+            next.push(c.at);
           }
         }
       }
