@@ -2,7 +2,7 @@
 // (no YAML is parsed), sorted and limited.
 import { MlmetaError } from '../errors.js';
 import { getPath, matches, parseWhere, type Expr } from '../graph/query.js';
-import type { Summary } from '../graph/index-cache.js';
+import type { Summary } from '../graph/summary.js';
 import { timestamp } from './record.js';
 import type { Store } from './store.js';
 

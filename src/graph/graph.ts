@@ -4,7 +4,9 @@
 // give every indexed field, read from the JSON shards only when a command needs them.
 import { isVersioned, type Parent } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
-import { loadStructure, readFanSummaries, type Structure, type Summary } from './index-cache.js';
+import { loadStructure, readFanSummaries } from './index-cache.js';
+import type { Structure } from './segment.js';
+import type { Summary } from './summary.js';
 
 export interface Edge {
   role: string;
@@ -41,14 +43,6 @@ export class Graph {
   constructor(layout: StoreLayout) {
     this.layout = layout;
     this.st = loadStructure(layout);
-  }
-
-  get size(): number {
-    return this.st.count;
-  }
-
-  get broken(): Map<string, string> {
-    return this.st.broken;
   }
 
   /** Position of an id in the sorted id table, or -1 (no allocation per lookup). */
@@ -146,10 +140,6 @@ export class Graph {
     for (let i = 0; i < this.st.count; i++) yield this.idAt(i);
   }
 
-  has(id: string): boolean {
-    return this.indexOf(id) >= 0;
-  }
-
   private nodeAt(i: number): Node {
     let n = this.nodes.get(i);
     if (!n) {
@@ -174,12 +164,6 @@ export class Graph {
   get(id: string): Node | undefined {
     const i = this.indexOf(id);
     return i < 0 ? undefined : this.nodeAt(i);
-  }
-
-  /** The display facts computed when the record was indexed. */
-  facts(id: string): Record<string, string | number | boolean> {
-    const i = this.indexOf(id);
-    return i < 0 ? {} : (JSON.parse(this.st.facts(i)) as Record<string, string | number | boolean>);
   }
 
   /** Every indexed field of one record (reads its shard once). */
@@ -282,11 +266,7 @@ export class Graph {
   /** The records that name `id` as a parent, with the role. */
   childrenOf(id: string): Edge[] {
     const j = this.indexOf(id);
-    if (j < 0) return [];
-    const { start, entries, owner } = this.reverse;
-    const out: Edge[] = [];
-    for (let k = start[j]!; k < start[j + 1]!; k++) out.push({ role: this.st.parentRole(entries[k]!), id: this.idAt(owner[entries[k]!]!) });
-    return out;
+    return j < 0 ? [] : this.childrenAt(j).map((c) => ({ role: c.role, id: this.idAt(c.at) }));
   }
 
   private newestFirst(a: number, b: number): number {
@@ -300,10 +280,6 @@ export class Graph {
   /** Ids of a line, newest version first (ties by created, then id, for a stable order). */
   line(kind: string, name: string): string[] {
     return [...this.members(kind, name)].sort((a, b) => this.newestFirst(a, b)).map((i) => this.idAt(i));
-  }
-
-  sortNewestFirst(ids: string[]): string[] {
-    return ids.map((id) => this.indexOf(id)).filter((i) => i >= 0).sort((a, b) => this.newestFirst(a, b)).map((i) => this.idAt(i));
   }
 
   /** The versions of a line that no later version of the same line names as `previous`. */
