@@ -2,7 +2,7 @@
 // same script (bare node start, git, openssl), on generated stores. Prints one table and
 // writes it to docs/BENCH.md with the machine it ran on.
 // Flags: --records N (default 100000), --quick (10000 records, smaller data), --no-remote,
-//        --no-write (do not update docs/BENCH.md).
+//        --store-only (only the store and graph rows), --no-write (do not update docs/BENCH.md).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -83,6 +83,11 @@ for (const fan of fs.readdirSync(path.join(extra, '.mlmeta/objects'))) {
   for (const f of fs.readdirSync(path.join(extra, '.mlmeta/objects', fan))) fs.copyFileSync(path.join(extra, '.mlmeta/objects', fan, f), path.join(big, '.mlmeta/objects', fan, f));
 }
 row('next command after 100 records arrive (show NAME@N)', mlmeta(big, 'show', 'deep@5'), 'warm show NAME@N', warm, '≤ 2×');
+
+if (args.includes('--store-only')) {
+  report();
+  process.exit(0);
+}
 
 // ---------- issue 3: hashing and run ----------
 const data = path.join(work, 'data');
@@ -171,6 +176,9 @@ if (!args.includes('--no-remote')) {
 }
 
 // ---------- report ----------
+report();
+
+function report() {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const lines = [
   '# Benchmarks',
@@ -191,3 +199,4 @@ if (!args.includes('--no-write')) {
 }
 execFileSync('chmod', ['-R', 'u+w', work]);
 fs.rmSync(work, { recursive: true, force: true });
+}
