@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/store/objects.js';
-import { mlmeta, ok } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, mlmeta, ok } from '../helpers/cli.js';
 import { git, gitRepo, snapshot, tempDir, write } from '../helpers/dirs.js';
 
 const TRAIN = `
@@ -118,6 +119,20 @@ describe('mlmeta run', () => {
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/^error\[E_COMMAND_FAILED\]: cannot start "no-such-command-xyz": command not found\n$/);
     expect(snapshot(path.join(repo, '.mlmeta/objects'))).toEqual(before);
+  });
+});
+
+describe('signals', () => {
+  it('passes SIGTERM on to the command once and records the outcome', async () => {
+    const repo = project();
+    const child = spawn(process.execPath, [BIN, 'run', '--name', 'long', '--', 'sh', '-c', 'trap "exit 42" TERM; sleep 30 >/dev/null 2>&1 & wait'], {
+      cwd: repo, env: { ...process.env, MLMETA_DIR: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(code).toBe(42);
+    expect(JSON.parse(ok(repo, ['show', 'long', '--json'])).record).toMatchObject({ exit_code: 42, status: 'failed' });
   });
 });
 
