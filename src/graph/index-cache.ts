@@ -9,7 +9,7 @@
 // folder whose mtime is within RACY_MS of the clock when it was read is not trusted next
 // time (a write in the same clock tick would not move the mtime; git's "racily clean").
 // Everything here can be deleted at any time; it is rebuilt.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,10 +18,12 @@ import { Worker } from 'node:worker_threads';
 import { parseRecordBytes } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
-import { encodeSegment, mergeSegments, parseSegment, segmentBytes, structureOf, type Structure } from './segment.js';
+import { encodeSegment, mergeSegments, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
 import { summarise, type FanSummaries } from './summary.js';
 
-const INDEX_VERSION = 4;
+const INDEX_VERSION = 5;
+/** Up to this many changed shards are laid over all.seg when loading; more, and it is re-merged. */
+const OVERLAY_MAX = 24;
 const RACY_MS = 3000n;
 
 function shardDir(layout: StoreLayout): string {
@@ -62,21 +64,25 @@ function loadFan(layout: StoreLayout, fan: string, old: FanSummaries | undefined
 
 interface State {
   v: number;
+  /** fan → folder mtime when its shard was built ('' when racy) */
   fans: Record<string, string>;
+  /** fan → content hash of its .seg, to tell which shards all.seg holds as they are */
+  gens: Record<string, string>;
 }
 
 /** Bring every shard up to date with the objects on disk. */
-export function refreshShards(layout: StoreLayout): { fans: string[]; changed: boolean } {
+export function refreshShards(layout: StoreLayout): { fans: string[]; changed: boolean; gens: Record<string, string> } {
   const dir = shardDir(layout);
   const stateFile = path.join(dir, 'state.json');
   const loaded = readJson<State>(stateFile);
-  const state: State = loaded && loaded.v === INDEX_VERSION && typeof loaded.fans === 'object' ? loaded : { v: INDEX_VERSION, fans: {} };
+  const state: State = loaded && loaded.v === INDEX_VERSION && typeof loaded.fans === 'object' && typeof loaded.gens === 'object' ? loaded : { v: INDEX_VERSION, fans: {}, gens: {} };
   const fans = listFanout(layout.objects);
   const present = new Set(fans);
   let changed = false;
   for (const fan of Object.keys(state.fans)) {
     if (!present.has(fan)) {
       delete state.fans[fan];
+      delete state.gens[fan];
       changed = true;
     }
   }
@@ -97,8 +103,10 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
   }
   const built = todo.length >= PARALLEL_FROM ? buildShardsInParallel(layout, todo.map((t) => t.fan)) : new Set<string>();
   for (const { fan, mtime, racy } of todo) {
-    if (built.has(fan) || buildShard(layout, fan)) {
+    const gen = built.has(fan) ? segmentGen(readSegmentFile(layout, fan)) : buildShard(layout, fan);
+    if (gen) {
       state.fans[fan] = racy ? '' : mtime;
+      state.gens[fan] = gen;
       changed = true;
     }
   }
@@ -109,23 +117,36 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
       /* only a cache */
     }
   }
-  return { fans, changed };
+  return { fans, changed, gens: state.gens };
 }
 
-/** Rebuild one shard from its folder; false when it could not be written (kept in memory). */
-export function buildShard(layout: StoreLayout, fan: string): boolean {
+function segmentGen(seg: Buffer | undefined): string | undefined {
+  return seg ? createHash('sha256').update(seg).digest('hex').slice(0, 16) : undefined;
+}
+
+function readSegmentFile(layout: StoreLayout, fan: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(path.join(shardDir(layout), `${fan}.seg`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rebuild one shard from its folder; returns its segment's hash, or undefined when it could not be written (kept in memory). */
+export function buildShard(layout: StoreLayout, fan: string): string | undefined {
   const dir = shardDir(layout);
   const old = readJson<FanSummaries>(path.join(dir, `${fan}.json`));
   const records = loadFan(layout, fan, old && typeof old === 'object' ? old : undefined);
   try {
     fs.mkdirSync(dir, { recursive: true });
+    const seg = encodeSegment(fan, records);
     atomicWrite(path.join(dir, `${fan}.json`), JSON.stringify(records));
-    atomicWrite(path.join(dir, `${fan}.seg`), encodeSegment(fan, records));
-    return true;
+    atomicWrite(path.join(dir, `${fan}.seg`), seg);
+    return segmentGen(seg);
   } catch {
     // A read-only store or a full disk: serve from memory this time.
     memoryShards.set(`${layout.root}\u0000${fan}`, records);
-    return false;
+    return undefined;
   }
 }
 
@@ -177,33 +198,48 @@ function readSegment(layout: StoreLayout, fan: string): Buffer {
 }
 
 /**
- * Load the structure of the whole store. Warm: one read of `all.seg`, the shards merged
- * when they last changed, viewed in place. After a change: merge the 256 shard segments
- * (re-basing their string tables) and write `all.seg` for next time.
+ * Load the structure of the whole store. Warm: one read of `all.seg` (the shards merged),
+ * viewed in place. After a few shards changed (a `record`, a small pull): all.seg with
+ * those shards laid over it, nothing rewritten. After many: merge every shard again and
+ * rewrite all.seg.
  */
 export function loadStructure(layout: StoreLayout): Structure {
-  const { fans, changed } = refreshShards(layout);
+  const { fans, gens } = refreshShards(layout);
   const allFile = path.join(shardDir(layout), 'all.seg');
-  if (!changed && memoryShards.size === 0) {
-    try {
-      return structureOf(parseSegment('', fs.readFileSync(allFile)));
-    } catch {
-      /* missing or damaged: merge the shards */
-    }
-  }
-  const segs = fans.map((fan) => {
+  const shard = (fan: string) => {
     try {
       return parseSegment(fan, readSegment(layout, fan));
     } catch {
       // A damaged shard is rebuilt from the objects.
       return parseSegment(fan, encodeSegment(fan, loadFan(layout, fan, undefined)));
     }
-  });
-  const merged = mergeSegments(segs);
-  try {
-    atomicWrite(allFile, segmentBytes(merged));
-  } catch {
-    /* only a cache */
+  };
+  if (memoryShards.size === 0) {
+    let base: Segment | undefined;
+    try {
+      base = parseSegment('', fs.readFileSync(allFile));
+    } catch {
+      base = undefined;
+    }
+    if (base?.gens && base.ranges) {
+      const merged = base.gens;
+      const stale = fans.filter((f) => merged[f] !== gens[f] || !base!.ranges![f]);
+      const gone = Object.keys(merged).some((f) => gens[f] === undefined || !fans.includes(f));
+      if (stale.length === 0 && !gone) return structureOf(base);
+      if (stale.length <= OVERLAY_MAX) {
+        const fresh = new Set(stale);
+        return structureOf(overlaySegments(base, fans.map((f) => (fresh.has(f) ? shard(f) : f))));
+      }
+    }
+  }
+  const merged = mergeSegments(fans.map(shard));
+  if (memoryShards.size === 0) {
+    merged.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
+    try {
+      atomicWrite(allFile, segmentBytes(merged));
+    } catch {
+      /* only a cache */
+    }
   }
   return structureOf(merged);
 }

@@ -10,7 +10,7 @@ const layout = layoutOf(root);
 for (const { fan, i } of jobs) {
   let ok = false;
   try {
-    ok = buildShard(layout, fan);
+    ok = buildShard(layout, fan) !== undefined;
   } catch {
     ok = false;
   }

@@ -138,6 +138,10 @@ export interface Segment {
   p: number;
   m: number;
   broken: Record<string, string>;
+  /** merged segments: each shard's [first record, records, first parent, parents] */
+  ranges?: Record<string, [number, number, number, number]>;
+  /** merged segments: the content hash of each shard segment merged in */
+  gens?: Record<string, string>;
   ids: Buffer;
   fields: Uint32Array;
   pids: Buffer;
@@ -150,7 +154,7 @@ export function parseSegment(fan: string, raw: Buffer): Segment {
   // The u32 columns are viewed in place, which needs 4-byte alignment (pooled small reads may lack it).
   const buf = raw.byteOffset % 4 === 0 ? raw : Buffer.from(Uint8Array.prototype.slice.call(raw));
   const hlen = buf.readUInt32LE(0);
-  const header = JSON.parse(buf.toString('utf8', 4, 4 + hlen)) as { n: number; p: number; m: number; broken: Record<string, string> };
+  const header = JSON.parse(buf.toString('utf8', 4, 4 + hlen)) as Pick<Segment, 'n' | 'p' | 'm' | 'broken' | 'ranges' | 'gens'>;
   let o = 4 + hlen;
   const take = (bytes: number) => {
     if (o + bytes > buf.length) throw new Error('truncated segment');
@@ -184,7 +188,7 @@ export function structureOf(seg: Segment): Structure {
 }
 
 export function segmentBytes(seg: Segment): Buffer {
-  let header = Buffer.from(JSON.stringify({ n: seg.n, p: seg.p, m: seg.m, broken: seg.broken }));
+  let header = Buffer.from(JSON.stringify({ n: seg.n, p: seg.p, m: seg.m, broken: seg.broken, ranges: seg.ranges, gens: seg.gens }));
   header = Buffer.concat([header, Buffer.alloc((4 - ((4 + header.length) % 4)) % 4, 0x20)]);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
@@ -200,6 +204,7 @@ export function mergeSegments(segs: Segment[]): Segment {
   const proles = new Uint32Array(np);
   const offsets = new Uint32Array(m + 1);
   const broken: Record<string, string> = {};
+  const ranges: Record<string, [number, number, number, number]> = {};
   let i = 0;
   let p = 0;
   let sBase = 0;
@@ -207,6 +212,7 @@ export function mergeSegments(segs: Segment[]): Segment {
   const rebase = (v: number) => (v === NONE ? v : v + sBase);
   for (const seg of segs) {
     for (const [rest, reason] of Object.entries(seg.broken)) broken[seg.fan + rest] = reason;
+    ranges[seg.fan] = [i, seg.n, p, seg.p];
     const f = seg.fields;
     for (let r = 0; r < seg.n; r++) {
       const a = r * FIELDS;
@@ -228,7 +234,7 @@ export function mergeSegments(segs: Segment[]): Segment {
   }
   offsets[m] = bBase;
   return {
-    fan: '', n, p: np, m, broken,
+    fan: '', n, p: np, m, broken, ranges,
     ids: Buffer.concat(segs.map((s) => s.ids), n * 32),
     fields,
     pids: Buffer.concat(segs.map((s) => s.pids), np * 32),
@@ -236,4 +242,64 @@ export function mergeSegments(segs: Segment[]): Segment {
     offsets,
     blob: Buffer.concat(segs.map((s) => s.blob), bBase),
   };
+}
+
+/**
+ * A merged segment with some shards replaced: `pieces` lists every shard in order, either
+ * by name (its range in `base` is kept, string indexes untouched) or as a fresh shard
+ * segment (its strings appended after the base's, indexes re-based). Nothing is written:
+ * this is how a store that changed a little is loaded without re-merging every shard.
+ */
+export function overlaySegments(base: Segment, pieces: Array<string | Segment>): Segment {
+  const ranges = base.ranges ?? {};
+  const fresh = pieces.filter((x): x is Segment => typeof x !== 'string');
+  const n = pieces.reduce((k, x) => k + (typeof x === 'string' ? ranges[x]![1] : x.n), 0);
+  const np = pieces.reduce((k, x) => k + (typeof x === 'string' ? ranges[x]![3] : x.p), 0);
+  const m = base.m + fresh.reduce((k, x) => k + x.m, 0);
+  const ids = Buffer.alloc(n * 32);
+  const fields = new Uint32Array(n * FIELDS);
+  const pids = Buffer.alloc(np * 32);
+  const proles = new Uint32Array(np);
+  const offsets = new Uint32Array(m + 1);
+  offsets.set(base.offsets.subarray(0, base.m));
+  const broken: Record<string, string> = {};
+  const newRanges: Record<string, [number, number, number, number]> = {};
+  const blobs: Buffer[] = [base.blob];
+  let i = 0;
+  let p = 0;
+  let sBase = base.m;
+  let bBase = base.blob.length;
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      const [r0, rn, p0, pn] = ranges[piece]!;
+      base.ids.copy(ids, i * 32, r0 * 32, (r0 + rn) * 32);
+      fields.set(base.fields.subarray(r0 * FIELDS, (r0 + rn) * FIELDS), i * FIELDS);
+      base.pids.copy(pids, p * 32, p0 * 32, (p0 + pn) * 32);
+      proles.set(base.proles.subarray(p0, p0 + pn), p);
+      for (const [id, reason] of Object.entries(base.broken)) if (id.startsWith(piece)) broken[id] = reason;
+      newRanges[piece] = [i, rn, p, pn];
+      i += rn;
+      p += pn;
+      continue;
+    }
+    const seg = piece;
+    const rebase = (v: number) => (v === NONE ? v : v + sBase);
+    seg.ids.copy(ids, i * 32);
+    for (let r = 0; r < seg.n * FIELDS; r++) {
+      const col = r % FIELDS;
+      fields[i * FIELDS + r] = col === 2 || col === 6 ? seg.fields[r]! : rebase(seg.fields[r]!);
+    }
+    seg.pids.copy(pids, p * 32);
+    for (let k = 0; k < seg.p; k++) proles[p + k] = seg.proles[k]! + sBase;
+    for (let k = 0; k < seg.m; k++) offsets[sBase + k] = seg.offsets[k]! + bBase;
+    for (const [rest, reason] of Object.entries(seg.broken)) broken[seg.fan + rest] = reason;
+    newRanges[seg.fan] = [i, seg.n, p, seg.p];
+    blobs.push(seg.blob);
+    i += seg.n;
+    p += seg.p;
+    sBase += seg.m;
+    bBase += seg.blob.length;
+  }
+  offsets[m] = bBase;
+  return { fan: '', n, p: np, m, broken, ranges: newRanges, ids, fields, pids, proles, offsets, blob: Buffer.concat(blobs, bBase) };
 }

@@ -156,6 +156,20 @@ describe('the derived index', () => {
   });
 });
 
+describe('the merged index after small changes', () => {
+  it('lays changed shards over all.seg instead of rewriting it, and answers with them', () => {
+    const { dir, ids } = fixture('diamond');
+    ok(dir, ['find', '--json']);
+    const all = path.join(dir, '.mlmeta/cache/index/all.seg');
+    const before = fs.statSync(all).mtimeMs;
+    const m3 = ok(dir, ['record', 'model', '--name', 'm', '--data', 'clean-a', '--code', 'none', '--env', 'none']);
+    expect(JSON.parse(ok(dir, ['show', 'm', '--json'])).id).toBe(m3);
+    expect(JSON.parse(ok(dir, ['lineage', 'raw', '--down', '--kind', 'model', '--json'])).nodes.map((n: { id: string }) => n.id)).toContain(m3);
+    expect(JSON.parse(ok(dir, ['log', 'm', '--json'])).map((e: { id: string }) => e.id)).toEqual([m3, ids.m2, ids.m1]);
+    expect(fs.statSync(all).mtimeMs).toBe(before);
+  });
+});
+
 describe('a cold index over many shards (built on worker threads)', () => {
   it('agrees with the objects and answers lineage and find', async () => {
     const { generateStore } = await import('../../bench/generate.mjs');
