@@ -200,8 +200,8 @@ function readSegment(layout: StoreLayout, fan: string): Buffer {
 /**
  * Load the structure of the whole store. Warm: one read of `all.seg` (the shards merged),
  * viewed in place. After a few shards changed (a `record`, a small pull): all.seg with
- * those shards laid over it, nothing rewritten. After many: merge every shard again and
- * rewrite all.seg.
+ * those shards laid over it (no re-read of the other shards), written back. After many:
+ * merge every shard again.
  */
 export function loadStructure(layout: StoreLayout): Structure {
   const { fans, gens } = refreshShards(layout);
@@ -228,7 +228,14 @@ export function loadStructure(layout: StoreLayout): Structure {
       if (stale.length === 0 && !gone) return structureOf(base);
       if (stale.length <= OVERLAY_MAX) {
         const fresh = new Set(stale);
-        return structureOf(overlaySegments(base, fans.map((f) => (fresh.has(f) ? shard(f) : f))));
+        const laid = overlaySegments(base, fans.map((f) => (fresh.has(f) ? shard(f) : f)));
+        laid.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
+        try {
+          atomicWrite(allFile, segmentBytes(laid));
+        } catch {
+          /* only a cache */
+        }
+        return structureOf(laid);
       }
     }
   }

@@ -157,7 +157,7 @@ describe('the derived index', () => {
 });
 
 describe('the merged index after small changes', () => {
-  it('lays changed shards over all.seg instead of rewriting it, and answers with them', () => {
+  it('lays changed shards over all.seg and answers with them', () => {
     const { dir, ids } = fixture('diamond');
     ok(dir, ['find', '--json']);
     const all = path.join(dir, '.mlmeta/cache/index/all.seg');
@@ -166,7 +166,9 @@ describe('the merged index after small changes', () => {
     expect(JSON.parse(ok(dir, ['show', 'm', '--json'])).id).toBe(m3);
     expect(JSON.parse(ok(dir, ['lineage', 'raw', '--down', '--kind', 'model', '--json'])).nodes.map((n: { id: string }) => n.id)).toContain(m3);
     expect(JSON.parse(ok(dir, ['log', 'm', '--json'])).map((e: { id: string }) => e.id)).toEqual([m3, ids.m2, ids.m1]);
-    expect(fs.statSync(all).mtimeMs).toBe(before);
+    // written back once, so later reads take all.seg as it is
+    expect(fs.statSync(all).mtimeMs).toBeGreaterThan(before);
+    expect(JSON.parse(ok(dir, ['find', '--kind', 'model', '--json'])).map((h: { id: string }) => h.id)).toContain(m3);
   });
 });
 
