@@ -1,10 +1,11 @@
 // Build:
-// - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git behind a dynamic
-//   import, so only push/pull load it);
+// - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git and fast-glob are
+//   required at run time by the commands that use them: src/lazy-deps.ts);
 // - dist/cli.cjs: the CLI as one CommonJS file, which bin/mlmeta.js compiles with a V8 code
 //   cache (dist/cli.cache, written by a warm-up run here) — every CLI call pays its start-up,
 //   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
 //   isomorphic-git and fast-glob stay external: required only by the commands that use them;
+// - dist/index-worker.cjs: the worker thread of the parallel index build;
 // - dist/types: declarations from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -21,27 +22,10 @@ await build({
   outdir: 'dist',
   sourcemap: true,
   legalComments: 'none',
-  // Bundled CommonJS (fast-glob) needs a real `require`.
-  banner: { js: "import { createRequire as __mlmetaCreateRequire } from 'node:module'; const require = __mlmetaCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outExtension: { '.js': '.cjs' },
-  outdir: 'dist',
-  external: ['isomorphic-git', 'isomorphic-git/*', 'fast-glob'],
-  define: { 'import.meta.url': '__mlmetaImportMetaUrl' },
-  banner: { js: "const __mlmetaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-// The index's worker thread, next to both bundles (found relative to their own file).
-await build({
-  entryPoints: { 'index-worker': 'src/graph/index-worker.ts' },
+// CommonJS bundles (the CLI, and the index's worker thread next to it) share these options.
+const cjs = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -52,7 +36,9 @@ await build({
   banner: { js: "const __mlmetaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+await build({ ...cjs, entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'fast-glob'] });
+await build({ ...cjs, entryPoints: { 'index-worker': 'src/graph/index-worker.ts' } });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: one parse-and-run (here a `show` that fails for want of a store) compiles the
 // CLI and leaves the code cache next to it.
