@@ -2,7 +2,7 @@
 // `previous`, capture code state and author, validate, write the canonical bytes.
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
-import { captureGit, resolveCommit } from '../capture/git.js';
+import { captureGit, resolveCommit, type GitFacts } from '../capture/git.js';
 import { captureEnvironment } from '../capture/environment.js';
 import { hashFile } from '../capture/hash-file.js';
 import type { Mapping } from '../capture/values.js';
@@ -43,6 +43,8 @@ export interface RecordInput {
   extra?: Record<string, unknown>;
   /** extra parents already resolved to ids */
   parentIds?: Parent[];
+  /** git facts captured beforehand (Store.record and run capture them concurrently) */
+  git?: GitFacts;
 }
 
 export interface RecordResult {
@@ -83,6 +85,11 @@ function artifactOf(store: Store, file: string): Artifact {
   return { path: inside ? rel.split(path.sep).join('/') : abs, sha256, size };
 }
 
+/** Whether git must be asked who the author is. */
+export function needsAuthor(input: RecordInput, env: NodeJS.ProcessEnv): boolean {
+  return input.author === undefined && env.MLMETA_AUTHOR === undefined;
+}
+
 /** Build and write a record; `data` must already be resolved to dataset ids (see Store.record). */
 export function createRecord(store: Store, input: RecordInput, dataIds: string[] = []): RecordResult {
   const warnings: string[] = [];
@@ -111,7 +118,7 @@ export function createRecord(store: Store, input: RecordInput, dataIds: string[]
 
   const env = store.env;
   const codeMode = input.code ?? 'auto';
-  const git = captureGit(store.layout.project, codeMode === 'auto', input.author === undefined && env.MLMETA_AUTHOR === undefined);
+  const git = input.git ?? captureGit(store.layout.project, codeMode === 'auto', needsAuthor(input, env));
   let code: CodeState | undefined = git.code;
   if (codeMode === 'none') code = undefined;
   else if (codeMode !== 'auto') code = { commit: resolveCommit(store.layout.project, codeMode) };

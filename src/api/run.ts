@@ -8,6 +8,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { readMappingFile, mergeMappings, type Mapping } from '../capture/values.js';
+import { captureGitAsync } from '../capture/git.js';
 import { hashFile } from '../capture/hash-file.js';
 import { recordedPath } from '../capture/data-files.js';
 import type { Artifact } from '../records/record.js';
@@ -87,6 +88,9 @@ function execute(command: string[], cwd: string, stdio: 'inherit' | 'ignore'): P
 export async function runCommand(store: Store, input: RunInput): Promise<RunResult> {
   if (input.command.length === 0) throw new MlmetaError('E_USAGE', 'give the command after --, e.g. mlmeta run -- python train.py');
   const warnings: string[] = [];
+  // The code state is the one the command starts from; git runs while the inputs are hashed,
+  // and one look serves both records.
+  const gitFacts = captureGitAsync(store.layout.project, (input.code ?? 'auto') === 'auto', store.env.MLMETA_AUTHOR === undefined);
   // Inputs and params are fixed before the command starts.
   const dataIds: string[] = [];
   for (const i of input.inputs ?? []) dataIds.push(await resolveData(store, i, input.progress));
@@ -94,6 +98,7 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
   const outputs = (input.outputs ?? []).map((o) => ({ given: o, abs: path.resolve(store.cwd, o) }));
   const before = outputs.map((o) => statBefore(o.abs));
 
+  const git = await gitFacts;
   const started = new Date();
   const t0 = process.hrtime.bigint();
   const { code, signal } = await execute(input.command, store.cwd, input.stdio ?? 'inherit');
@@ -126,7 +131,7 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
   }
 
   const runName = input.name ?? (input.model ? `${input.model}-run` : 'run');
-  const common = { env: input.env, envExtra: input.envExtra, code: input.code, message: input.message, params, metrics };
+  const common = { env: input.env, envExtra: input.envExtra, code: input.code, message: input.message, params, metrics, git };
   const run = store.createRecord(
     {
       ...common,

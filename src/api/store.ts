@@ -6,7 +6,8 @@ import { resolveRef, type ResolveOptions } from '../graph/resolve.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { findStore, initStore as initLayout, type LocateOptions, type StoreLayout } from '../store/location.js';
 import { readObject, writeObject } from '../store/objects.js';
-import { createRecord, type RecordInput, type RecordResult } from './record.js';
+import { captureGitAsync } from '../capture/git.js';
+import { createRecord, needsAuthor, type RecordInput, type RecordResult } from './record.js';
 import { aliasHistory, aliasStates, setAlias, type AliasMove, type AliasState, type SetAliasInput } from './alias.js';
 import { diffRecords, type DiffResult } from './diff.js';
 import { findRecords, type FindHit, type FindOptions } from './find.js';
@@ -66,7 +67,8 @@ export class Store {
   async record(input: RecordInput): Promise<RecordResult> {
     const dataIds: string[] = [];
     for (const d of input.data ?? []) dataIds.push(await resolveData(this, d));
-    return createRecord(this, input, dataIds);
+    const git = input.git ?? (await captureGitAsync(this.layout.project, (input.code ?? 'auto') === 'auto', needsAuthor(input, this.env)));
+    return createRecord(this, { ...input, git }, dataIds);
   }
 
   /** Make a record whose datasets are already resolved to ids (no file hashing). */

@@ -2,7 +2,7 @@
 // (isomorphic-git costs ~70 ms just to import and walks the whole tree in JS for status;
 // `npm run bench` measures both on a 10k-file repo.) Outside git, or without git
 // installed, code is simply absent.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { MlmetaError } from '../errors.js';
 import type { CodeState } from '../records/record.js';
 import { STORE_DIRNAME } from '../store/location.js';
@@ -37,31 +37,32 @@ export function stripCredentials(url: string): string {
   }
 }
 
-/** Read git config values the records need (author, origin URL) in one process. */
-function readConfig(cwd: string): Map<string, string> {
-  const out = git(cwd, ['config', '--get-regexp', '^(user\\.(name|email)|remote\\.origin\\.url)$']) ?? '';
-  const map = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp > 0) map.set(line.slice(0, sp), line.slice(sp + 1));
-  }
-  return map;
+// The config values records need (author, origin URL) and the work tree's state, each in one process.
+const CONFIG_ARGS = ['config', '--get-regexp', '^(user\\.(name|email)|remote\\.origin\\.url)$'];
+const STATUS_ARGS = ['status', '--porcelain=v2', '--branch', '--untracked-files=normal', '--', '.', `:(exclude)${STORE_DIRNAME}`];
+
+function gitAsync(cwd: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }, (err, stdout) => resolve(err ? undefined : stdout));
+  });
 }
 
 /**
- * Code state of the work tree at `root`: HEAD commit, branch, dirty (tracked changes,
- * staged changes or untracked files not ignored, all outside `.mlmeta/`), origin URL.
+ * Code state from `git status --porcelain=v2 --branch`: HEAD commit, branch, dirty (tracked
+ * changes, staged changes or untracked files not ignored, all outside `.mlmeta/`), plus the
+ * origin URL from the config.
  */
-export function captureGit(root: string, withCode = true, needAuthor = true): GitFacts {
-  if (!withCode && !needAuthor) return {};
-  const config = readConfig(root);
+function factsFrom(configOut: string | undefined, statusOut: string | undefined, withCode: boolean): GitFacts {
+  const config = new Map<string, string>();
+  for (const line of (configOut ?? '').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) config.set(line.slice(0, sp), line.slice(sp + 1));
+  }
   const facts: GitFacts = { userName: config.get('user.name'), userEmail: config.get('user.email') };
-  if (!withCode) return facts;
-  const status = git(root, ['status', '--porcelain=v2', '--branch', '--untracked-files=normal', '--', '.', `:(exclude)${STORE_DIRNAME}`]);
-  if (status === undefined) return facts;
+  if (!withCode || statusOut === undefined) return facts;
   const code: CodeState = {};
   let dirty = false;
-  for (const line of status.split('\n')) {
+  for (const line of statusOut.split('\n')) {
     if (line.startsWith('# branch.oid ')) {
       const oid = line.slice('# branch.oid '.length);
       if (/^[0-9a-f]{40,64}$/.test(oid)) code.commit = oid;
@@ -77,6 +78,19 @@ export function captureGit(root: string, withCode = true, needAuthor = true): Gi
   code.remote = remote ? stripCredentials(remote) : null;
   facts.code = code;
   return facts;
+}
+
+/** Code state and author of the work tree at `root`, synchronously (two git processes in turn). */
+export function captureGit(root: string, withCode = true, needAuthor = true): GitFacts {
+  if (!withCode && !needAuthor) return {};
+  return factsFrom(git(root, CONFIG_ARGS), withCode ? git(root, STATUS_ARGS) : undefined, withCode);
+}
+
+/** The same, with the two git processes running at once. */
+export async function captureGitAsync(root: string, withCode = true, needAuthor = true): Promise<GitFacts> {
+  if (!withCode && !needAuthor) return {};
+  const [configOut, statusOut] = await Promise.all([gitAsync(root, CONFIG_ARGS), withCode ? gitAsync(root, STATUS_ARGS) : Promise.resolve(undefined)]);
+  return factsFrom(configOut, statusOut, withCode);
 }
 
 /** Resolve a user-given commit (`--code COMMIT`) to its full id. */
