@@ -1,7 +1,7 @@
-// Code state at record time, read through the `git` binary: two processes of ~3 ms each.
-// (isomorphic-git costs ~70 ms just to import and walks the whole tree in JS for status;
-// `npm run bench` measures both on a 10k-file repo.) Outside git, or without git
-// installed, code is simply absent.
+// Code state at record time, read through the `git` binary: two processes, run at once where
+// the caller can wait (isomorphic-git costs ~70 ms just to import and walks the whole tree
+// in JS for status; `npm run bench` measures both on a 10k-file repo). Outside git, or
+// without git installed, code is simply absent.
 import { execFile, execFileSync } from 'node:child_process';
 import { MlmetaError } from '../errors.js';
 import type { CodeState } from '../records/record.js';
