@@ -4,7 +4,6 @@ import { MlmetaError } from '../errors.js';
 import { decodeUtf8, parseYaml, type Json } from './yaml.js';
 
 export const FORMAT_VERSION = 1;
-export const BUILTIN_KINDS = ['dataset', 'manifest', 'run', 'model', 'eval', 'alias'] as const;
 /** Kinds that are not versions of anything. */
 export const UNVERSIONED_KINDS = new Set(['manifest', 'alias', 'eval']);
 export const KIND_RE = /^[a-z][a-z0-9-]*$/;
@@ -146,8 +145,4 @@ export function parseRecordBytes(bytes: Uint8Array, id: string): RecordBody {
     throw new MlmetaError('E_CORRUPT_OBJECT', (e as Error).message, { id });
   }
   return validateRecord(data, 'E_CORRUPT_OBJECT', what);
-}
-
-export function parentsOf(r: RecordBody, role?: string): string[] {
-  return (r.parents ?? []).filter((p) => role === undefined || p.role === role).map((p) => p.id);
 }

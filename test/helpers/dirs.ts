@@ -1,5 +1,5 @@
 // Throw-away folders and real git repositories for tests (cf. changesets' testdir/gitdir).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,4 +66,3 @@ export function snapshot(dir: string): Map<string, string> {
   return out;
 }
 
-export { spawnSync };
