@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hashFile } from '../capture/hash-file.js';
-import type { FileEntry } from '../capture/data-files.js';
+import { pathKey, type FileEntry } from '../capture/data-files.js';
 import { hashData } from './dataset.js';
 import type { Store } from './store.js';
 
@@ -41,11 +41,11 @@ export interface StatusReport {
 }
 
 function diffFiles(recorded: FileEntry[], now: FileEntry[]): Pick<DatasetStatus, 'added' | 'removed' | 'changed'> {
-  const before = new Map(recorded.map((f) => [f.path, f.sha256]));
-  const after = new Map(now.map((f) => [f.path, f.sha256]));
-  const added = [...after.keys()].filter((p) => !before.has(p));
-  const removed = [...before.keys()].filter((p) => !after.has(p));
-  const changed = [...after].filter(([p, h]) => before.has(p) && before.get(p) !== h).map(([p]) => p);
+  const before = new Map(recorded.map((f) => [pathKey(f), f]));
+  const after = new Map(now.map((f) => [pathKey(f), f]));
+  const added = now.filter((f) => !before.has(pathKey(f))).map((f) => f.path);
+  const removed = recorded.filter((f) => !after.has(pathKey(f))).map((f) => f.path);
+  const changed = now.filter((f) => before.has(pathKey(f)) && before.get(pathKey(f))!.sha256 !== f.sha256).map((f) => f.path);
   return { added, removed, changed };
 }
 
@@ -59,7 +59,9 @@ async function datasetStatus(store: Store, id: string): Promise<DatasetStatus> {
   const existing = abs.filter((p) => fs.existsSync(p));
   const recorded = (store.read(manifestId).files as FileEntry[] | undefined) ?? [];
   if (existing.length === 0) return { ...base, state: 'missing', added: [], removed: recorded.map((f) => f.path), changed: [] };
-  const now = await hashData(store, existing);
+  // The dataset's own --exclude globs (stored with it) still apply, or excluded files show as added.
+  const exclude = Array.isArray(s.exclude) ? s.exclude.filter((x): x is string => typeof x === 'string') : [];
+  const now = await hashData(store, existing, exclude);
   const d = diffFiles(recorded, now.files);
   const state = d.added.length || d.removed.length || d.changed.length ? 'changed' : 'clean';
   return { ...base, state, ...d };

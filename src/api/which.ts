@@ -1,7 +1,10 @@
 // `which FILE`: the records that produced or used this exact content — artifacts of models
 // and other records, outputs of runs, files of datasets — newest first, each with the run
 // and data it came from. Matching is by content hash, so a renamed or copied file is found.
+// When a dataset holds this content under several paths, the match names the asked file's
+// own path if it is one of them (else the first), and `paths` lists them all.
 import * as path from 'node:path';
+import { recordedPath } from '../capture/data-files.js';
 import { hashFile } from '../capture/hash-file.js';
 import type { Store } from './store.js';
 
@@ -13,8 +16,10 @@ export interface WhichMatch {
   created?: string;
   /** how the content appears in the record */
   as: 'artifact' | 'output' | 'dataset file';
-  /** the path it was recorded under */
+  /** the path it was recorded under: the asked file's own path when the record has it */
   path?: string;
+  /** every path of a dataset that holds this content, when there are several */
+  paths?: string[];
   /** the record's parents, for "from which run and data?" */
   parents: Array<{ role: string; id: string; label: string }>;
 }
@@ -27,13 +32,15 @@ export interface WhichResult {
 }
 
 export function whichFile(store: Store, file: string): WhichResult {
-  const { sha256, size } = hashFile(path.resolve(store.cwd, file));
+  const abs = path.resolve(store.cwd, file);
+  const { sha256, size } = hashFile(abs, file);
+  const asked = recordedPath(store.layout.project, abs).path;
   const graph = store.graph();
   const matches: WhichMatch[] = [];
-  const add = (id: string, as: WhichMatch['as'], p: string | undefined) => {
+  const add = (id: string, as: WhichMatch['as'], p: string | undefined, all?: string[]) => {
     const s = graph.full(id)!;
     matches.push({
-      id, kind: s.kind, name: s.name, version: s.version, created: s.created, as, path: p,
+      id, kind: s.kind, name: s.name, version: s.version, created: s.created, as, path: p, ...(all && all.length > 1 ? { paths: all } : {}),
       parents: (s.parents ?? []).filter((x) => x.role !== 'previous' && x.role !== 'manifest').map((x) => ({ role: x.role, id: x.id, label: graph.label(x.id) })),
     });
   };
@@ -43,9 +50,10 @@ export function whichFile(store: Store, file: string): WhichResult {
     if (s.kind === 'manifest' && s.$files?.includes(sha256)) {
       // Only matching manifests are read in full, for the path the file had there.
       const files = (store.read(id).files as Array<{ path: string; sha256: string }> | undefined) ?? [];
-      const where = files.find((f) => f.sha256 === sha256)?.path;
+      const all = files.filter((f) => f.sha256 === sha256).map((f) => f.path);
+      const where = all.includes(asked) ? asked : all[0];
       for (const child of graph.childrenOf(id)) {
-        if (child.role === 'manifest' && graph.get(child.id)?.kind === 'dataset') add(child.id, 'dataset file', where);
+        if (child.role === 'manifest' && graph.get(child.id)?.kind === 'dataset') add(child.id, 'dataset file', where, all);
       }
     }
   }

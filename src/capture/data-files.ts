@@ -1,33 +1,45 @@
 // Hash files and folders into a file list `{path, sha256, size}` sorted by path.
 //
-// Decisions (docs/DATA.md): folders are walked with fast-glob including dot-files but never
-// `.git/` or `.mlmeta/`; `--exclude` takes gitignore-style globs; a symlink to a file is
-// hashed as the content it points to (that is what training reads), symlinked folders are
-// not followed (no cycles, no escaping the tree), and a broken symlink is an error. Paths
-// inside the project are stored relative to its root with '/', paths outside as absolute.
+// Decisions (docs/DECISIONS.md, "Data"): folders are walked here, one readdir per folder with
+// names as bytes (no glob engine: a glob treats `\` and newlines in names as syntax), dot-files
+// included but never a `.git/` or `.mlmeta/` folder; `--exclude` takes gitignore-style globs
+// relative to each input folder; a symlink to a file is hashed as the content it points to
+// (that is what training reads), symlinked folders are not followed (no cycles, no escaping
+// the tree), and a broken symlink is an error. Paths inside the project are stored relative
+// to its root with '/', paths outside as absolute. A path that is not valid UTF-8 cannot be
+// YAML text: it is stored escaped (see escapePath) and its entry carries `escaped: true`.
+//
+// The digest is what GNU coreutils' `sha256sum` prints for the files in path order, paths
+// sorted by their bytes, hashed again (docs/DECISIONS.md gives the shell recipe).
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
-import { sha256Hex } from '../store/objects.js';
-import { fastGlob } from '../lazy-deps.js';
+import { relativeInside } from '../store/paths.js';
 import { hashFile } from './hash-file.js';
 import { Progress } from './progress.js';
 import type { StatCache } from './stat-cache.js';
 
 export interface FileEntry {
+  /** the path as recorded; escaped (escapePath) when `escaped` is set */
   path: string;
   sha256: string;
   size: number;
+  /** set only when the path's bytes are not UTF-8: `path` is then escaped */
+  escaped?: true;
 }
 
 export interface HashedData {
   files: FileEntry[];
-  /** sha256 of the `sha256sum`-style listing "<sha256>  <path>\n", one line per file in order */
+  /** sha256 of the `sha256sum` listing of the files in path-byte order (digestOf) */
   digest: string;
   size: number;
   /** input paths as recorded (relative to the project root, or absolute when outside it) */
   paths: string[];
   outside: boolean;
+  /** input folders (as recorded) that held no file to hash: git will not keep them */
+  emptyFolders: string[];
 }
 
 export interface HashOptions {
@@ -40,34 +52,160 @@ export interface HashOptions {
 
 /** How a path is recorded: relative to the project with '/', or absolute when outside. */
 export function recordedPath(projectRoot: string, abs: string): { path: string; outside: boolean } {
-  const rel = path.relative(projectRoot, abs);
+  const rel = relativeInside(projectRoot, abs);
+  if (rel === undefined) return { path: abs, outside: true };
   if (rel === '') return { path: '.', outside: false };
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return { path: abs, outside: true };
   return { path: rel.split(path.sep).join('/'), outside: false };
 }
 
-export function digestOf(files: FileEntry[]): string {
-  return sha256Hex(files.map((f) => `${f.sha256}  ${f.path}\n`).join(''));
+// --- names as bytes ---------------------------------------------------------------------
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer, text: string): boolean {
+  // toString('utf8') replaces each bad sequence with U+FFFD; a real U+FFFD round-trips.
+  return !text.includes('\uFFFD') || Buffer.from(text, 'utf8').equals(bytes);
 }
 
-async function listFolder(dir: string, exclude: string[]): Promise<string[]> {
-  const fg = fastGlob();
-  try {
-    return await fg('**/*', {
-      cwd: dir,
-      dot: true,
-      onlyFiles: false, // symlinks to files must come through; folders are dropped after stat
-      followSymbolicLinks: false,
-      ignore: ['**/.git/**', '**/.mlmeta/**', ...exclude],
-      absolute: true,
-      suppressErrors: false,
-    });
-  } catch (e) {
-    throw ioError(e, `cannot list ${dir}`);
+/**
+ * A path's bytes as text when they are not valid UTF-8: every byte that is not part of a
+ * valid UTF-8 sequence is written `\xNN` (two lower-case hex digits) and a backslash is
+ * written `\\`; everything else is the decoded text. unescapePath reverses it exactly.
+ */
+export function escapePath(bytes: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    let ch: string | undefined;
+    if (len > 0 && i + len <= bytes.length) {
+      try {
+        ch = strictUtf8.decode(bytes.subarray(i, i + len));
+      } catch {
+        ch = undefined;
+      }
+    }
+    if (ch === undefined) {
+      out += `\\x${b.toString(16).padStart(2, '0')}`;
+      i += 1;
+    } else {
+      out += ch === '\\' ? '\\\\' : ch;
+      i += len;
+    }
   }
+  return out;
 }
 
-function statInput(abs: string, shown: string): fs.Stats {
+export function unescapePath(text: string): Buffer {
+  const parts: Buffer[] = [];
+  let plain = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '\\') {
+      plain += text[i];
+      continue;
+    }
+    parts.push(Buffer.from(plain, 'utf8'));
+    plain = '';
+    if (text[i + 1] === '\\') {
+      parts.push(Buffer.from('\\'));
+      i += 1;
+    } else if (text[i + 1] === 'x' && /^[0-9a-f]{2}$/.test(text.slice(i + 2, i + 4))) {
+      parts.push(Buffer.from([parseInt(text.slice(i + 2, i + 4), 16)]));
+      i += 3;
+    } else {
+      throw new MlmetaError('E_BAD_INPUT', `bad escape in recorded path ${JSON.stringify(text)}`);
+    }
+  }
+  parts.push(Buffer.from(plain, 'utf8'));
+  return Buffer.concat(parts);
+}
+
+/** The bytes of a recorded file path. */
+export function pathBytes(f: Pick<FileEntry, 'path' | 'escaped'>): Buffer {
+  return f.escaped ? unescapePath(f.path) : Buffer.from(f.path, 'utf8');
+}
+
+/** One key per distinct path, for comparing file lists (an escaped text never equals a plain one). */
+export function pathKey(f: Pick<FileEntry, 'path' | 'escaped'>): string {
+  return f.escaped ? `\u0000${f.path}` : f.path;
+}
+
+/** Bytes → recorded text: plain when UTF-8, else escaped. */
+function pathText(bytes: Buffer): { text: string; escaped: boolean } {
+  const text = bytes.toString('utf8');
+  return isUtf8(bytes, text) ? { text, escaped: false } : { text: escapePath(bytes), escaped: true };
+}
+
+// --- digest -------------------------------------------------------------------------------
+
+const ESCAPED_IN_SUM = /[\\\n\r]/;
+
+/**
+ * The digest of a file list: SHA-256 of the lines GNU `sha256sum` prints for these files,
+ * in the list's order. As sha256sum does, a path holding `\`, newline or carriage return is
+ * written with those escaped (`\\`, `\n`, `\r`) and its line starts with a backslash, so two
+ * different file lists can never give the same text.
+ */
+export function digestOf(files: FileEntry[]): string {
+  const h = createHash('sha256');
+  for (const f of files) {
+    const bytes = pathBytes(f);
+    const latin1 = bytes.toString('latin1'); // byte-exact, to find the bytes to escape
+    if (!ESCAPED_IN_SUM.test(latin1)) {
+      h.update(`${f.sha256}  `);
+      h.update(bytes);
+    } else {
+      const esc = latin1.replace(/[\\\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : '\\r'));
+      h.update(`\\${f.sha256}  `);
+      h.update(Buffer.from(esc, 'latin1'));
+    }
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
+
+// --- --exclude ----------------------------------------------------------------------------
+
+type Excluder = (rel: string, isDir: boolean) => boolean;
+
+/**
+ * gitignore-style globs (picomatch syntax, dot-files matched): a pattern without a '/' (but
+ * a trailing one) matches a name at any depth; with one it is anchored at the input folder;
+ * a trailing '/' matches folders only; a matched folder is skipped whole.
+ */
+function excluder(patterns: string[]): Excluder | undefined {
+  if (patterns.length === 0) return undefined;
+  // Loaded only when needed (fast start-up); kept out of the bundles like fast-glob.
+  const picomatch = createRequire(import.meta.url)('picomatch') as (
+    glob: string,
+    opts: { dot: boolean; basename: boolean },
+  ) => (p: string) => boolean;
+  const tests = patterns.map((p) => {
+    const dirOnly = p.endsWith('/');
+    let glob = dirOnly ? p.replace(/\/+$/, '') : p;
+    const anchored = glob.includes('/');
+    glob = glob.replace(/^\/+/, '');
+    const m = picomatch(glob, { dot: true, basename: !anchored });
+    return (rel: string, isDir: boolean) => (!dirOnly || isDir) && m(rel);
+  });
+  return (rel, isDir) => tests.some((t) => t(rel, isDir));
+}
+
+// --- walk ---------------------------------------------------------------------------------
+
+interface Found {
+  /** absolute path as bytes, for fs calls */
+  abs: Buffer;
+  /** the recorded path's bytes (sort order, digest) */
+  rel: Buffer;
+  st: fs.Stats;
+}
+
+const SEP = Buffer.from('/');
+const NEVER = new Set(['.git', '.mlmeta']);
+
+function statInput(abs: fs.PathLike, shown: string): fs.Stats {
   try {
     return fs.statSync(abs);
   } catch (e) {
@@ -80,9 +218,58 @@ function statInput(abs: string, shown: string): fs.Stats {
   }
 }
 
+/** Walk one input folder: every file under it (symlinks to files included) into `found`; returns how many. */
+function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Map<string, Found>): number {
+  let count = 0;
+  // [absolute bytes, recorded bytes, text relative to the input folder ('' at its top)]
+  const stack: Array<[Buffer, Buffer, string]> = [[Buffer.from(absDir), Buffer.from(recDir === '.' ? '' : recDir), '']];
+  while (stack.length) {
+    const [dirAbs, dirRec, dirRel] = stack.pop()!;
+    let entries: fs.Dirent<Buffer>[];
+    try {
+      entries = fs.readdirSync(dirAbs, { withFileTypes: true, encoding: 'buffer' });
+    } catch (e) {
+      throw ioError(e, `cannot list ${shownOf(dirAbs, cwd)}`);
+    }
+    for (const d of entries) {
+      const abs = Buffer.concat([dirAbs, SEP, d.name]);
+      // Node lstat()s entries whose type the file system did not report (DT_UNKNOWN).
+      const isDir = d.isDirectory();
+      if (isDir && NEVER.has(d.name.toString('latin1'))) continue;
+      const name = pathText(d.name).text;
+      const rel = dirRel === '' ? name : `${dirRel}/${name}`;
+      if (exclude?.(rel, isDir)) continue;
+      const recBytes = dirRec.length ? Buffer.concat([dirRec, SEP, d.name]) : d.name;
+      if (isDir) {
+        stack.push([abs, recBytes, rel]);
+        continue;
+      }
+      if (!d.isFile() && !d.isSymbolicLink()) continue; // FIFOs, sockets, devices are not data
+      const st = statInput(abs, shownOf(abs, cwd));
+      if (!st.isFile()) continue; // a symlinked folder is not followed
+      found.set(keyOf(abs), { abs, rel: recBytes, st });
+      count += 1;
+    }
+  }
+  return count;
+}
+
+/** A path's text for messages, relative to where the command runs. */
+function shownOf(abs: Buffer, cwd: string): string {
+  return path.relative(cwd, pathText(abs).text);
+}
+
+/** The stat cache's key: the absolute path, or its escaped text behind a NUL (never a real path). */
+function keyOf(abs: Buffer): string {
+  const t = pathText(abs);
+  return t.escaped ? `\u0000${t.text}` : t.text;
+}
+
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
-  const found = new Map<string, fs.Stats>();
+  const found = new Map<string, Found>();
   const recorded: string[] = [];
+  const emptyFolders: string[] = [];
+  const exclude = excluder(opts.exclude ?? []);
   let outside = false;
   for (const input of inputs) {
     const abs = path.resolve(opts.cwd, input);
@@ -91,32 +278,33 @@ export async function hashPaths(inputs: string[], opts: HashOptions): Promise<Ha
     recorded.push(rp.path);
     outside ||= rp.outside;
     if (st.isDirectory()) {
-      for (const f of await listFolder(abs, opts.exclude ?? [])) {
-        const fst = statInput(f, path.relative(opts.cwd, f));
-        if (fst.isFile()) found.set(path.normalize(f), fst);
-      }
+      if (walkFolder(abs, rp.path, exclude, opts.cwd, found) === 0) emptyFolders.push(rp.path);
     } else if (st.isFile()) {
-      found.set(abs, st);
+      const bytes = Buffer.from(abs);
+      found.set(keyOf(bytes), { abs: bytes, rel: Buffer.from(rp.path), st });
     } else {
       throw new MlmetaError('E_BAD_INPUT', `not a file or folder: ${input}`);
     }
   }
-  const total = [...found.values()].reduce((n, s) => n + s.size, 0);
-  const progress = new Progress(opts.progress ?? false, total, 'hashing');
+  const list = [...found].sort(([, a], [, b]) => Buffer.compare(a.rel, b.rel));
+  const progress = new Progress(opts.progress ?? false, list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
   const files: FileEntry[] = [];
-  for (const [abs, st] of found) {
-    let sha = opts.cache.get(abs, st);
+  let total = 0;
+  for (const [key, f] of list) {
+    let sha = opts.cache.get(key, f.st);
+    let size = f.st.size;
     if (sha === undefined) {
       const hashedAt = Date.now();
-      sha = hashFile(abs).sha256;
-      opts.cache.set(abs, st, sha, hashedAt);
+      const h = hashFile(f.abs, shownOf(f.abs, opts.cwd));
+      opts.cache.set(key, h.stat, h.sha256, hashedAt);
+      [sha, size] = [h.sha256, h.size];
     }
-    progress.add(st.size);
-    const rp = recordedPath(opts.projectRoot, abs);
-    files.push({ path: rp.path, sha256: sha, size: st.size });
+    progress.add(size);
+    total += size;
+    const t = pathText(f.rel);
+    files.push({ path: t.text, sha256: sha, size, ...(t.escaped ? { escaped: true as const } : {}) });
   }
   progress.done();
   opts.cache.save();
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, digest: digestOf(files), size: total, paths: recorded, outside };
+  return { files, digest: digestOf(files), size: total, paths: recorded, outside, emptyFolders };
 }

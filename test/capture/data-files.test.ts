@@ -1,0 +1,77 @@
+// The data walker and its path encoding, through the library on real folders.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { escapePath, hashPaths, pathBytes, unescapePath } from '../../src/capture/data-files.js';
+import { hashFile } from '../../src/capture/hash-file.js';
+import { StatCache } from '../../src/capture/stat-cache.js';
+import { MlmetaError } from '../../src/errors.js';
+import { tempDir, write } from '../helpers/dirs.js';
+
+const hash = (root: string, inputs: string[], exclude: string[] = []) =>
+  hashPaths(inputs, { projectRoot: root, cwd: root, exclude, cache: new StatCache(undefined) });
+
+describe('paths that are not UTF-8', () => {
+  it('escape reversibly, and escaped text keeps its backslashes apart from escapes', () => {
+    const samples = [Buffer.from('caf\xe9\\x41\\', 'latin1'), Buffer.from([0xed, 0xa0, 0x80, 0x2f, 0xf0, 0x9f, 0x98, 0x80, 0xc0, 0xff])];
+    for (let i = 0; i < 200; i++) samples.push(randomBytes(1 + (i % 40)));
+    for (const b of samples) expect(unescapePath(escapePath(b)).equals(b)).toBe(true);
+    expect(escapePath(Buffer.from('caf\xe9\\x41', 'latin1'))).toBe('caf\\xe9\\\\x41');
+    expect(escapePath(Buffer.from([0xed, 0xa0, 0x80]))).toBe('\\xed\\xa0\\x80'); // a surrogate is not UTF-8
+  });
+
+  it('are recorded escaped with escaped: true, and hashed from the real file', async () => {
+    const root = tempDir();
+    const name = Buffer.from(`${root}/d/na\xefve\\.txt`, 'latin1');
+    fs.mkdirSync(path.join(root, 'd'));
+    fs.writeFileSync(name, 'bytes');
+    write(root, 'd/na\\xefve\\.txt', 'a valid name that looks like the escape');
+    const res = await hash(root, ['d']);
+    expect(res.files.map((f) => [f.path, f.escaped])).toEqual([
+      ['d/na\\xefve\\.txt', undefined],
+      ['d/na\\xefve\\\\.txt', true],
+    ]);
+    expect(pathBytes(res.files[1]!).equals(Buffer.from('d/na\xefve\\.txt', 'latin1'))).toBe(true);
+    expect(res.files[1]!.sha256).toBe(hashFile(name).sha256);
+  });
+});
+
+describe('walking folders', () => {
+  it('reports input folders that held no file', async () => {
+    const root = tempDir();
+    fs.mkdirSync(path.join(root, 'empty'));
+    write(root, 'only-tmp/x.tmp', 'x');
+    write(root, 'full/a', 'a');
+    const res = await hash(root, ['empty', 'only-tmp', 'full'], ['*.tmp']);
+    expect(res.emptyFolders).toEqual(['empty', 'only-tmp']);
+    expect(res.files.map((f) => f.path)).toEqual(['full/a']);
+    expect((await hash(root, ['full'])).emptyFolders).toEqual([]);
+  });
+
+  it('refuses a broken symlink deep in a folder, naming it', async () => {
+    const root = tempDir();
+    write(root, 'd/sub/ok', '1');
+    fs.symlinkSync(path.join(root, 'gone'), path.join(root, 'd/sub/broken'));
+    const err = await hash(root, ['d']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MlmetaError);
+    expect((err as MlmetaError).code).toBe('E_NOT_FOUND');
+    expect((err as MlmetaError).message).toBe('broken symlink: d/sub/broken');
+  });
+
+  it('anchors a glob with a slash at the input folder, and matches one without at any depth', async () => {
+    const root = tempDir();
+    for (const f of ['d/a/x.log', 'd/x.log', 'd/b/a/x.log', 'd/keep']) write(root, f, f);
+    expect((await hash(root, ['d'], ['a/x.log'])).files.map((f) => f.path)).toEqual(['d/b/a/x.log', 'd/keep', 'd/x.log']);
+    expect((await hash(root, ['d'], ['x.log'])).files.map((f) => f.path)).toEqual(['d/keep']);
+    expect((await hash(root, ['d'], ['a/'])).files.map((f) => f.path)).toEqual(['d/keep', 'd/x.log']);
+  });
+
+  it('records the bytes hashed as the size', async () => {
+    const root = tempDir();
+    write(root, 'd/f', Buffer.alloc(3 * 1024 * 1024 + 5, 1));
+    const res = await hash(root, ['d']);
+    expect(res.files[0]!.size).toBe(3 * 1024 * 1024 + 5);
+    expect(res.size).toBe(3 * 1024 * 1024 + 5);
+  });
+});
