@@ -1,10 +1,10 @@
 // Build:
-// - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git and fast-glob are
+// - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git and picomatch are
 //   required at run time by the commands that use them: src/lazy-deps.ts);
 // - dist/cli.cjs: the CLI as one CommonJS file, which bin/mlmeta.js compiles with a V8 code
 //   cache (dist/cli.cache, written by a warm-up run here) — every CLI call pays its start-up,
 //   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
-//   isomorphic-git and fast-glob stay external: required only by the commands that use them;
+//   isomorphic-git and picomatch stay external: required only by the commands that use them;
 // - dist/index-worker.cjs: the worker thread of the parallel index build;
 // - dist/types: declarations from tsc.
 import { build } from 'esbuild';
@@ -37,7 +37,7 @@ const cjs = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-await build({ ...cjs, entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'fast-glob'] });
+await build({ ...cjs, entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch'] });
 await build({ ...cjs, entryPoints: { 'index-worker': 'src/graph/index-worker.ts' } });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: one parse-and-run (here a `show` that fails for want of a store) compiles the

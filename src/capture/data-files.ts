@@ -13,9 +13,9 @@
 // sorted by their bytes, hashed again (docs/DECISIONS.md gives the shell recipe).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
+import { picomatch } from '../lazy-deps.js';
 import { relativeInside } from '../store/paths.js';
 import { hashFile } from './hash-file.js';
 import { Progress } from './progress.js';
@@ -176,17 +176,13 @@ type Excluder = (rel: string, isDir: boolean) => boolean;
  */
 function excluder(patterns: string[]): Excluder | undefined {
   if (patterns.length === 0) return undefined;
-  // Loaded only when needed (fast start-up); kept out of the bundles like fast-glob.
-  const picomatch = createRequire(import.meta.url)('picomatch') as (
-    glob: string,
-    opts: { dot: boolean; basename: boolean },
-  ) => (p: string) => boolean;
+  const match = picomatch();
   const tests = patterns.map((p) => {
     const dirOnly = p.endsWith('/');
     let glob = dirOnly ? p.replace(/\/+$/, '') : p;
     const anchored = glob.includes('/');
     glob = glob.replace(/^\/+/, '');
-    const m = picomatch(glob, { dot: true, basename: !anchored });
+    const m = match(glob, { dot: true, basename: !anchored });
     return (rel: string, isDir: boolean) => (!dirOnly || isDir) && m(rel);
   });
   return (rel, isDir) => tests.some((t) => t(rel, isDir));
