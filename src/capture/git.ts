@@ -42,17 +42,31 @@ export interface GitCaptureOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * How a `--code MODE` reads git: `auto` reads the work tree and warns when it cannot,
+ * `require` fails instead (E_GIT); `none` and a commit read no state. (A branch named
+ * `require` is still reachable as `refs/heads/require`.)
+ */
+export function codeReading(mode: string | undefined): { withCode: boolean; require: boolean } {
+  const m = mode ?? 'auto';
+  return { withCode: m === 'auto' || m === 'require', require: m === 'require' };
+}
+
 // `quiet`: failed without a word on stderr (`git config --get-regexp` finding nothing).
 type GitResult = { ok: true; out: string } | { ok: false; status: number | null; message: string; quiet: boolean };
 
 const MAX_BUFFER = 256 * 1024 * 1024;
+
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
 
 /** git's own words for a failure: its `fatal:` line if any, else its first line; no control characters, no secrets. */
 function gitMessage(stderr: string, errno?: string): string {
   if (errno === 'ENOENT') return 'git is not installed or not on the PATH';
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const line = lines.find((l) => l.startsWith('fatal:')) ?? lines[0] ?? (errno ? `git failed: ${errno}` : 'git failed');
-  const clean = line.replace(/^(fatal|error):\s*/, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const clean = printable(line.replace(/^(fatal|error):\s*/, ''));
   return redactString(clean) ?? clean;
 }
 
@@ -95,6 +109,7 @@ function realpath(p: string): string {
 interface Plan {
   /** the work-tree root above cwd, if any */
   top?: string;
+  shownTop?: string;
   statusArgs: string[];
 }
 
@@ -106,7 +121,7 @@ function plan(opts: GitCaptureOptions): Plan {
   const statusArgs = ['status', '--porcelain=v2', '--branch', '--untracked-files=normal', '--', ':/'];
   const rel = top !== undefined && opts.storeRoot !== undefined ? relativeInside(top, realpath(opts.storeRoot)) : undefined;
   if (rel) statusArgs.push(`:(top,exclude,literal)${rel.split(path.sep).join('/')}`);
-  return { top, statusArgs };
+  return { top, shownTop: top === undefined ? undefined : printable(top), statusArgs };
 }
 
 /**
@@ -148,18 +163,18 @@ function factsFrom(opts: GitCaptureOptions, where: Plan, config: GitResult | und
     code.dirty = dirty;
     const remote = settings.get('remote.origin.url');
     code.remote = remote ? stripCredentials(remote) : null;
-    if (opts.require && code.commit === undefined) throw new MlmetaError('E_GIT', `--code require: the repository at ${where.top ?? opts.cwd} has no commit yet`);
+    if (opts.require && code.commit === undefined) throw new MlmetaError('E_GIT', `--code require: the repository at ${where.shownTop ?? printable(opts.cwd)} has no commit yet`);
     facts.code = code;
     return facts;
   }
   if (status) problems.unshift(status.message);
   if (opts.require) {
-    const why = where.top === undefined ? `${opts.cwd} is not in a git work tree` : `cannot read the code state of ${where.top}: ${problems[0]}`;
+    const why = where.top === undefined ? `${printable(opts.cwd)} is not in a git work tree` : `cannot read the code state of ${where.shownTop}: ${problems[0]}`;
     throw new MlmetaError('E_GIT', `--code require: ${why}`);
   }
   // Outside any work tree no code is expected; inside one, say why it is missing.
   if (where.top !== undefined) {
-    for (const p of new Set(problems)) facts.warnings.push(`cannot read the code state of ${where.top} (git: ${p}); the record has no code`);
+    for (const p of new Set(problems)) facts.warnings.push(`cannot read the code state of ${where.shownTop} (git: ${p}); the record has no code`);
   }
   return facts;
 }

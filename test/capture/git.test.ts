@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { captureGit, captureGitAsync, resolveCommit, stripCredentials, type GitCaptureOptions, type GitFacts } from '../../src/capture/git.js';
+import { captureGit, captureGitAsync, codeReading, resolveCommit, stripCredentials, type GitCaptureOptions, type GitFacts } from '../../src/capture/git.js';
 import { MlmetaError } from '../../src/errors.js';
 import { REDACTED } from '../../src/records/secrets.js';
 import { ok } from '../helpers/cli.js';
@@ -161,5 +161,15 @@ describe('record in a monorepo (CLI)', () => {
     const id = ok(sub, ['record', 'model', '--name', 'm', '--env', 'none']);
     const rec = JSON.parse(ok(sub, ['show', id, '--json'])).record;
     expect(rec.code).toEqual({ commit: git(repo, 'rev-parse', 'HEAD').trim(), branch: 'main', dirty: true, remote: null });
+  });
+});
+
+describe('codeReading', () => {
+  it('maps --code modes to what is read', () => {
+    expect(codeReading(undefined)).toEqual({ withCode: true, require: false });
+    expect(codeReading('auto')).toEqual({ withCode: true, require: false });
+    expect(codeReading('require')).toEqual({ withCode: true, require: true });
+    expect(codeReading('none')).toEqual({ withCode: false, require: false });
+    expect(codeReading('abc123')).toEqual({ withCode: false, require: false });
   });
 });
