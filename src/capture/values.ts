@@ -12,6 +12,27 @@ function isMapping(v: unknown): v is Mapping {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+// Keys that reach into JavaScript's object machinery: `--param __proto__.author=x` once
+// walked into Object.prototype and rewrote every record's author. Refused wherever params
+// and metrics enter (flags, files, merges), rather than guessed at.
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function unsafeKey(key: string, what: string, where: string): MlmetaError {
+  return new MlmetaError('E_BAD_INPUT', `${what} key ${JSON.stringify(where)}: ${JSON.stringify(key)} is not allowed as a key`);
+}
+
+/** Refuse `__proto__`, `constructor` and `prototype` as keys anywhere in a value (lists included). */
+export function refuseUnsafeKeys(value: Json, what: string, prefix = ''): void {
+  if (Array.isArray(value)) value.forEach((v, i) => refuseUnsafeKeys(v, what, `${prefix}[${i}]`));
+  else if (isMapping(value)) {
+    for (const k of Object.keys(value)) {
+      const where = prefix ? `${prefix}.${k}` : k;
+      if (UNSAFE_KEYS.has(k)) throw unsafeKey(k, what, where);
+      refuseUnsafeKeys(value[k]!, what, where);
+    }
+  }
+}
+
 /** Read a params/metrics file: must be a YAML or JSON mapping. */
 export function readMappingFile(file: string, what: string): Mapping {
   let bytes: Buffer;
@@ -27,6 +48,7 @@ export function readMappingFile(file: string, what: string): Mapping {
   }
   const data = parseYaml(decodeUtf8(bytes, `${what} file ${file}`), `${what} file ${file}`);
   if (!isMapping(data)) throw new MlmetaError('E_BAD_INPUT', `${what} file ${file} is not a mapping (key: value pairs)`);
+  refuseUnsafeKeys(data, `${what} file ${file}:`);
   return data;
 }
 
@@ -37,13 +59,16 @@ function splitPair(pair: string, what: string): { path: string[]; raw: string } 
   const key = pair.slice(0, eq);
   const path = key.split('.');
   if (path.some((p) => p === '' || /[\u0000-\u001f]/.test(p))) throw new MlmetaError('E_BAD_INPUT', `bad ${what} key ${JSON.stringify(key)}`);
+  const unsafe = path.find((p) => UNSAFE_KEYS.has(p));
+  if (unsafe !== undefined) throw unsafeKey(unsafe, what, key);
   return { path, raw: pair.slice(eq + 1) };
 }
 
 function setPath(target: Mapping, path: string[], value: Json, what: string): void {
   let node = target;
   for (const seg of path.slice(0, -1)) {
-    const next = node[seg];
+    // Own keys only: `toString.x=1` is an ordinary nested param, not Object.prototype's method.
+    const next = Object.hasOwn(node, seg) ? node[seg] : undefined;
     if (next === undefined) node = node[seg] = {};
     else if (isMapping(next)) node = next;
     else throw new MlmetaError('E_BAD_INPUT', `${what} ${path.join('.')} conflicts with ${seg}`);
@@ -83,12 +108,18 @@ export function parseMetricPairs(pairs: string[], into: Mapping = {}): Mapping {
   return into;
 }
 
-/** Deep-merge b over a (flags over files). */
+/** Deep-merge b over a (flags over files). Library callers' mappings are checked like files. */
 export function mergeMappings(a: Mapping, b: Mapping): Mapping {
+  refuseUnsafeKeys(a, 'params/metrics');
+  refuseUnsafeKeys(b, 'params/metrics');
+  return merge(a, b);
+}
+
+function merge(a: Mapping, b: Mapping): Mapping {
   const out: Mapping = { ...a };
   for (const [k, v] of Object.entries(b)) {
-    const prev = out[k];
-    out[k] = isMapping(prev) && isMapping(v) ? mergeMappings(prev, v) : v;
+    const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+    out[k] = isMapping(prev) && isMapping(v) ? merge(prev, v) : v;
   }
   return out;
 }
