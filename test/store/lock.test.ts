@@ -2,7 +2,7 @@
 // lose updates without it and none with it; stale locks of dead writers are broken, a
 // live-looking foreign writer's lock is waited for, and a planted symlink is never written
 // through.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,5 +107,21 @@ describe('lock file', () => {
     fs.symlinkSync(dangling, lock);
     expect(code(() => acquireLock(lock, { waitMs: 200 }))).toBe('E_LOCKED');
     expect(fs.existsSync(dangling)).toBe(false);
+  });
+
+  // a tmpfs needs root; CI runs as root (see test/trust/faults.test.ts)
+  it.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))('a full disk: E_IO, and no empty lock left to block everyone', () => {
+    const disk = tempDir('mlmeta-disk-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
+    try {
+      try { execFileSync('dd', ['if=/dev/zero', `of=${path.join(disk, 'filler')}`, 'bs=4k'], { stdio: 'ignore' }); } catch { /* ENOSPC expected */ }
+      const lock = path.join(disk, 'write.lock');
+      expect(code(() => acquireLock(lock, { waitMs: 100 }))).toBe('E_IO');
+      expect(fs.existsSync(lock)).toBe(false);
+      fs.rmSync(path.join(disk, 'filler'));
+      acquireLock(lock, { waitMs: 100 })();
+    } finally {
+      execFileSync('umount', ['-l', disk]);
+    }
   });
 });
