@@ -89,11 +89,13 @@ export function writeCacheFile(file: string, data: string | Uint8Array): boolean
 
 /**
  * Read a file without following a symlink: a name can never be made to address a file
- * outside the store (ELOOP for a planted link).
+ * outside the store (ELOOP for a planted link). Only a regular file is read: a FIFO or
+ * device planted at the name would block or never end (code ENOTREG).
  */
 export function readNoFollow(file: string): Buffer {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   try {
+    if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
     return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);

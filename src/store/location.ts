@@ -1,9 +1,13 @@
 // Where the store is: `--store DIR` or MLMETA_DIR if given, else the nearest `.mlmeta/`
-// found walking up from the working folder (like git finds `.git`). `init` places a new
-// store at the git work-tree root, or in the working folder outside git.
+// found walking up from the working folder (like git finds `.git`), but never above the git
+// work tree the folder is in: a nested repo (a clone inside another project) must not use
+// its parent's store. `init` places a new store at the git work-tree root, or in the
+// working folder outside git.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
+import { readNoFollow, writeFileAtomic } from './atomic.js';
+import { OBJECTS_PLACEHOLDER } from './objects.js';
 
 export const STORE_DIRNAME = '.mlmeta';
 export const STORE_FORMAT = 1;
@@ -29,12 +33,21 @@ export function layoutOf(root: string): StoreLayout {
   };
 }
 
+/**
+ * A store is a folder with config.yaml. objects/ may be missing: git drops an empty folder,
+ * so a committed store without records comes back from a clone without it (reads see no
+ * objects; the first write creates it).
+ */
 function isStore(dir: string): boolean {
   try {
-    return fs.statSync(path.join(dir, 'config.yaml')).isFile() && fs.statSync(path.join(dir, 'objects')).isDirectory();
+    return fs.statSync(path.join(dir, 'config.yaml')).isFile();
   } catch {
     return false;
   }
+}
+
+function isGitRoot(dir: string): boolean {
+  return fs.existsSync(path.join(dir, '.git'));
 }
 
 export interface LocateOptions {
@@ -61,6 +74,9 @@ export function findStore(opts: LocateOptions = {}): StoreLayout {
     const candidate = path.join(dir, STORE_DIRNAME);
     if (isStore(candidate)) return layoutOf(candidate);
     const up = path.dirname(dir);
+    if (isGitRoot(dir)) {
+      throw new MlmetaError('E_NO_STORE', `no mlmeta store in this git work tree (${dir}); run \`mlmeta init\``);
+    }
     if (up === dir) break;
     dir = up;
   }
@@ -71,7 +87,7 @@ export function findStore(opts: LocateOptions = {}): StoreLayout {
 export function findGitRoot(start: string): string | undefined {
   let dir = path.resolve(start);
   for (;;) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (isGitRoot(dir)) return dir;
     const up = path.dirname(dir);
     if (up === dir) return undefined;
     dir = up;
@@ -83,6 +99,38 @@ export interface InitResult {
   created: boolean;
 }
 
+/** What `.mlmeta/.gitignore` must say: derived data, and files of writers at work (or killed). */
+const GITIGNORE_HEADER = '# derived data, rebuilt on demand\n';
+const GITIGNORE_LINES = ['cache/', '# temp and lock files of writers at work (or killed)', '.tmp-*', '*.lock', '*.lock.break'];
+/** Lines a store made by an older mlmeta may lack; a user's own lines are kept. */
+const GITIGNORE_REQUIRED = ['.tmp-*', '*.lock', '*.lock.break'];
+
+/**
+ * Write `.mlmeta/.gitignore`, or add the lines it lacks to one that exists (idempotent:
+ * nothing is written when all are there). Temp files left by an interrupted write or pull
+ * must never reach a commit (`git add -A`).
+ */
+export function ensureGitignore(root: string): void {
+  const gi = path.join(root, '.gitignore');
+  let text: string | undefined;
+  try {
+    text = readNoFollow(gi).toString('utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // absent, or a link or other planted entry: replaced by a file of our own, never written through
+    if (code !== 'ENOENT' && code !== 'ELOOP' && code !== 'ENOTREG') throw e;
+  }
+  if (text === undefined) {
+    writeFileAtomic(gi, `${GITIGNORE_HEADER}${GITIGNORE_LINES.join('\n')}\n`);
+    return;
+  }
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim()));
+  const missing = GITIGNORE_REQUIRED.filter((l) => !have.has(l));
+  if (missing.length === 0) return;
+  const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+  writeFileAtomic(gi, `${text}${sep}${GITIGNORE_LINES[1]}\n${missing.join('\n')}\n`);
+}
+
 /** Create the store (idempotent). Never touches existing objects. */
 export function initStore(opts: LocateOptions = {}): InitResult {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
@@ -91,16 +139,24 @@ export function initStore(opts: LocateOptions = {}): InitResult {
   const existed = isStore(root);
   try {
     fs.mkdirSync(layout.objects, { recursive: true });
-    if (!fs.existsSync(layout.config)) {
-      fs.writeFileSync(layout.config, `# mlmeta store; records live in objects/, named by their SHA-256\nformat: ${STORE_FORMAT}\n`);
-    }
-    const gi = path.join(root, '.gitignore');
-    if (!fs.existsSync(gi)) fs.writeFileSync(gi, '# derived data, rebuilt on demand\ncache/\n');
-    const ga = path.join(root, '.gitattributes');
+    // keeps objects/ in git before the first record (see OBJECTS_PLACEHOLDER)
+    writeUnlessFile(path.join(layout.objects, OBJECTS_PLACEHOLDER), '');
+    writeUnlessFile(layout.config, `# mlmeta store; records live in objects/, named by their SHA-256\nformat: ${STORE_FORMAT}\n`);
+    ensureGitignore(root);
     // Objects are never edited, so git should neither merge nor renormalise them.
-    if (!fs.existsSync(ga)) fs.writeFileSync(ga, 'objects/** -text merge=binary linguist-generated\n');
+    writeUnlessFile(path.join(root, '.gitattributes'), 'objects/** -text merge=binary linguist-generated\n');
   } catch (e) {
-    throw ioError(e, `cannot create store at ${root}`);
+    throw e instanceof MlmetaError ? e : ioError(e, `cannot create store at ${root}`);
   }
   return { layout, created: !existed };
+}
+
+/** Write `file` unless a regular file is there; a planted link is replaced, never written through. */
+function writeUnlessFile(file: string, text: string): void {
+  try {
+    if (fs.lstatSync(file).isFile()) return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  writeFileAtomic(file, text);
 }

@@ -67,6 +67,10 @@ function tryCreate(file: string, content: string): boolean {
   }
   try {
     fs.writeSync(fd, content);
+  } catch (e) {
+    // (a full disk) an empty lock would block everyone until judged stale: remove it
+    try { fs.unlinkSync(file); } catch { /* gone */ }
+    throw ioError(e, `cannot write lock ${file}`);
   } finally {
     fs.closeSync(fd);
   }

@@ -1,53 +1,79 @@
 // The object database: `objects/<2 hex>/<62 hex>.yaml`, named by the SHA-256 of the bytes.
-// Writes follow git's loose-object discipline (object-file.c): temp file in the same
-// fan-out folder, fsync, chmod read-only, rename; an existing object is compared, never
-// overwritten. Reads re-hash and refuse a mismatch. Only names matching OBJECT_FILE are
-// objects; anything else in objects/ (temp leftovers, stray files) is ignored here and
-// reported by verify.
+// Writes follow git's loose-object discipline (object-file.c) through atomic.ts: a read-only
+// temp file in the same fan-out folder, fsync, re-read and check, rename, fsync the folder;
+// an existing object is compared, never overwritten. Reads re-hash and refuse a mismatch.
+// Nothing in the store is followed: objects/, fan-out folders and objects are lstat-ed or
+// opened with O_NOFOLLOW, a symlink at an object's name is replaced by the rename (never
+// read or chmod-ed through), and a symlinked fan-out folder is not a store folder. Only
+// names matching OBJECT_FILE are objects; anything else in objects/ (temp leftovers, stray
+// files, links) is ignored here and reported by verify (strayEntries).
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
+import { assertRealDir, readNoFollow, TEMP_PREFIX, writeFileAtomic } from './atomic.js';
+import { writerMayBeAlive } from './writer.js';
+
+// Other modules read objects and name temp files through this module.
+export { readNoFollow, TEMP_PREFIX } from './atomic.js';
 
 export const FULL_ID = /^[0-9a-f]{64}$/;
 export const FANOUT_DIR = /^[0-9a-f]{2}$/;
 export const OBJECT_FILE = /^[0-9a-f]{62}\.yaml$/;
-/** Temp files start with a dot and never end in .yaml, so they can never look like objects. */
-export const TEMP_PREFIX = '.tmp-';
-
 /**
- * Read a file in the store without following a symlink: an object name can never be made
- * to address a file outside `.mlmeta/objects` (ELOOP for a planted link).
+ * The file that keeps objects/ in git while the store has no records yet (git drops an
+ * empty folder, and a clone would then not see a store). Never an object; readers skip it.
  */
-export function readNoFollow(file: string): Buffer {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  try {
-    return fs.readFileSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+export const OBJECTS_PLACEHOLDER = '.keep';
+/** A temp file older than this is a leftover whoever wrote it. */
+const TEMP_MAX_AGE_MS = 3600_000;
 
-/** Create a fan-out folder (objects/ exists in any store; a recursive mkdir would hide EROFS as ENOENT). */
-function makeFanDir(dir: string): void {
-  try {
-    if (!fs.existsSync(path.dirname(dir))) fs.mkdirSync(path.dirname(dir), { recursive: true });
-    fs.mkdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, `cannot create ${dir}`);
-  }
-}
-
-/** A fan-out folder must be a real folder, not a symlink out of the store. */
-function checkFanDir(dir: string): void {
+/** What is at a path, by lstat: a symlink is reported as one, never followed. */
+function entryAt(p: string): 'none' | 'dir' | 'file' | 'other' {
   let st: fs.Stats;
   try {
-    st = fs.lstatSync(dir);
-  } catch {
-    return; // not there yet: mkdir makes a real one
+    st = fs.lstatSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
+    throw ioError(e, `cannot use ${p}`);
   }
-  if (!st.isDirectory()) throw new MlmetaError('E_IO', `${dir} is not a folder (a symlink or file planted in the store?)`);
+  return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+}
+
+/** objects/ itself: absent (a store with no records yet), or a real folder; a link is refused. */
+function objectsDirPresent(objectsDir: string): boolean {
+  const at = entryAt(objectsDir);
+  if (at === 'none') return false;
+  if (at !== 'dir') throw new MlmetaError('E_IO', `${objectsDir} is not a real folder (a symlink or file planted in the store?); refused`);
+  return true;
+}
+
+/**
+ * A fan-out folder as a store folder: its path when it is a real folder, undefined when it
+ * is absent or anything else (a symlink out of the store is never listed or read through).
+ */
+function realFanDir(objectsDir: string, fan: string): string | undefined {
+  if (!objectsDirPresent(objectsDir)) return undefined;
+  const dir = path.join(objectsDir, fan);
+  return entryAt(dir) === 'dir' ? dir : undefined;
+}
+
+/** The fan-out folder an object is written to, created if absent; a planted link or file is refused. */
+function fanDirForWrite(objectsDir: string, fan: string): string {
+  const dir = path.join(objectsDir, fan);
+  try {
+    // a store whose objects/ git dropped (no records yet) gets it back on its first write
+    if (!objectsDirPresent(objectsDir)) fs.mkdirSync(objectsDir, { recursive: true });
+    // not recursive: that would hide EROFS as ENOENT
+    fs.mkdirSync(dir);
+  } catch (e) {
+    if (e instanceof MlmetaError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, `cannot create ${dir}`);
+  }
+  assertRealDir(dir);
+  return dir;
 }
 
 export function sha256Hex(bytes: Uint8Array | string): string {
@@ -65,71 +91,51 @@ export interface WriteResult {
   created: boolean;
 }
 
+/**
+ * Whether the object file is present as a regular file holding the right bytes. Anything
+ * else at the name — nothing, a damaged file (e.g. truncated by a crash in another tool),
+ * a planted symlink — is not, and the write's rename replaces that entry itself: a link is
+ * never read, chmod-ed or written through.
+ */
+function intactObjectAt(file: string, id: string): boolean {
+  if (entryAt(file) !== 'file') return false;
+  try {
+    return sha256Hex(readNoFollow(file)) === id;
+  } catch {
+    return false; // unreadable, or swapped for a link since the lstat: replaced
+  }
+}
+
 /** Write bytes as an object. Idempotent: an existing object with the same id is compared. */
 export function writeObject(objectsDir: string, bytes: Buffer): WriteResult {
   const id = sha256Hex(bytes);
   const file = objectPath(objectsDir, id);
-  const dir = path.dirname(file);
-  checkFanDir(dir);
-  if (existsSameObject(file, id)) return { id, created: false };
-  makeFanDir(dir);
-  const tmp = path.join(dir, `${TEMP_PREFIX}${id.slice(2, 10)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, 'wx', 0o444);
-    let off = 0;
-    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    // Re-read what reached the disk before it takes the object's name.
-    if (sha256Hex(fs.readFileSync(tmp)) !== id) throw new Error('written bytes do not hash to the id');
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
-    try { fs.unlinkSync(tmp); } catch { /* nothing to clean */ }
-    throw ioError(e, `cannot write object ${id}`);
-  }
+  fanDirForWrite(objectsDir, id.slice(0, 2));
+  if (intactObjectAt(file, id)) return { id, created: false };
+  // Re-read what reached the disk before it takes the object's name.
+  writeFileAtomic(file, bytes, { mode: 0o444, tag: id.slice(2, 10), check: (b) => sha256Hex(b) === id });
   // The next write cleans up after writers that died in this folder.
   cleanTempFiles(objectsDir, [id.slice(0, 2)]);
   return { id, created: true };
 }
 
-/**
- * True when the object file exists with the right content. A present but damaged file
- * (e.g. truncated by a crash in another tool) is replaced: the id says what it must hold.
- */
-function existsSameObject(file: string, id: string): boolean {
-  let existing: Buffer;
-  try {
-    existing = readNoFollow(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    existing = Buffer.alloc(0); // a symlink or unreadable entry: replace it below
-  }
-  if (sha256Hex(existing) === id) return true;
-  try {
-    fs.chmodSync(file, 0o644);
-    fs.unlinkSync(file);
-  } catch (e) {
-    throw ioError(e, `cannot replace damaged object ${id}`);
-  }
-  return false;
+function refused(id: string, what: string): MlmetaError {
+  return new MlmetaError('E_CORRUPT_OBJECT', `object ${id} ${what}; refused`, { id });
 }
 
 /** Read an object's bytes and check them against the id. */
 export function readObject(objectsDir: string, id: string): Buffer {
   const file = objectPath(objectsDir, id);
+  const fanAt = objectsDirPresent(objectsDir) ? entryAt(path.dirname(file)) : 'none';
+  if (fanAt !== 'dir' && fanAt !== 'none') throw refused(id, `is in objects/${id.slice(0, 2)}, which is not a real folder (a symlink?)`);
   let bytes: Buffer;
   try {
     bytes = readNoFollow(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new MlmetaError('E_CORRUPT_OBJECT', `object ${id} is a symlink; refused`, { id });
-    }
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new MlmetaError('E_NOT_FOUND', `no record ${id}`, { id });
-    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw refused(id, 'is a symlink');
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new MlmetaError('E_NOT_FOUND', `no record ${id}`, { id });
+    if (code === 'ENOTREG') throw refused(id, 'is not a regular file');
     throw ioError(e, `cannot read object ${id}`);
   }
   const actual = sha256Hex(bytes);
@@ -139,13 +145,18 @@ export function readObject(objectsDir: string, id: string): Buffer {
   return bytes;
 }
 
+/** Whether the store holds the object as a regular file in a real fan-out folder (nothing is followed). */
 export function hasObject(objectsDir: string, id: string): boolean {
-  return FULL_ID.test(id) && fs.existsSync(objectPath(objectsDir, id));
+  if (!FULL_ID.test(id)) return false;
+  const dir = realFanDir(objectsDir, id.slice(0, 2));
+  return dir !== undefined && entryAt(path.join(dir, `${id.slice(2)}.yaml`)) === 'file';
 }
 
-/** The fan-out folders present, sorted. */
+/** The fan-out folders present, sorted: real folders only (a symlinked one is not a store folder). */
 export function listFanout(objectsDir: string): string[] {
+  if (!objectsDirPresent(objectsDir)) return [];
   try {
+    // Dirent types come from lstat: a symlink is not a directory here.
     return fs.readdirSync(objectsDir, { withFileTypes: true }).filter((d) => d.isDirectory() && FANOUT_DIR.test(d.name)).map((d) => d.name).sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -153,11 +164,13 @@ export function listFanout(objectsDir: string): string[] {
   }
 }
 
-/** Ids of the objects in one fan-out folder (names that match the object form only). */
+/** Ids of the objects in one fan-out folder (names that match the object form only); none in a symlinked folder. */
 export function listIdsIn(objectsDir: string, fan: string): string[] {
+  const dir = realFanDir(objectsDir, fan);
+  if (dir === undefined) return [];
   let names: string[];
   try {
-    names = fs.readdirSync(path.join(objectsDir, fan));
+    names = fs.readdirSync(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
@@ -190,77 +203,83 @@ export function idsWithPrefix(objectsDir: string, prefix: string): string[] {
  * file and rename each, then one `sync -f` of the file system instead of an fsync per file
  * (100k fsyncs take minutes). A crash before the sync can leave an object with the right
  * name but lost bytes; readers refuse it by its hash, and writing it again repairs it.
+ * Whatever happens, the temp files of dead writers in the folders touched are removed.
  */
 export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): number {
   let written = 0;
-  const made = new Set<string>();
-  for (const { id, bytes } of objects) {
-    const file = objectPath(objectsDir, id);
-    const dir = path.dirname(file);
-    checkFanDir(dir);
-    if (existsSameObject(file, id)) continue;
-    const tmp = path.join(dir, `${TEMP_PREFIX}${id.slice(2, 10)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      if (!made.has(dir)) {
-        makeFanDir(dir);
-        made.add(dir);
+  const fans = new Set<string>();
+  try {
+    for (const { id, bytes } of objects) {
+      const file = objectPath(objectsDir, id);
+      const fan = id.slice(0, 2);
+      if (!fans.has(fan)) {
+        fanDirForWrite(objectsDir, fan);
+        fans.add(fan);
       }
-      fs.writeFileSync(tmp, bytes, { mode: 0o444, flag: 'wx' });
-      fs.renameSync(tmp, file);
-    } catch (e) {
-      try { fs.unlinkSync(tmp); } catch { /* nothing to clean */ }
-      throw ioError(e, `cannot write object ${id}`);
+      if (intactObjectAt(file, id)) continue;
+      writeFileAtomic(file, bytes, { mode: 0o444, tag: id.slice(2, 10), durable: false });
+      written++;
     }
-    written++;
+  } finally {
+    if (written > 0) syncFileSystem(objectsDir, [...fans]);
+    cleanTempFiles(objectsDir, [...fans]);
   }
-  if (written > 0) syncFileSystem(objectsDir);
   return written;
 }
 
-function syncFileSystem(dir: string): void {
-  const r = spawnSync('sync', ['-f', dir], { stdio: 'ignore' });
+function syncFileSystem(objectsDir: string, fans: string[]): void {
+  const r = spawnSync('sync', ['-f', objectsDir], { stdio: 'ignore' });
   if (r.status === 0) return;
-  // No coreutils `sync -f`: fall back to fsync of every folder (entries) — file data was
+  // No coreutils `sync -f`: fsync the folders written to (their entries) — file data was
   // written by the kernel already; this at least orders the renames.
-  for (const fan of listFanout(dir)) {
-    const fd = fs.openSync(path.join(dir, fan), 'r');
+  for (const fan of fans) {
+    const dir = realFanDir(objectsDir, fan);
+    if (dir === undefined) continue;
+    const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
   }
 }
 
 /**
- * Temp files left by writers that died (a crash, SIGKILL): `.tmp-…-<pid>-…` whose process
- * is gone, or any temp file older than an hour. Live writers' temp files are left alone.
+ * Who wrote a temp file, from its name `.tmp-<tag>-<writer>-<pid>-<rand>` (atomic.ts
+ * tempName). Undefined for a name of the old form `.tmp-<8 hex>-<pid>-<rand>`, which does
+ * not say which host or container the pid belongs to.
+ */
+function tempWriter(name: string): { tag: string; pid: number } | undefined {
+  const parts = name.slice(TEMP_PREFIX.length).split('-');
+  if (parts.length < 4) return undefined;
+  const [tag, pid] = parts.slice(-3, -1) as [string, string];
+  if (!/^[0-9a-f]{8}$/.test(tag) || !/^[1-9][0-9]*$/.test(pid)) return undefined;
+  return { tag, pid: Number(pid) };
+}
+
+/**
+ * Temp files left by writers that died (a crash, SIGKILL): those of a writer of our own
+ * host and pid namespace whose process is gone, and any temp file older than an hour. A
+ * writer of another tag (another container or host on a shared disk), or of a name that
+ * does not say, may be alive although its pid is not visible here: its files go by age only.
  */
 export function staleTempFiles(objectsDir: string, fans: string[] = listFanout(objectsDir)): string[] {
   const out: string[] = [];
   for (const fan of fans) {
+    const dir = realFanDir(objectsDir, fan);
+    if (dir === undefined) continue;
     let names: string[];
     try {
-      names = fs.readdirSync(path.join(objectsDir, fan));
+      names = fs.readdirSync(dir);
     } catch {
       continue;
     }
     for (const n of names) {
       if (!n.startsWith(TEMP_PREFIX)) continue;
-      const file = path.join(objectsDir, fan, n);
-      const pid = Number(n.split('-')[2]);
-      let alive = false;
-      if (Number.isInteger(pid) && pid > 0) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (e) {
-          alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-        }
-      }
-      let old = false;
+      let age: number;
       try {
-        old = Date.now() - fs.lstatSync(file).mtimeMs > 3600_000;
+        age = Date.now() - fs.lstatSync(path.join(dir, n)).mtimeMs;
       } catch {
         continue;
       }
-      if (!alive || old) out.push(`${fan}/${n}`);
+      const writer = tempWriter(n);
+      if (age > TEMP_MAX_AGE_MS || (writer !== undefined && !writerMayBeAlive(writer.tag, writer.pid))) out.push(`${fan}/${n}`);
     }
   }
   return out;
@@ -271,11 +290,49 @@ export function cleanTempFiles(objectsDir: string, fans?: string[]): string[] {
   const removed: string[] = [];
   for (const rel of staleTempFiles(objectsDir, fans)) {
     try {
-      fs.unlinkSync(path.join(objectsDir, rel));
+      fs.unlinkSync(path.join(objectsDir, rel)); // unlink removes a link itself, never its target
       removed.push(rel);
     } catch {
       /* gone already, or not ours to remove */
     }
   }
   return removed;
+}
+
+export interface StrayEntry {
+  /** relative to objects/ */
+  path: string;
+  /** a symlink (planted: git can commit one), never followed */
+  link: boolean;
+}
+
+/**
+ * Entries of objects/ that are not objects, for verify: temp leftovers, stray files, and
+ * symlinks or files where a fan-out folder belongs. Not listed: the placeholder, and
+ * object-named entries (reading them reports what is wrong with them).
+ */
+export function strayEntries(objectsDir: string): StrayEntry[] {
+  const out: StrayEntry[] = [];
+  if (!objectsDirPresent(objectsDir)) return out;
+  let top: fs.Dirent[];
+  try {
+    top = fs.readdirSync(objectsDir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const d of top) {
+    if (d.name === OBJECTS_PLACEHOLDER && d.isFile()) continue;
+    if (!d.isDirectory() || !FANOUT_DIR.test(d.name)) {
+      out.push({ path: d.name, link: d.isSymbolicLink() });
+      continue;
+    }
+    let inner: fs.Dirent[];
+    try {
+      inner = fs.readdirSync(path.join(objectsDir, d.name), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const f of inner) if (!OBJECT_FILE.test(f.name)) out.push({ path: `${d.name}/${f.name}`, link: f.isSymbolicLink() });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -1,9 +1,22 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { idsWithPrefix, listAllIds, objectPath, readObject, sha256Hex, writeObject } from '../../src/store/objects.js';
-import { tempDir } from '../helpers/dirs.js';
+import { cleanTempFiles, hasObject, idsWithPrefix, listAllIds, listFanout, listIdsIn, objectPath, readObject, sha256Hex, strayEntries, writeObject, writeObjectsBulk } from '../../src/store/objects.js';
+import { tempName } from '../../src/store/atomic.js';
+import { writerTag } from '../../src/store/writer.js';
+import { mlmeta, ok } from '../helpers/cli.js';
+import { tempDir, write } from '../helpers/dirs.js';
+
+/** A pid that existed and is gone. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
+}
+
+function age(file: string, ms: number): void {
+  const t = new Date(Date.now() - ms);
+  fs.utimesSync(file, t, t);
+}
 
 describe('object store', () => {
   it('names an object by the sha256 of its bytes, checkable with sha256sum', () => {
@@ -62,5 +75,104 @@ describe('object store', () => {
 
   it('never builds a path from a non-hex id', () => {
     expect(() => objectPath('/x', '../../../../etc/passwd')).toThrow(/full record id/);
+  });
+
+  it('does not follow links: a symlinked object or fan-out folder is not held, not listed, refused on read', () => {
+    const objects = path.join(tempDir(), 'objects');
+    const outside = tempDir();
+    const bytes = Buffer.from('x: outside\n');
+    const id = sha256Hex(bytes);
+    fs.writeFileSync(path.join(outside, `${id.slice(2)}.yaml`), bytes);
+    fs.mkdirSync(objects);
+    fs.symlinkSync(outside, path.join(objects, id.slice(0, 2)));
+    expect(hasObject(objects, id)).toBe(false);
+    expect(listFanout(objects)).toEqual([]);
+    expect(listIdsIn(objects, id.slice(0, 2))).toEqual([]);
+    expect(idsWithPrefix(objects, id.slice(0, 6))).toEqual([]);
+    expect(idsWithPrefix(objects, id)).toEqual([]);
+    expect(() => readObject(objects, id)).toThrow(/not a real folder \(a symlink\?\); refused/);
+    expect(strayEntries(objects)).toEqual([{ path: id.slice(0, 2), link: true }]);
+
+    fs.unlinkSync(path.join(objects, id.slice(0, 2)));
+    fs.mkdirSync(path.join(objects, id.slice(0, 2)));
+    fs.symlinkSync(path.join(outside, `${id.slice(2)}.yaml`), objectPath(objects, id));
+    expect(hasObject(objects, id)).toBe(false);
+    expect(() => readObject(objects, id)).toThrow(`object ${id} is a symlink; refused`);
+    // a write replaces the link itself; the file it pointed at is untouched
+    fs.chmodSync(path.join(outside, `${id.slice(2)}.yaml`), 0o600);
+    expect(writeObject(objects, bytes).created).toBe(true);
+    expect(fs.lstatSync(objectPath(objects, id)).isFile()).toBe(true);
+    expect(fs.statSync(path.join(outside, `${id.slice(2)}.yaml`)).mode & 0o777).toBe(0o600);
+    expect(hasObject(objects, id)).toBe(true);
+  });
+
+  it('a store with no objects/ yet reads as empty and its first write creates it; the placeholder is no object', () => {
+    const objects = path.join(tempDir(), 'objects');
+    expect(listAllIds(objects)).toEqual([]);
+    expect(strayEntries(objects)).toEqual([]);
+    const { id } = writeObject(objects, Buffer.from('x: 1\n'));
+    fs.writeFileSync(path.join(objects, '.keep'), '');
+    expect(listAllIds(objects)).toEqual([id]);
+    expect(strayEntries(objects)).toEqual([]);
+  });
+
+  it("cleans up temp files by who wrote them: a dead writer of ours at once, another host's or an old-form name only after an hour", () => {
+    const objects = path.join(tempDir(), 'objects');
+    const { id } = writeObject(objects, Buffer.from('x: 1\n'));
+    const fan = path.join(objects, id.slice(0, 2));
+    const foreign = writerTag() === 'ffffffff' ? 'eeeeeeee' : 'ffffffff';
+    const dead = deadPid();
+    const ours = write(fan, `.tmp-abcd1234-${writerTag()}-${dead}-00000000`, 'half');
+    const theirs = write(fan, `.tmp-abcd1234-${foreign}-${dead}-00000000`, 'half');
+    const oldForm = write(fan, `.tmp-abcd1234-${dead}-00000000`, 'half');
+    const theirsOld = write(fan, `.tmp-abcd1234-${foreign}-${dead}-11111111`, 'half');
+    age(theirsOld, 2 * 3600_000);
+    const live = tempName(fan, 'live'); // our own pid: alive
+    fs.writeFileSync(live, 'in progress');
+    // the next write in that folder cleans up
+    let i = 2;
+    while (!sha256Hex(`x: ${i}\n`).startsWith(id.slice(0, 2))) i++;
+    expect(writeObject(objects, Buffer.from(`x: ${i}\n`)).created).toBe(true);
+    expect(fs.existsSync(ours)).toBe(false);
+    expect(fs.existsSync(theirsOld)).toBe(false);
+    expect(fs.existsSync(theirs)).toBe(true);
+    expect(fs.existsSync(oldForm)).toBe(true);
+    expect(fs.existsSync(live)).toBe(true);
+    age(oldForm, 2 * 3600_000);
+    expect(cleanTempFiles(objects)).toEqual([`${id.slice(0, 2)}/${path.basename(oldForm)}`]);
+    expect(fs.existsSync(theirs)).toBe(true);
+  });
+
+  it('verify --fix removes a dead writer of ours but not a foreign writer whose pid is not visible here', () => {
+    const dir = tempDir();
+    ok(dir, ['init']);
+    const id = ok(dir, ['record', 'model', '--name', 'm', '--code', 'none', '--env', 'none']);
+    const fan = path.join(dir, '.mlmeta/objects', id.slice(0, 2));
+    const foreign = writerTag() === 'ffffffff' ? 'eeeeeeee' : 'ffffffff';
+    const dead = deadPid();
+    const ours = write(fan, `.tmp-abcd1234-${writerTag()}-${dead}-00000000`, 'half');
+    const theirs = write(fan, `.tmp-abcd1234-${foreign}-${dead}-00000000`, 'half');
+    const r = mlmeta(dir, ['verify', '--fix', '--json']);
+    expect(JSON.parse(r.stdout).fixed).toEqual([`${id.slice(0, 2)}/${path.basename(ours)}`]);
+    expect(fs.existsSync(ours)).toBe(false);
+    expect(fs.existsSync(theirs)).toBe(true);
+  });
+
+  it('a bulk write (pull) leaves no temp files when it fails half way, and cleans those of dead writers', () => {
+    const objects = path.join(tempDir(), 'objects');
+    const good = Buffer.from('x: good\n');
+    const id = sha256Hex(good);
+    const fan = path.join(objects, id.slice(0, 2));
+    fs.mkdirSync(fan, { recursive: true });
+    const leftover = write(fan, `.tmp-abcd1234-${writerTag()}-${deadPid()}-00000000`, 'half');
+    // the second object's name is taken by a folder: its rename fails
+    const bad = Buffer.from('x: bad\n');
+    const badId = sha256Hex(bad);
+    fs.mkdirSync(objectPath(objects, badId), { recursive: true });
+    expect(() => writeObjectsBulk(objects, [{ id, bytes: good }, { id: badId, bytes: bad }])).toThrow(/cannot write/);
+    expect(readObject(objects, id).equals(good)).toBe(true);
+    expect(fs.existsSync(leftover)).toBe(false);
+    const temps = [fan, path.dirname(objectPath(objects, badId))].flatMap((d) => fs.readdirSync(d).filter((n) => n.startsWith('.tmp-')));
+    expect(temps).toEqual([]);
   });
 });
