@@ -6,6 +6,7 @@
 // which joins them.
 import { MlmetaError } from '../errors.js';
 import { checkAlias } from '../records/refs.js';
+import { commitRecord, prepareRecord } from './record.js';
 import type { Store } from './store.js';
 
 export interface AliasMove {
@@ -49,8 +50,6 @@ export function setAlias(store: Store, input: SetAliasInput): { id: string; name
   if (input.remove) {
     if (!input.name) throw new MlmetaError('E_USAGE', 'alias --delete needs the name: mlmeta alias --delete ALIAS NAME');
     name = input.name;
-    const heads = store.graph().heads('alias', `${name}@${input.alias}`);
-    if (heads.length === 0) throw new MlmetaError('E_NOT_FOUND', `${name} has no alias ${input.alias}`);
     target = null;
   } else {
     if (!input.ref) throw new MlmetaError('E_USAGE', 'name the record: mlmeta alias ALIAS REF');
@@ -59,18 +58,24 @@ export function setAlias(store: Store, input: SetAliasInput): { id: string; name
     if (rec.name === undefined || rec.kind === 'alias') throw new MlmetaError('E_BAD_INPUT', `an alias needs a named record; ${input.ref} has no name`);
     name = rec.name;
   }
-  const heads = store.graph().heads('alias', `${name}@${input.alias}`);
-  const res = store.createRecord({
+  const prep = prepareRecord(store, {
     kind: 'alias',
     name,
     message: input.message,
     date: input.date,
     code: 'none',
     env: 'none',
-    parentIds: [...(target ? [{ role: 'target', id: target }] : []), ...heads.map((id) => ({ role: 'previous', id }))],
+    parentIds: target ? [{ role: 'target', id: target }] : [],
     extra: { alias: input.alias, target },
   });
-  return { id: res.id, name, target };
+  // The chain's current head(s) are read under the write lock, so two moves at once make
+  // a chain, not a fork.
+  return store.withWriteLock(() => {
+    const heads = store.graph().heads('alias', `${name}@${input.alias}`);
+    if (input.remove && heads.length === 0) throw new MlmetaError('E_NOT_FOUND', `${name} has no alias ${input.alias}`);
+    const res = commitRecord(store, { ...prep, parents: [...prep.parents, ...heads.map((id) => ({ role: 'previous', id }))] });
+    return { id: res.id, name, target };
+  });
 }
 
 /** Every move of the aliases on NAME (or all), newest first. */

@@ -1,12 +1,18 @@
 // Datasets from files: hash the paths into a `manifest` record (the file list, pure
-// content) and a `dataset` record (digest, counts, the manifest as parent). Recording
-// data identical to the line's current head returns that version instead of a new one.
+// content) and a `dataset` record (digest, counts, excludes, the manifest as parent).
+// Recording data identical to the line's current head returns that version instead of a
+// new one. Like every record, a dataset is prepared first (hashed and validated in memory,
+// nothing written) and committed later, so `record --data`/`run --input` write their
+// datasets only once the whole record set is known to be valid.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
-import { hashPaths, type HashedData } from '../capture/data-files.js';
+import { hashPaths, recordedPath, type HashedData } from '../capture/data-files.js';
+import type { GitFacts } from '../capture/git.js';
 import { StatCache } from '../capture/stat-cache.js';
 import { canonicalYaml } from '../records/yaml.js';
+import { sha256Hex } from '../store/objects.js';
+import { captureGitFor, commitRecord, prepareRecord, type PreparedRecord } from './record.js';
 import type { Store } from './store.js';
 
 export interface DatasetInput {
@@ -14,9 +20,11 @@ export interface DatasetInput {
   name?: string;
   exclude?: string[];
   message?: string;
-  date?: string;
+  date?: string | Date;
   code?: string;
   progress?: boolean;
+  /** git facts captured beforehand (or being captured while the files are hashed) */
+  git?: GitFacts | Promise<GitFacts>;
 }
 
 export interface DatasetResult {
@@ -30,15 +38,51 @@ export interface DatasetResult {
   files: number;
   size: number;
   digest: string;
+  /** things to tell the user (e.g. an empty folder git will not keep) */
+  warnings: string[];
 }
 
 export async function hashData(store: Store, paths: string[], exclude: string[] = [], progress = false): Promise<HashedData> {
   return hashPaths(paths, { projectRoot: store.layout.project, cwd: store.cwd, exclude, cache: new StatCache(store.layout.cache), progress });
 }
 
-export async function recordDataset(store: Store, input: DatasetInput): Promise<DatasetResult> {
+/** A folder's file list as a manifest: its canonical bytes and id, computed without writing. */
+export function manifestOf(data: HashedData): { id: string; bytes: Buffer } {
+  const bytes = Buffer.from(canonicalYaml({ mlmeta: 1, kind: 'manifest', digest: data.digest, files: data.files }), 'utf8');
+  return { id: sha256Hex(bytes), bytes };
+}
+
+/** A dataset hashed and validated in memory; commitDataset writes it. */
+export interface PreparedDataset {
+  name: string;
+  data: HashedData;
+  exclude: string[];
+  manifest: { id: string; bytes: Buffer };
+  record: PreparedRecord;
+  warnings: string[];
+}
+
+/**
+ * Input folders that hold no file (git keeps no empty folder, so a clone could not
+ * reproduce them). Uses HashedData.emptyFolders when hashPaths reports it (every empty
+ * folder in the walk); until then, the input folders themselves.
+ */
+function emptyFolders(store: Store, input: DatasetInput, data: HashedData): string[] {
+  const reported = (data as HashedData & { emptyFolders?: string[] }).emptyFolders;
+  if (reported) return reported;
+  return input.paths.filter((p) => {
+    const abs = path.resolve(store.cwd, p);
+    if (!fs.statSync(abs).isDirectory()) return false;
+    const rec = recordedPath(store.layout.project, abs).path;
+    const prefix = rec === '.' ? '' : `${rec}/`;
+    return !data.files.some((f) => f.path.startsWith(prefix));
+  });
+}
+
+export async function prepareDataset(store: Store, input: DatasetInput): Promise<PreparedDataset> {
   if (input.paths.length === 0) throw new MlmetaError('E_BAD_INPUT', 'record dataset needs at least one file or folder');
-  const data = await hashData(store, input.paths, input.exclude, input.progress);
+  const exclude = input.exclude ?? [];
+  const data = await hashData(store, input.paths, exclude, input.progress);
   let name = input.name;
   if (name === undefined) {
     if (data.paths.length !== 1 || data.outside) {
@@ -46,34 +90,86 @@ export async function recordDataset(store: Store, input: DatasetInput): Promise<
     }
     name = data.paths[0] === '.' ? path.basename(store.layout.project) : data.paths[0]!;
   }
-  const graph = store.graph();
-  const heads = graph.heads('dataset', name);
-  if (heads.length === 1 && graph.full(heads[0]!)?.digest === data.digest) {
-    const s = graph.get(heads[0]!)!;
-    const manifest = (s.parents ?? []).find((p) => p.role === 'manifest')?.id ?? '';
-    return { id: heads[0]!, manifest, name, version: s.version ?? 1, reused: true, outside: data.outside, files: data.files.length, size: data.size, digest: data.digest };
-  }
-  const manifest = store.writeRecordBytes(Buffer.from(canonicalYaml({ mlmeta: 1, kind: 'manifest', digest: data.digest, files: data.files }), 'utf8')).id;
-  const res = await store.record({
+  const warnings = emptyFolders(store, input, data).map((f) => `${f} holds no files: git does not keep an empty folder, so a clone will not have it`);
+  const manifest = manifestOf(data);
+  const git = await (input.git ?? captureGitFor(store, input));
+  const record = prepareRecord(store, {
     kind: 'dataset',
     name,
     message: input.message,
     date: input.date,
     code: input.code,
     env: 'none',
-    parentIds: [{ role: 'manifest', id: manifest }],
-    extra: { digest: data.digest, file_count: data.files.length, size: data.size, paths: data.paths, ...(data.outside ? { outside_project: true } : {}) },
+    git,
+    parentIds: [{ role: 'manifest', id: manifest.id }],
+    extra: {
+      digest: data.digest,
+      file_count: data.files.length,
+      size: data.size,
+      paths: data.paths,
+      // kept so `status` can leave out what the dataset left out
+      ...(exclude.length ? { exclude } : {}),
+      ...(data.outside ? { outside_project: true } : {}),
+    },
   });
-  return { id: res.id, manifest, name, version: res.record.version ?? 1, reused: false, outside: data.outside, files: data.files.length, size: data.size, digest: data.digest };
+  return { name, data, exclude, manifest, record, warnings: [...warnings, ...record.warnings] };
 }
 
-/** `--data X`: an existing file or folder is hashed into a dataset; anything else is a ref. */
-export async function resolveData(store: Store, arg: string, progress = false): Promise<string> {
-  if (fs.existsSync(path.resolve(store.cwd, arg))) {
-    return (await recordDataset(store, { paths: [arg], progress })).id;
+function sameList(a: unknown, b: string[]): boolean {
+  return JSON.stringify(Array.isArray(a) ? a : []) === JSON.stringify(b);
+}
+
+/** Write a prepared dataset (manifest, then the next version), or reuse an identical head. */
+export function commitDataset(store: Store, prep: PreparedDataset): DatasetResult {
+  return store.withWriteLock(() => {
+    const { data, name } = prep;
+    const counts = { outside: data.outside, files: data.files.length, size: data.size, digest: data.digest, warnings: prep.warnings };
+    const graph = store.graph();
+    const heads = graph.heads('dataset', name);
+    const head = heads.length === 1 ? graph.full(heads[0]!) : undefined;
+    if (head && head.digest === data.digest && sameList(head.exclude, prep.exclude)) {
+      const manifest = (head.parents ?? []).find((p) => p.role === 'manifest')?.id ?? '';
+      return { id: heads[0]!, manifest, name, version: head.version ?? 1, reused: true, ...counts };
+    }
+    store.writeRecordBytes(prep.manifest.bytes);
+    const res = commitRecord(store, prep.record);
+    return { id: res.id, manifest: prep.manifest.id, name, version: res.record.version ?? 1, reused: false, ...counts };
+  });
+}
+
+export async function recordDataset(store: Store, input: DatasetInput): Promise<DatasetResult> {
+  return commitDataset(store, await prepareDataset(store, input));
+}
+
+/** A `--data`/`--input` argument, resolved or hashed but not yet written. */
+export type PreparedData = { ref: string; warnings: string[] } | { dataset: PreparedDataset; warnings: string[] };
+
+export interface DataOptions {
+  git: GitFacts | Promise<GitFacts>;
+  code?: string;
+  date?: string | Date;
+  progress?: boolean;
+}
+
+/**
+ * `--data X`/`--input X`: an existing file or folder is hashed into a dataset (named by its
+ * path in the project; a path outside the project is named by its last segment, with a
+ * warning — these flags have no way to pass --name); anything else is a dataset ref.
+ */
+export async function prepareData(store: Store, arg: string, opts: DataOptions): Promise<PreparedData> {
+  const abs = path.resolve(store.cwd, arg);
+  if (fs.existsSync(abs)) {
+    const { outside } = recordedPath(store.layout.project, abs);
+    const name = outside ? path.basename(abs) : undefined;
+    const dataset = await prepareDataset(store, { paths: [arg], name, progress: opts.progress, git: opts.git, code: opts.code, date: opts.date });
+    const warnings = [...dataset.warnings];
+    if (outside) {
+      warnings.unshift(`${arg} is outside the project: recorded as dataset ${JSON.stringify(name)} (its last path segment); to choose the name, record it first with \`mlmeta record dataset --name NAME ${arg}\` and pass NAME`);
+    }
+    return { dataset, warnings };
   }
   try {
-    return store.resolve(arg, { kind: 'dataset' });
+    return { ref: store.resolve(arg, { kind: 'dataset' }), warnings: [] };
   } catch (e) {
     if (e instanceof MlmetaError && (e.code === 'E_NOT_FOUND' || e.code === 'E_BAD_REF')) {
       throw new MlmetaError('E_NOT_FOUND', `${arg} is neither a file or folder nor a dataset ref`);
@@ -82,3 +178,7 @@ export async function resolveData(store: Store, arg: string, progress = false): 
   }
 }
 
+/** Write a prepared `--data` argument (under the caller's write lock); its dataset id. */
+export function commitData(store: Store, d: PreparedData): { id: string } {
+  return 'ref' in d ? { id: d.ref } : { id: commitDataset(store, d.dataset).id };
+}

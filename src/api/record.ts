@@ -1,14 +1,22 @@
-// Making a record: resolve parents, link the current head(s) of the version line as
-// `previous`, capture code state and author, validate, write the canonical bytes.
+// Making a record, in two steps so that a failure leaves the store as it was:
+//   prepare — resolve parents, hash artifacts, capture code state, author and environment,
+//             build and validate the body: everything that can fail on the caller's input,
+//             and nothing written;
+//   commit  — under the store's write lock: read the line's current head(s), link them as
+//             `previous`, number the version, write the canonical bytes.
+// Callers that make several records (datasets + record, run + model) prepare them all,
+// then commit them all inside one withWriteLock.
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
-import { captureGit, resolveCommit, type GitFacts } from '../capture/git.js';
+import { captureGit, captureGitAsync, resolveCommit, type GitFacts } from '../capture/git.js';
 import { captureEnvironment } from '../capture/environment.js';
 import { hashFile } from '../capture/hash-file.js';
 import type { Mapping } from '../capture/values.js';
 import { checkKind, checkName, isVersioned, ROLE_RE, validateRecord, type Artifact, type CodeState, type Parent, type RecordBody } from '../records/record.js';
 import { redactSecrets } from '../records/secrets.js';
 import { canonicalYaml, normalise } from '../records/yaml.js';
+import { relativeInside } from '../store/paths.js';
+import { commitData, prepareData, type PreparedData } from './dataset.js';
 import type { Store } from './store.js';
 
 export interface ParentRef {
@@ -47,6 +55,9 @@ export interface RecordInput {
   git?: GitFacts;
 }
 
+/** git facts with the warnings helper "capture" adds (e.g. a refused repository); see ISSUE15 §5. */
+export type GitFactsWithWarnings = GitFacts & { warnings?: string[] };
+
 export interface RecordResult {
   id: string;
   record: RecordBody;
@@ -80,48 +91,74 @@ export function timestamp(date: string | Date | undefined, env: NodeJS.ProcessEn
 function artifactOf(store: Store, file: string): Artifact {
   const abs = path.resolve(store.cwd, file);
   const { sha256, size } = hashFile(abs);
-  const rel = path.relative(store.layout.project, abs);
-  const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  return { path: inside ? rel.split(path.sep).join('/') : abs, sha256, size };
+  const rel = relativeInside(store.layout.project, abs);
+  return { path: rel !== undefined && rel !== '' ? rel.split(path.sep).join('/') : abs, sha256, size };
 }
 
 /** Whether git must be asked who the author is. */
-export function needsAuthor(input: RecordInput, env: NodeJS.ProcessEnv): boolean {
+export function needsAuthor(input: { author?: string }, env: NodeJS.ProcessEnv): boolean {
   return input.author === undefined && env.MLMETA_AUTHOR === undefined;
 }
 
-/** Build and write a record; `data` must already be resolved to dataset ids (see Store.record). */
-export function createRecord(store: Store, input: RecordInput, dataIds: string[] = []): RecordResult {
-  const warnings: string[] = [];
+/** git facts for a record made from the current folder (ISSUE15 §4: where the command runs, not the store's folder). */
+export function captureGitFor(store: Store, input: { code?: string; author?: string }): Promise<GitFacts> {
+  return captureGitAsync(store.cwd, (input.code ?? 'auto') === 'auto', needsAuthor(input, store.env));
+}
+
+/** A record built and validated in memory, waiting for its version number and `previous` links. */
+export interface PreparedRecord {
+  kind: string;
+  name?: string;
+  /** the body without `version` and `parents` */
+  body: Record<string, unknown>;
+  /** parents known now (given ids and resolved refs); commit adds data, previous and the like */
+  parents: Parent[];
+  warnings: string[];
+}
+
+/**
+ * The checks that need nothing but the caller's input: kind, name, parent refs, params,
+ * metrics, env additions, date, message, commit. `run` calls this for both of its records
+ * before the command starts, so a bad flag never costs a training run.
+ */
+export function checkRecordInput(store: Store, input: RecordInput): { parents: Parent[]; created: string; commit?: string } {
   checkKind(input.kind);
   if (input.kind === 'alias' && input.extra?.alias === undefined) {
     throw new MlmetaError('E_BAD_INPUT', 'alias records are made with `mlmeta alias`');
   }
-  const versioned = isVersioned(input.kind);
   if (input.name !== undefined) checkName(input.name);
-  if (versioned && input.name === undefined) throw new MlmetaError('E_BAD_INPUT', `a ${input.kind} record needs --name`);
-
-  // Resolve everything that can fail before anything is written.
+  if (isVersioned(input.kind) && input.name === undefined) throw new MlmetaError('E_BAD_INPUT', `a ${input.kind} record needs --name`);
   const parents: Parent[] = [...(input.parentIds ?? [])];
   for (const p of input.parents ?? []) {
     if (!ROLE_RE.test(p.role)) throw new MlmetaError('E_BAD_INPUT', `bad parent role ${JSON.stringify(p.role)}`);
     parents.push({ role: p.role, id: store.resolve(p.ref) });
   }
-  for (const id of dataIds) parents.push({ role: 'data', id });
-  let version: number | undefined;
-  if (versioned && input.name !== undefined) {
-    const heads = store.graph().heads(input.kind, input.name);
-    for (const id of heads) parents.push({ role: 'previous', id });
-    version = 1 + Math.max(0, ...heads.map((id) => store.graph().get(id)?.version ?? 0));
-  }
+  const created = timestamp(input.date, store.env);
+  const codeMode = input.code ?? 'auto';
+  const commit = codeMode === 'auto' || codeMode === 'none' ? undefined : resolveCommit(store.cwd, codeMode);
+  // The body as far as the input decides it, through the same normalise + validate as the
+  // real one (non-finite numbers, non-numeric metrics, bad field types).
+  validateRecord(
+    normalise({ ...(input.extra ?? {}), mlmeta: 1, kind: input.kind, name: input.name, version: isVersioned(input.kind) ? 1 : undefined, created, params: input.params, metrics: input.metrics, env: input.envExtra, message: input.message }, 'record'),
+    'E_BAD_INPUT',
+    'the new record',
+  );
+  return { parents, created, commit };
+}
+
+/** Build and validate a record in memory (see the header). Hashes artifacts; writes nothing. */
+export function prepareRecord(store: Store, input: RecordInput): PreparedRecord {
+  const warnings: string[] = [];
+  const { parents, created, commit } = checkRecordInput(store, input);
   const artifacts = [...(input.artifactEntries ?? []), ...(input.artifacts ?? []).map((f) => artifactOf(store, f))];
 
   const env = store.env;
   const codeMode = input.code ?? 'auto';
-  const git = input.git ?? captureGit(store.layout.project, codeMode === 'auto', needsAuthor(input, env));
+  const git: GitFactsWithWarnings = input.git ?? captureGit(store.cwd, codeMode === 'auto', needsAuthor(input, env));
+  if (codeMode !== 'none') warnings.push(...(git.warnings ?? []));
   let code: CodeState | undefined = git.code;
   if (codeMode === 'none') code = undefined;
-  else if (codeMode !== 'auto') code = { commit: resolveCommit(store.layout.project, codeMode) };
+  else if (commit !== undefined) code = { commit };
   const gitAuthor = git.userName ? (git.userEmail ? `${git.userName} <${git.userEmail}>` : git.userName) : undefined;
   const author = input.author ?? env.MLMETA_AUTHOR ?? gitAuthor;
   const params = input.params ? structuredClone(input.params) : undefined;
@@ -136,10 +173,8 @@ export function createRecord(store: Store, input: RecordInput, dataIds: string[]
     mlmeta: 1,
     kind: input.kind,
     name: input.name,
-    version,
-    created: timestamp(input.date, env),
+    created,
     author,
-    parents: dedupeParents(parents),
     code,
     params: params && Object.keys(params).length ? params : undefined,
     metrics: input.metrics && Object.keys(input.metrics).length ? input.metrics : undefined,
@@ -147,10 +182,63 @@ export function createRecord(store: Store, input: RecordInput, dataIds: string[]
     env: environment,
     message: input.message,
   };
-  if ((body.parents as Parent[]).length === 0) delete body.parents;
-  const record = validateRecord(normalise(body, 'record'), 'E_BAD_INPUT', 'the new record');
-  const { id, created } = store.writeRecordBytes(Buffer.from(canonicalYaml(record), 'utf8'));
-  return { id, record, created, warnings };
+  const prepared: PreparedRecord = { kind: input.kind, name: input.name, body, parents, warnings };
+  // Validate now, with the version commit will give it standing in: commit cannot fail on content.
+  finalRecord(prepared, [], isVersioned(input.kind) ? 1 : undefined);
+  return prepared;
+}
+
+function finalRecord(prep: PreparedRecord, parents: Parent[], version: number | undefined): RecordBody {
+  const all = dedupeParents(parents);
+  const body = { ...prep.body, version, parents: all.length ? all : undefined };
+  return validateRecord(normalise(body, 'record'), 'E_BAD_INPUT', 'the new record');
+}
+
+/** Parents known only at commit time, in record order: `before` (e.g. the run of a model), the prepared ones, then `data`. */
+export interface LateParents {
+  before?: Parent[];
+  data?: string[];
+}
+
+/**
+ * Write a prepared record as the next version of its line (or as it is, for unversioned
+ * kinds). Takes the write lock (re-entrant): the heads are read from disk under it.
+ */
+export function commitRecord(store: Store, prep: PreparedRecord, late: LateParents = {}): RecordResult {
+  return store.withWriteLock(() => {
+    const parents: Parent[] = [...(late.before ?? []), ...prep.parents, ...(late.data ?? []).map((id) => ({ role: 'data', id }))];
+    let version: number | undefined;
+    if (isVersioned(prep.kind)) {
+      const graph = store.graph();
+      const heads = graph.heads(prep.kind, prep.name!);
+      for (const id of heads) parents.push({ role: 'previous', id });
+      version = 1 + Math.max(0, ...heads.map((id) => graph.get(id)?.version ?? 0));
+    }
+    const record = finalRecord(prep, parents, version);
+    const { id, created } = store.writeRecordBytes(Buffer.from(canonicalYaml(record), 'utf8'));
+    return { id, record, created, warnings: prep.warnings };
+  });
+}
+
+/** Build and write a record; `data` must already be resolved to dataset ids (see Store.record). */
+export function createRecord(store: Store, input: RecordInput, dataIds: string[] = []): RecordResult {
+  return commitRecord(store, prepareRecord(store, input), { data: dataIds });
+}
+
+/**
+ * Store.record: hash every `data` path into a dataset and prepare the record — all checked,
+ * nothing written — then write the datasets and the record under one lock.
+ */
+export async function recordWithData(store: Store, input: RecordInput): Promise<RecordResult> {
+  const git = input.git ?? (await captureGitFor(store, input));
+  const data: PreparedData[] = [];
+  for (const d of input.data ?? []) data.push(await prepareData(store, d, { git, code: input.code, date: input.date }));
+  const prep = prepareRecord(store, { ...input, git });
+  return store.withWriteLock(() => {
+    const dataIds = data.map((d) => commitData(store, d).id);
+    const res = commitRecord(store, prep, { data: dataIds });
+    return { ...res, warnings: [...new Set([...data.flatMap((d) => d.warnings), ...res.warnings])] };
+  });
 }
 
 function dedupeParents(parents: Parent[]): Parent[] {

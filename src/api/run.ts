@@ -1,18 +1,26 @@
-// `mlmeta run -- CMD…`: hash the inputs, run the command (output streamed, signals
-// forwarded), check and hash the outputs, then record a `run` and — with a model name and a
-// zero exit — the next version of the model. Everything that can fail on our side is
-// checked before records are written, so a failure leaves no partial lineage.
-import { spawn } from 'node:child_process';
+// `mlmeta run -- CMD…`: check every flag, hash the inputs, run the command (output
+// streamed, signals forwarded), check and hash the outputs, then record a `run` and — with
+// a model name and a zero exit — the next version of the model.
+//
+// Nothing is written before the command ends, and nothing at all unless the whole record
+// set is valid: names (the run's `-run` suffix included), params, metric flags and output
+// arguments are checked before the command starts, inputs are hashed into datasets in
+// memory, and datasets, output manifests, run and model are written together at the end
+// under the store's write lock. A command that exits non-zero is recorded as a failed run;
+// a command that cannot start is not a run and leaves the store as it was.
+import { spawn, type StdioOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { readMappingFile, mergeMappings, type Mapping } from '../capture/values.js';
-import { captureGitAsync } from '../capture/git.js';
 import { hashFile } from '../capture/hash-file.js';
 import { recordedPath } from '../capture/data-files.js';
-import type { Artifact } from '../records/record.js';
-import { resolveData } from './dataset.js';
+import type { Artifact, Parent } from '../records/record.js';
+import { isInside } from '../store/paths.js';
+import { commitData, hashData, manifestOf, prepareData, type PreparedData } from './dataset.js';
+import { captureGitFor, checkRecordInput, commitRecord, prepareRecord, type RecordInput } from './record.js';
 import type { Store } from './store.js';
 
 export interface RunInput {
@@ -30,8 +38,11 @@ export interface RunInput {
   envExtra?: Record<string, string>;
   code?: string;
   progress?: boolean;
-  /** where the command's output goes; default: inherited (streamed) */
-  stdio?: 'inherit' | 'ignore';
+  /**
+   * where the command's output goes: inherited (streamed; the default), ignored, or
+   * 'stderr': the command's stdout goes to mlmeta's stderr, keeping stdout for `--json`
+   */
+  stdio?: 'inherit' | 'ignore' | 'stderr';
 }
 
 export interface RunResult {
@@ -43,23 +54,85 @@ export interface RunResult {
   warnings: string[];
 }
 
-interface Before {
-  exists: boolean;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
+/** A folder output: every entry's identity, so "written by the command" means anything changed. */
+function folderStamp(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string, rel: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.name === '.git' || e.name === '.mlmeta') continue;
+      const p = path.join(d, e.name);
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(p); // a symlinked file counts by what it points to, as it is hashed
+      } catch {
+        st = fs.lstatSync(p);
+      }
+      h.update(`${rel}${e.name}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\0${st.size}\n`);
+      if (e.isDirectory()) walk(p, `${rel}${e.name}/`);
+    }
+  };
+  walk(dir, '');
+  return h.digest('hex');
 }
 
-function statBefore(abs: string): Before {
+/** What an output path is now, as a string that changes whenever the command writes it. */
+function stampOf(abs: string): { kind: 'none' | 'file' | 'folder' | 'other'; stamp: string } {
+  let st: fs.Stats;
   try {
-    const st = fs.statSync(abs);
-    return { exists: true, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+    st = fs.statSync(abs);
   } catch {
-    return { exists: false, mtimeMs: 0, ctimeMs: 0, ino: 0 };
+    return { kind: 'none', stamp: '' };
   }
+  const self = `${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+  if (st.isFile()) return { kind: 'file', stamp: self };
+  if (st.isDirectory()) return { kind: 'folder', stamp: `${st.ino}:${folderStamp(abs)}` };
+  return { kind: 'other', stamp: self };
 }
 
-function execute(command: string[], cwd: string, stdio: 'inherit' | 'ignore'): Promise<{ code: number; signal?: string }> {
+interface PlannedOutput {
+  given: string;
+  abs: string;
+  before?: ReturnType<typeof stampOf>;
+}
+
+/** The output arguments, checked before the command starts. */
+function planOutputs(store: Store, outputs: string[]): PlannedOutput[] {
+  const seen = new Set<string>();
+  return outputs.map((given) => {
+    const abs = path.resolve(store.cwd, given);
+    if (isInside(store.layout.root, abs) || isInside(abs, store.layout.root)) {
+      throw new MlmetaError('E_BAD_INPUT', `output ${given} is or holds the mlmeta store (${path.relative(store.cwd, store.layout.root) || '.'}); name the file or folder the command writes`);
+    }
+    if (seen.has(abs)) throw new MlmetaError('E_BAD_INPUT', `output ${given} is given twice`);
+    seen.add(abs);
+    if (stampOf(abs).kind === 'other') throw new MlmetaError('E_BAD_INPUT', `output ${given} is not a regular file or folder (a FIFO, socket or device?)`);
+    return { given, abs };
+  });
+}
+
+/** Hash an output after the command: a file, or a folder hashed like a dataset into a manifest. */
+async function hashOutput(store: Store, o: PlannedOutput): Promise<{ artifact: Artifact; manifest?: { id: string; bytes: Buffer } }> {
+  const now = stampOf(o.abs);
+  const b = o.before!;
+  if (now.kind === 'none') throw new MlmetaError('E_OUTPUT', `output ${o.given} does not exist after the command; nothing was recorded`);
+  if (b.kind !== 'none' && now.kind === b.kind && now.stamp === b.stamp) {
+    throw new MlmetaError('E_OUTPUT', `output ${o.given} was not written by the command (unchanged since before it ran); nothing was recorded`);
+  }
+  const recorded = recordedPath(store.layout.project, o.abs).path;
+  if (now.kind === 'file') {
+    const h = hashFile(o.abs);
+    return { artifact: { path: recorded, sha256: h.sha256, size: h.size } };
+  }
+  if (now.kind !== 'folder') throw new MlmetaError('E_OUTPUT', `output ${o.given} is not a regular file or folder; nothing was recorded`);
+  const data = await hashData(store, [o.abs]);
+  const manifest = manifestOf(data);
+  // `sha256` of a folder is its dataset-style digest (the sha256sum listing of its files).
+  return { artifact: { path: recorded, sha256: data.digest, size: data.size, file_count: data.files.length, manifest: manifest.id } as Artifact, manifest };
+}
+
+function execute(command: string[], cwd: string, mode: 'inherit' | 'ignore' | 'stderr'): Promise<{ code: number; signal?: string }> {
+  // INTEGRATOR: replace with execute() from src/capture/execute.ts (process group, Ctrl-C) once it lands.
+  const stdio: StdioOptions = mode === 'stderr' ? ['inherit', 2, 'inherit'] : mode;
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), { cwd, stdio });
     // Ctrl-C at a terminal reaches the whole foreground process group, the command
@@ -85,42 +158,52 @@ function execute(command: string[], cwd: string, stdio: 'inherit' | 'ignore'): P
   });
 }
 
+/**
+ * The command line as recorded. INTEGRATOR (ISSUE14 §3): the one call site for
+ * `redactCommand` from src/records/secrets.ts:
+ *   const { argv, hits } = redactCommand(command);
+ *   for (const h of hits) warnings.push(`command argument ${h} looks like a secret; its value was not recorded`);
+ *   return argv;
+ */
+function commandToRecord(command: string[], _warnings: string[]): string[] {
+  return command;
+}
+
 export async function runCommand(store: Store, input: RunInput): Promise<RunResult> {
   if (input.command.length === 0) throw new MlmetaError('E_USAGE', 'give the command after --, e.g. mlmeta run -- python train.py');
   const warnings: string[] = [];
   // The code state is the one the command starts from; git runs while the inputs are hashed,
-  // and one look serves both records.
-  const gitFacts = captureGitAsync(store.layout.project, (input.code ?? 'auto') === 'auto', store.env.MLMETA_AUTHOR === undefined);
-  // Inputs and params are fixed before the command starts.
-  const dataIds: string[] = [];
-  for (const i of input.inputs ?? []) dataIds.push(await resolveData(store, i, input.progress));
-  const params = mergeMappings(input.paramsFile ? readMappingFile(path.resolve(store.cwd, input.paramsFile), 'params') : {}, input.params ?? {});
-  const outputs = (input.outputs ?? []).map((o) => ({ given: o, abs: path.resolve(store.cwd, o) }));
-  const before = outputs.map((o) => statBefore(o.abs));
+  // and one look serves every record.
+  const gitFacts = captureGitFor(store, { code: input.code });
+  gitFacts.catch(() => undefined); // awaited below; a refusal before then must not go unhandled
 
+  // Everything the user gave is checked before the command starts.
+  const runName = input.name ?? (input.model ? `${input.model}-run` : 'run');
+  const params = mergeMappings(input.paramsFile ? readMappingFile(path.resolve(store.cwd, input.paramsFile), 'params') : {}, input.params ?? {});
+  const common = { env: input.env, envExtra: input.envExtra, code: input.code, message: input.message, params };
+  checkRecordInput(store, { ...common, kind: 'run', name: runName, metrics: input.metrics });
+  if (input.model !== undefined) checkRecordInput(store, { ...common, kind: 'model', name: input.model, metrics: input.metrics });
+  const outputs = planOutputs(store, input.outputs ?? []);
+  const data: PreparedData[] = [];
+  for (const i of input.inputs ?? []) data.push(await prepareData(store, i, { git: gitFacts, code: input.code, progress: input.progress }));
+  for (const d of data) warnings.push(...d.warnings);
   const git = await gitFacts;
+  for (const o of outputs) o.before = stampOf(o.abs);
+
   const started = new Date();
   const t0 = process.hrtime.bigint();
   const { code, signal } = await execute(input.command, store.cwd, input.stdio ?? 'inherit');
   const durationSeconds = Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000;
 
-  let artifacts: Artifact[] = [];
+  const artifacts: Artifact[] = [];
+  const manifests: Array<{ id: string; bytes: Buffer }> = [];
   let metrics: Mapping = input.metrics ?? {};
   if (code === 0) {
-    outputs.forEach((o, i) => {
-      const now = statBefore(o.abs);
-      const b = before[i]!;
-      if (!now.exists) throw new MlmetaError('E_OUTPUT', `output ${o.given} does not exist after the command; nothing was recorded`);
-      if (b.exists && now.mtimeMs === b.mtimeMs && now.ctimeMs === b.ctimeMs && now.ino === b.ino) {
-        throw new MlmetaError('E_OUTPUT', `output ${o.given} was not written by the command (unchanged since before it ran); nothing was recorded`);
-      }
-    });
-    artifacts = outputs.map((o) => {
-      const st = fs.statSync(o.abs);
-      if (!st.isFile()) throw new MlmetaError('E_OUTPUT', `output ${o.given} is not a file`);
-      const h = hashFile(o.abs);
-      return { path: recordedPath(store.layout.project, o.abs).path, sha256: h.sha256, size: h.size };
-    });
+    for (const o of outputs) {
+      const h = await hashOutput(store, o);
+      artifacts.push(h.artifact);
+      if (h.manifest) manifests.push(h.manifest);
+    }
     if (input.metricsFile) metrics = mergeMappings(readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics'), metrics);
   } else if (input.metricsFile && fs.existsSync(path.resolve(store.cwd, input.metricsFile))) {
     try {
@@ -130,31 +213,35 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
     }
   }
 
-  const runName = input.name ?? (input.model ? `${input.model}-run` : 'run');
-  const common = { env: input.env, envExtra: input.envExtra, code: input.code, message: input.message, params, metrics, git };
-  const run = store.createRecord(
-    {
-      ...common,
-      kind: 'run',
-      name: runName,
-      date: started,
-      extra: {
-        command: input.command,
-        started: started.toISOString(),
-        duration_seconds: durationSeconds,
-        exit_code: code,
-        status: code === 0 ? 'succeeded' : 'failed',
-        ...(signal ? { signal } : {}),
-        ...(artifacts.length ? { outputs: artifacts } : {}),
-      },
+  const manifestParents: Parent[] = manifests.map((m) => ({ role: 'manifest', id: m.id }));
+  const recordCommon: Omit<RecordInput, 'kind'> = { ...common, metrics, git };
+  const runPrep = prepareRecord(store, {
+    ...recordCommon,
+    kind: 'run',
+    name: runName,
+    date: started,
+    parentIds: manifestParents,
+    extra: {
+      command: commandToRecord(input.command, warnings),
+      started: started.toISOString(),
+      duration_seconds: durationSeconds,
+      exit_code: code,
+      status: code === 0 ? 'succeeded' : 'failed',
+      ...(signal ? { signal } : {}),
+      ...(artifacts.length ? { outputs: artifacts } : {}),
     },
-    dataIds,
-  );
-  warnings.push(...run.warnings);
-  let model: string | undefined;
-  if (input.model && code === 0) {
-    const m = store.createRecord({ ...common, kind: 'model', name: input.model, parentIds: [{ role: 'run', id: run.id }], artifactEntries: artifacts }, dataIds);
-    model = m.id;
-  }
-  return { run: run.id, model, exitCode: code, ...(signal ? { signal } : {}), durationSeconds, warnings: [...new Set(warnings)] };
+  });
+  const modelPrep = input.model !== undefined && code === 0
+    ? prepareRecord(store, { ...recordCommon, kind: 'model', name: input.model, parentIds: manifestParents, artifactEntries: artifacts })
+    : undefined;
+
+  // All valid: write datasets, output manifests, the run and the model together.
+  return store.withWriteLock(() => {
+    const dataIds = data.map((d) => commitData(store, d).id);
+    for (const m of manifests) store.writeRecordBytes(m.bytes);
+    const run = commitRecord(store, runPrep, { data: dataIds });
+    const model = modelPrep ? commitRecord(store, modelPrep, { before: [{ role: 'run', id: run.id }], data: dataIds }) : undefined;
+    warnings.push(...run.warnings, ...(model?.warnings ?? []));
+    return { run: run.id, model: model?.id, exitCode: code, ...(signal ? { signal } : {}), durationSeconds, warnings: [...new Set(warnings)] };
+  });
 }

@@ -22,6 +22,9 @@ interface Args extends GlobalArgs {
   date?: string;
 }
 
+/** Flags that do not apply to `record dataset PATH…`. */
+const DATASET_FOREIGN = ['param', 'params', 'metric', 'metrics', 'env', 'parent', 'data', 'artifact'] as const;
+
 export const recordCommand: CommandModule<GlobalArgs, Args> = {
   command: 'record <kind> [paths..]',
   describe: 'Record a dataset, model, run, eval or a kind of your own; prints the new id',
@@ -50,13 +53,18 @@ export const recordCommand: CommandModule<GlobalArgs, Args> = {
     const paths = list(args.paths);
     if (paths.length && args.kind !== 'dataset') throw new MlmetaError('E_USAGE', 'file arguments are only for `record dataset`; use --artifact or --data');
     if (args.kind === 'dataset' && paths.length) {
+      // A dataset of files is its files: flags for other records would be silently lost.
+      const foreign = DATASET_FOREIGN.filter((f) => args[f] !== undefined);
+      if (foreign.length) throw new MlmetaError('E_USAGE', `record dataset PATH… does not take ${foreign.map((f) => `--${f}`).join(', ')}`);
       const ds = await store.recordDataset({ paths, name: args.name, exclude: list(args.exclude), message: args.message, date: args.date, code: args.code, progress });
+      for (const w of ds.warnings) note(`warning: ${w}`);
       if (ds.reused) note(`unchanged: dataset ${ds.name}@${ds.version} already holds this data`);
       if (ds.outside) note(`warning: ${paths.join(', ')} is outside the project; recorded as an absolute path`);
       if (args.json) outJson(ds);
       else out(ds.id);
       return;
     }
+    if (args.exclude !== undefined) throw new MlmetaError('E_USAGE', '--exclude is only for `record dataset PATH…`');
     const { env, envExtra } = envOptions(list(args.env));
     const params = mergeMappings(args.params ? readMappingFile(args.params, 'params') : {}, parseParamPairs(list(args.param)));
     const metrics = mergeMappings(args.metrics ? readMappingFile(args.metrics, 'metrics') : {}, parseMetricPairs(list(args.metric)));

@@ -26,7 +26,7 @@ export const runCommand: CommandModule<GlobalArgs, Args> = {
     .option('model', { type: 'string', describe: 'record the next version of this model when the command succeeds' })
     .option('name', { type: 'string', describe: 'name of the run (default: MODEL-run, or run)' })
     .option('input', { type: 'string', array: true, describe: 'data read: a path (hashed before the command) or a dataset REF (repeatable)' })
-    .option('output', { type: 'string', array: true, describe: 'file the command must write; hashed after it (repeatable)' })
+    .option('output', { type: 'string', array: true, describe: 'file or folder the command must write; hashed after it (repeatable)' })
     .option('params', { type: 'string', describe: 'YAML or JSON params file (read before the command)' })
     .option('param', { type: 'string', array: true, describe: 'key=value (repeatable)' })
     .option('metrics', { type: 'string', describe: 'YAML or JSON metrics file the command writes (read after it)' })
@@ -53,6 +53,8 @@ export const runCommand: CommandModule<GlobalArgs, Args> = {
       envExtra,
       code: args.code,
       progress: !args.json && process.stderr.isTTY === true,
+      // with --json, stdout carries only mlmeta's JSON: the command's stdout goes to stderr
+      stdio: args.json ? 'stderr' : 'inherit',
     });
     for (const w of res.warnings) note(`warning: ${w}`);
     if (args.json) outJson(res);
