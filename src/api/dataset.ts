@@ -62,22 +62,6 @@ export interface PreparedDataset {
   warnings: string[];
 }
 
-/**
- * Input folders that hold no file (git keeps no empty folder, so a clone could not
- * reproduce them). Uses HashedData.emptyFolders when hashPaths reports it (every empty
- * folder in the walk); until then, the input folders themselves.
- */
-function emptyFolders(store: Store, input: DatasetInput, data: HashedData): string[] {
-  const reported = (data as HashedData & { emptyFolders?: string[] }).emptyFolders;
-  if (reported) return reported;
-  return input.paths.filter((p) => {
-    const abs = path.resolve(store.cwd, p);
-    if (!fs.statSync(abs).isDirectory()) return false;
-    const rec = recordedPath(store.layout.project, abs).path;
-    const prefix = rec === '.' ? '' : `${rec}/`;
-    return !data.files.some((f) => f.path.startsWith(prefix));
-  });
-}
 
 export async function prepareDataset(store: Store, input: DatasetInput): Promise<PreparedDataset> {
   if (input.paths.length === 0) throw new MlmetaError('E_BAD_INPUT', 'record dataset needs at least one file or folder');
@@ -90,7 +74,7 @@ export async function prepareDataset(store: Store, input: DatasetInput): Promise
     }
     name = data.paths[0] === '.' ? path.basename(store.layout.project) : data.paths[0]!;
   }
-  const warnings = emptyFolders(store, input, data).map((f) => `${f} holds no files: git does not keep an empty folder, so a clone will not have it`);
+  const warnings = data.emptyFolders.map((f) => `${f} holds no files: git does not keep an empty folder, so a clone will not have it`);
   const manifest = manifestOf(data);
   const git = await (input.git ?? captureGitFor(store, input));
   const record = prepareRecord(store, {

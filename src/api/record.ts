@@ -8,7 +8,7 @@
 // then commit them all inside one withWriteLock.
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
-import { captureGit, captureGitAsync, resolveCommit, type GitFacts } from '../capture/git.js';
+import { captureGit, captureGitAsync, codeReading, resolveCommit, type GitFacts } from '../capture/git.js';
 import { captureEnvironment } from '../capture/environment.js';
 import { hashFile } from '../capture/hash-file.js';
 import type { Mapping } from '../capture/values.js';
@@ -102,7 +102,12 @@ export function needsAuthor(input: { author?: string }, env: NodeJS.ProcessEnv):
 
 /** git facts for a record made from the current folder (ISSUE15 §4: where the command runs, not the store's folder). */
 export function captureGitFor(store: Store, input: { code?: string; author?: string }): Promise<GitFacts> {
-  return captureGitAsync(store.cwd, (input.code ?? 'auto') === 'auto', needsAuthor(input, store.env));
+  return captureGitAsync(gitOptions(store, input));
+}
+
+/** What to ask git, and where: the work tree the command runs in, leaving the store's own folder out. */
+function gitOptions(store: Store, input: { code?: string; author?: string }) {
+  return { cwd: store.cwd, storeRoot: store.layout.root, ...codeReading(input.code), needAuthor: needsAuthor(input, store.env), env: store.env };
 }
 
 /** A record built and validated in memory, waiting for its version number and `previous` links. */
@@ -135,7 +140,7 @@ export function checkRecordInput(store: Store, input: RecordInput): { parents: P
   }
   const created = timestamp(input.date, store.env);
   const codeMode = input.code ?? 'auto';
-  const commit = codeMode === 'auto' || codeMode === 'none' ? undefined : resolveCommit(store.cwd, codeMode);
+  const commit = codeReading(codeMode).withCode || codeMode === 'none' ? undefined : resolveCommit(store.cwd, codeMode, store.env);
   // The body as far as the input decides it, through the same normalise + validate as the
   // real one (non-finite numbers, non-numeric metrics, bad field types).
   validateRecord(
@@ -154,7 +159,7 @@ export function prepareRecord(store: Store, input: RecordInput): PreparedRecord 
 
   const env = store.env;
   const codeMode = input.code ?? 'auto';
-  const git: GitFactsWithWarnings = input.git ?? captureGit(store.cwd, codeMode === 'auto', needsAuthor(input, env));
+  const git: GitFactsWithWarnings = input.git ?? captureGit(gitOptions(store, input));
   if (codeMode !== 'none') warnings.push(...(git.warnings ?? []));
   let code: CodeState | undefined = git.code;
   if (codeMode === 'none') code = undefined;

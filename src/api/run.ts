@@ -21,6 +21,7 @@ import type { Artifact, Parent } from '../records/record.js';
 import { isInside } from '../store/paths.js';
 import { commitData, hashData, manifestOf, prepareData, type PreparedData } from './dataset.js';
 import { captureGitFor, checkRecordInput, commitRecord, prepareRecord, type RecordInput } from './record.js';
+import { redactCommand } from '../records/secrets.js';
 import type { Store } from './store.js';
 
 export interface RunInput {
@@ -158,15 +159,11 @@ function execute(command: string[], cwd: string, mode: 'inherit' | 'ignore' | 's
   });
 }
 
-/**
- * The command line as recorded. INTEGRATOR (ISSUE14 §3): the one call site for
- * `redactCommand` from src/records/secrets.ts:
- *   const { argv, hits } = redactCommand(command);
- *   for (const h of hits) warnings.push(`command argument ${h} looks like a secret; its value was not recorded`);
- *   return argv;
- */
-function commandToRecord(command: string[], _warnings: string[]): string[] {
-  return command;
+/** The command line as recorded: secret-looking option values and URLs redacted (the command runs as given). */
+function commandToRecord(command: string[], warnings: string[]): string[] {
+  const { argv, hits } = redactCommand(command);
+  for (const h of hits) warnings.push(`command argument ${h} looks like a secret; its value was not recorded`);
+  return argv;
 }
 
 export async function runCommand(store: Store, input: RunInput): Promise<RunResult> {

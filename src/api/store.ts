@@ -1,8 +1,7 @@
 // The library's front door: `openStore()` finds a store, `initStore()` makes one, and the
 // Store object does everything the CLI does. The CLI only parses and renders.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MlmetaError, ioError } from '../errors.js';
+import { MlmetaError } from '../errors.js';
 import { Graph } from '../graph/graph.js';
 import { resolveRef, type ResolveOptions } from '../graph/resolve.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
@@ -88,22 +87,7 @@ export class Store {
   }
 
   private takeWriteLock(): () => void {
-    const dir = path.join(this.layout.cache, 'locks');
-    // One level at a time: a recursive mkdir reports a read-only store as ENOENT.
-    for (const d of [this.layout.cache, dir]) {
-      try {
-        fs.mkdirSync(d);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, `cannot create ${d}`);
-      }
-    }
-    const file = path.join(dir, 'write.lock');
-    try {
-      return acquireLock(file, { what: 'the store' });
-    } catch (e) {
-      // INTEGRATOR: lock.ts lets a failed write of the lock's content (ENOSPC) escape raw; drop this once it wraps it.
-      throw e instanceof MlmetaError ? e : ioError(e, `cannot write lock ${file}`);
-    }
+    return acquireLock(path.join(this.layout.cache, 'locks', 'write.lock'), { what: 'the store' });
   }
 
   /**

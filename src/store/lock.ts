@@ -96,14 +96,28 @@ function breakStale(file: string, seenText: string): void {
   }
 }
 
+/**
+ * mkdir -p one level at a time: a recursive mkdir reports a read-only store as ENOENT, and
+ * the real reason (EROFS, EACCES) is what the user needs to see.
+ */
+function makeDirs(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code === 'ENOENT' && path.dirname(dir) !== dir) {
+      makeDirs(path.dirname(dir));
+      return makeDirs(dir);
+    }
+    throw ioError(e, `cannot create ${dir}`);
+  }
+}
+
 /** Take the lock `file` (waiting for it); returns the release function. */
 export function acquireLock(file: string, opts: LockOptions = {}): () => void {
   const dir = path.dirname(file);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw ioError(e, `cannot create ${dir}`);
-  }
+  makeDirs(dir);
   assertRealDir(dir);
   const waitMs = opts.waitMs ?? 60_000;
   const staleMs = opts.staleMs ?? 600_000;
