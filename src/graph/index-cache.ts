@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { parseRecordBytes } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
-import { encodeSegment, mergeSegments, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
+import { encodeSegment, mergeSegments, overlayable, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
 import { summarise, type FanSummaries } from './summary.js';
 
 const INDEX_VERSION = 5;
@@ -154,27 +154,56 @@ export function buildShard(layout: StoreLayout, fan: string): string | undefined
 const PARALLEL_FROM = 32;
 
 /**
+ * What each worker thread runs: the worker bundle, then — however that ended, a throw at
+ * load or at its top level included — a count in the last slot of `done`. The caller is
+ * blocked on shared memory and cannot see a worker's 'error' or 'exit' events, so this
+ * count is how it learns that a worker is gone.
+ */
+const WORKER_BOOT = `const { workerData: d } = require('node:worker_threads');
+try { require(d.file); } finally { Atomics.add(d.done, d.done.length - 1, 1); Atomics.notify(d.done, d.done.length - 1); }`;
+
+/**
+ * A parallel build in which no shard and no worker finishes for this long is given up: a
+ * worker that ends without running any JavaScript (killed out of memory) is never counted.
+ * The caller then builds the shards left.
+ */
+const STALL_MS = 10_000;
+
+/**
  * Build shards on worker threads (dist/index-worker.cjs), one per core, while this thread
  * waits on shared memory — the callers stay synchronous. Returns the shards built; any a
- * worker did not finish are built by the caller as usual.
+ * worker did not finish (it failed, crashed or was stuck) are built by the caller as usual.
  */
 function buildShardsInParallel(layout: StoreLayout, fans: string[]): Set<string> {
   const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index-worker.cjs');
   const cores = Math.min(os.availableParallelism(), 8);
   if (cores < 2 || !fs.existsSync(workerFile)) return new Set();
+  // one slot per job (0 pending, 1 built, 2 failed), then the count of workers finished
   const done = new Int32Array(new SharedArrayBuffer(4 * (fans.length + 1)));
+  const exited = fans.length;
   const workers: Worker[] = [];
   for (let w = 0; w < cores; w++) {
     const mine = fans.map((fan, i) => ({ fan, i })).filter((_, i) => i % cores === w);
-    workers.push(new Worker(workerFile, { workerData: { root: layout.root, jobs: mine, done } }));
+    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: { file: workerFile, root: layout.root, jobs: mine, done } });
+    // A worker's failure is seen through `done` and its shards are built here; its error
+    // event, delivered once this thread is free, must not crash the process.
+    worker.on('error', () => {});
+    workers.push(worker);
   }
-  // Wait until every job is marked done (1) or failed (2), or the workers all exited.
-  const deadline = Date.now() + 600_000;
-  while (Date.now() < deadline) {
+  let seen = -1;
+  let since = Date.now();
+  for (;;) {
     let finished = 0;
     for (let i = 0; i < fans.length; i++) if (Atomics.load(done, i) !== 0) finished++;
-    if (finished === fans.length || Atomics.load(done, fans.length) === cores) break;
-    Atomics.wait(done, fans.length, Atomics.load(done, fans.length), 50);
+    const gone = Atomics.load(done, exited);
+    if (finished === fans.length || gone === cores) break;
+    if (finished + gone !== seen) {
+      seen = finished + gone;
+      since = Date.now();
+    } else if (Date.now() - since > STALL_MS) {
+      break;
+    }
+    Atomics.wait(done, exited, gone, 50);
   }
   for (const w of workers) void w.terminate();
   return new Set(fans.filter((_, i) => Atomics.load(done, i) === 1));
@@ -221,21 +250,28 @@ export function loadStructure(layout: StoreLayout): Structure {
     } catch {
       base = undefined;
     }
-    if (base?.gens && base.ranges) {
+    if (base?.gens && overlayable(base)) {
       const merged = base.gens;
       const stale = fans.filter((f) => merged[f] !== gens[f] || !base!.ranges![f]);
       const gone = Object.keys(merged).some((f) => gens[f] === undefined || !fans.includes(f));
       if (stale.length === 0 && !gone) return structureOf(base);
       if (stale.length <= OVERLAY_MAX) {
         const fresh = new Set(stale);
-        const laid = overlaySegments(base, fans.map((f) => (fresh.has(f) ? shard(f) : f)));
-        laid.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
+        let laid: Segment | undefined;
         try {
-          atomicWrite(allFile, segmentBytes(laid));
+          laid = overlaySegments(base, fans.map((f) => (fresh.has(f) ? shard(f) : f)));
         } catch {
-          /* only a cache */
+          laid = undefined; // a damaged all.seg: merge the shards again
         }
-        return structureOf(laid);
+        if (laid) {
+          laid.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
+          try {
+            atomicWrite(allFile, segmentBytes(laid));
+          } catch {
+            /* only a cache */
+          }
+          return structureOf(laid);
+        }
       }
     }
   }

@@ -1,0 +1,128 @@
+// The derived index under .mlmeta/cache/index: all.seg stays the size of the live data
+// however many small writes are laid over it, and a parallel build whose worker threads
+// die still answers, promptly.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { gitEnv, gitRepo, tempDir } from '../helpers/dirs.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function library() {
+  return (await import(path.join(ROOT, 'dist/index.js'))) as typeof import('../../src/index.js');
+}
+
+async function generated(count: number): Promise<{ dir: string; count: number }> {
+  const { generateStore } = await import('../../bench/generate.mjs');
+  const dir = gitRepo();
+  const gen = generateStore(dir, count, { chain: 20, fan: 20 }) as { count: number };
+  return { dir, count: gen.count };
+}
+
+describe('all.seg after many single-record writes', () => {
+  it('stays the size of a freshly rebuilt all.seg (old strings are not carried along)', async () => {
+    const { openStore } = await library();
+    // ~8 records per shard: each write changes one shard, whose strings the old overlay
+    // appended again every time (all.seg grew by a shard's strings per record).
+    const { dir } = await generated(2000);
+    const objects = path.join(dir, '.mlmeta/objects');
+    // Writes that come seconds apart, as a user's do: each folder's mtime is set well past
+    // the racy window (else every load within 3 s rebuilds every folder just written).
+    const past = Date.now() / 1000 - 3600;
+    for (const fan of fs.readdirSync(objects)) fs.utimesSync(path.join(objects, fan), past, past);
+    const all = path.join(dir, '.mlmeta/cache/index/all.seg');
+    const store = openStore({ cwd: dir });
+    expect(store.graph().lineKeys().length).toBeGreaterThan(0);
+    const start = fs.statSync(all).size;
+    const writes = 60;
+    for (let i = 0; i < writes; i++) {
+      // each write re-reads the graph (heads of line m), which lays the changed shard over all.seg
+      const { id } = store.createRecord({ kind: 'model', name: 'm', params: { i }, code: 'none', env: 'none', author: 'T <t@example.test>' });
+      fs.utimesSync(path.join(objects, id.slice(0, 2)), past + i + 1, past + i + 1);
+    }
+    expect(openStore({ cwd: dir }).graph().line('model', 'm')).toHaveLength(writes);
+    const grown = fs.readFileSync(all);
+    expect(grown.length).toBeGreaterThan(start); // the new records are in it
+
+    fs.rmSync(path.join(dir, '.mlmeta/cache/index'), { recursive: true });
+    expect(openStore({ cwd: dir }).graph().line('model', 'm')).toHaveLength(writes);
+    const fresh = fs.readFileSync(all);
+    expect(grown.length).toBeLessThanOrEqual(fresh.length * 1.05);
+    // the overlay gives exactly what a full merge gives
+    expect(grown.equals(fresh)).toBe(true);
+  });
+});
+
+describe('a parallel index build whose worker threads die', () => {
+  // A copy of the built package whose worker bundle is broken the given way (a damaged or
+  // half-updated install); the CLI in it must still answer, from the main thread.
+  function brokenPackage(worker: string): string {
+    const pkg = tempDir('mlmeta-pkg-');
+    fs.cpSync(path.join(ROOT, 'bin'), path.join(pkg, 'bin'), { recursive: true });
+    fs.cpSync(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+    fs.symlinkSync(fs.realpathSync(path.join(ROOT, 'node_modules')), path.join(pkg, 'node_modules'));
+    fs.writeFileSync(path.join(pkg, 'dist/index-worker.cjs'), worker);
+    return pkg;
+  }
+
+  function findAll(pkg: string, dir: string) {
+    const t = Date.now();
+    const r = spawnSync(process.execPath, [path.join(pkg, 'bin/mlmeta.js'), 'find', '--json'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '', MLMETA_DIR: '' },
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t };
+  }
+
+  it('builds the shards itself when every worker throws at start, without waiting', async () => {
+    // the parallel build needs two cores and a cold index over at least 32 shards
+    expect(Math.min(os.availableParallelism(), 8)).toBeGreaterThanOrEqual(2);
+    const { dir, count } = await generated(300);
+    expect(fs.readdirSync(path.join(dir, '.mlmeta/objects')).length).toBeGreaterThan(100);
+    const marks = tempDir('mlmeta-marks-');
+    const pkg = brokenPackage(`require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(marks)}, String(require('node:worker_threads').threadId)), '');\nthrow new Error('worker broken');\n`);
+
+    const r = findAll(pkg, dir);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toHaveLength(count);
+    // the workers did start and die (the fault happened) …
+    expect(fs.readdirSync(marks).length).toBeGreaterThanOrEqual(2);
+    // … and the CLI did not wait out a timeout for them
+    expect(r.ms).toBeLessThan(8_000);
+    // the shards it built serve the next call
+    expect(fs.readdirSync(path.join(dir, '.mlmeta/cache/index')).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(100);
+  });
+
+  it('builds the shards itself when the worker bundle does not even load', async () => {
+    const { dir, count } = await generated(300);
+    const pkg = brokenPackage('this is ( not javascript');
+    const r = findAll(pkg, dir);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toHaveLength(count);
+    expect(r.ms).toBeLessThan(8_000);
+  });
+
+  it('gives up on workers that are stuck and still answers', async () => {
+    const { dir, count } = await generated(300);
+    const marks = tempDir('mlmeta-marks-');
+    // a worker that never finishes and never runs JavaScript again, as one killed outright would
+    const pkg = brokenPackage(`require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(marks)}, String(require('node:worker_threads').threadId)), '');\nAtomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\n`);
+    const r = findAll(pkg, dir);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveLength(count);
+    expect(fs.readdirSync(marks).length).toBeGreaterThanOrEqual(2);
+    expect(r.ms).toBeLessThan(30_000);
+  });
+});
