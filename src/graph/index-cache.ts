@@ -6,8 +6,8 @@
 //   state.json — each shard's folder mtime when it was built.
 // A shard is rebuilt when its folder's mtime changed (adding or removing a file changes it,
 // whoever does it: mlmeta, git checkout, git pull, cp); only new objects are parsed. A
-// folder whose mtime is within RACY_MS of the clock when it was read is not trusted next
-// time (a write in the same clock tick would not move the mtime; git's "racily clean").
+// folder whose mtime is within RACY_MS (racy.ts) of the clock when it was read is not
+// trusted next time (a write in the same clock tick would not move the mtime).
 // Everything here can be deleted at any time; it is rebuilt.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,12 +19,12 @@ import { parseRecordBytes } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
 import { encodeSegment, mergeSegments, overlayable, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
+import { isRacy } from './racy.js';
 import { summarise, type FanSummaries } from './summary.js';
 
 const INDEX_VERSION = 5;
 /** Up to this many changed shards are laid over all.seg when loading; more, and it is re-merged. */
 const OVERLAY_MAX = 24;
-const RACY_MS = 3000n;
 
 function shardDir(layout: StoreLayout): string {
   return path.join(layout.cache, 'index');
@@ -99,7 +99,7 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
     const mtime = String(st.mtimeNs);
     const known = state.fans[fan];
     if (known !== undefined && known !== '' && known === mtime && fs.existsSync(path.join(dir, `${fan}.seg`))) continue;
-    todo.push({ fan, mtime, racy: BigInt(Date.now()) * 1_000_000n - st.mtimeNs < RACY_MS * 1_000_000n });
+    todo.push({ fan, mtime, racy: isRacy(st.mtimeNs) });
   }
   const built = todo.length >= PARALLEL_FROM ? buildShardsInParallel(layout, todo.map((t) => t.fan)) : new Set<string>();
   for (const { fan, mtime, racy } of todo) {

@@ -1,7 +1,7 @@
 // The derived index under .mlmeta/cache/index: all.seg stays the size of the live data
 // however many small writes are laid over it, and a parallel build whose worker threads
 // die still answers, promptly.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -53,7 +53,7 @@ describe('all.seg after many single-record writes', () => {
     expect(grown.length).toBeLessThanOrEqual(fresh.length * 1.05);
     // the overlay gives exactly what a full merge gives
     expect(grown.equals(fresh)).toBe(true);
-  });
+  }, 180_000);
 });
 
 describe('a parallel index build whose worker threads die', () => {
@@ -81,11 +81,22 @@ describe('a parallel index build whose worker threads die', () => {
     return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t };
   }
 
+  // How long the intact CLI takes to build the same cold index (the machine may be busy):
+  // waiting out the stall timeout (10 s) on top of that would show.
+  function baseline(dir: string): number {
+    const copy = path.join(tempDir('mlmeta-same-'), 'store');
+    fs.cpSync(dir, copy, { recursive: true });
+    const r = findAll(ROOT, copy);
+    expect(r.code).toBe(0);
+    return r.ms;
+  }
+
   it('builds the shards itself when every worker throws at start, without waiting', async () => {
     // the parallel build needs two cores and a cold index over at least 32 shards
     expect(Math.min(os.availableParallelism(), 8)).toBeGreaterThanOrEqual(2);
     const { dir, count } = await generated(300);
     expect(fs.readdirSync(path.join(dir, '.mlmeta/objects')).length).toBeGreaterThan(100);
+    const intact = baseline(dir);
     const marks = tempDir('mlmeta-marks-');
     const pkg = brokenPackage(`require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(marks)}, String(require('node:worker_threads').threadId)), '');\nthrow new Error('worker broken');\n`);
 
@@ -97,20 +108,21 @@ describe('a parallel index build whose worker threads die', () => {
     // the workers did start and die (the fault happened) …
     expect(fs.readdirSync(marks).length).toBeGreaterThanOrEqual(2);
     // … and the CLI did not wait out a timeout for them
-    expect(r.ms).toBeLessThan(8_000);
+    expect(r.ms).toBeLessThan(intact + 6_000);
     // the shards it built serve the next call
     expect(fs.readdirSync(path.join(dir, '.mlmeta/cache/index')).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(100);
   });
 
   it('builds the shards itself when the worker bundle does not even load', async () => {
     const { dir, count } = await generated(300);
+    const intact = baseline(dir);
     const pkg = brokenPackage('this is ( not javascript');
     const r = findAll(pkg, dir);
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toHaveLength(count);
-    expect(r.ms).toBeLessThan(8_000);
+    expect(r.ms).toBeLessThan(intact + 6_000);
   });
 
   it('gives up on workers that are stuck and still answers', async () => {
@@ -123,6 +135,36 @@ describe('a parallel index build whose worker threads die', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toHaveLength(count);
     expect(fs.readdirSync(marks).length).toBeGreaterThanOrEqual(2);
-    expect(r.ms).toBeLessThan(30_000);
+    expect(r.ms).toBeLessThan(45_000);
+  });
+});
+
+describe('a graph read after another writer', () => {
+  it('sees an object written in the same timestamp tick as the index was built', async () => {
+    const { initStore, openStore, canonicalYaml, sha256Hex } = await library();
+    const dir = gitRepo();
+    const author = 'T <t@example.test>';
+    const { store: a } = initStore({ cwd: dir });
+    const first = a.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author });
+    const fan = first.id.slice(0, 2);
+    // version 2, made so that its object lands in the same fan-out folder as version 1
+    let bytes = '';
+    let second = '';
+    for (let i = 0; !second.startsWith(fan); i++) {
+      bytes = canonicalYaml({ mlmeta: 1, kind: 'model', name: 'm', version: 2, author, created: '2026-01-01T00:00:00Z', parents: [{ role: 'previous', id: first.id }], params: { i } });
+      second = sha256Hex(bytes);
+    }
+    const folder = path.join(dir, '.mlmeta/objects', fan);
+    expect(a.graph().heads('model', 'm')).toEqual([first.id]); // the index is built now
+    const mtime = fs.statSync(folder, { bigint: true }).mtimeNs;
+
+    expect(openStore({ cwd: dir }).writeRecordBytes(Buffer.from(bytes)).created).toBe(true); // another writer
+    // … on a file system whose clock did not tick: the folder's mtime is what the index saw
+    execFileSync('touch', ['-m', '-d', `@${mtime / 1_000_000_000n}.${String(mtime % 1_000_000_000n).padStart(9, '0')}`, folder]);
+    expect(fs.statSync(folder, { bigint: true }).mtimeNs).toBe(mtime);
+
+    // a graph loaded afterwards (a new Graph: Store.graph() on a new Store) sees it: the
+    // folder was racy when indexed, so it is listed again
+    expect(openStore({ cwd: dir }).graph().heads('model', 'm')).toEqual([second]);
   });
 });
