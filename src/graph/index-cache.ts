@@ -9,13 +9,14 @@
 // folder whose mtime is within RACY_MS (racy.ts) of the clock when it was read is not
 // trusted next time (a write in the same clock tick would not move the mtime).
 // Everything here can be deleted at any time; it is rebuilt.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseRecordBytes } from '../records/record.js';
+import { readNoFollow, writeCacheFile } from '../store/atomic.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
 import { encodeSegment, mergeSegments, overlayable, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
@@ -30,15 +31,9 @@ function shardDir(layout: StoreLayout): string {
   return path.join(layout.cache, 'index');
 }
 
-function atomicWrite(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return JSON.parse(readNoFollow(file).toString('utf8')) as T;
   } catch {
     return undefined;
   }
@@ -110,13 +105,7 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
       changed = true;
     }
   }
-  if (changed) {
-    try {
-      atomicWrite(stateFile, JSON.stringify(state));
-    } catch {
-      /* only a cache */
-    }
-  }
+  if (changed) writeCacheFile(stateFile, JSON.stringify(state));
   return { fans, changed, gens: state.gens };
 }
 
@@ -126,7 +115,7 @@ function segmentGen(seg: Buffer | undefined): string | undefined {
 
 function readSegmentFile(layout: StoreLayout, fan: string): Buffer | undefined {
   try {
-    return fs.readFileSync(path.join(shardDir(layout), `${fan}.seg`));
+    return readNoFollow(path.join(shardDir(layout), `${fan}.seg`));
   } catch {
     return undefined;
   }
@@ -137,17 +126,16 @@ export function buildShard(layout: StoreLayout, fan: string): string | undefined
   const dir = shardDir(layout);
   const old = readJson<FanSummaries>(path.join(dir, `${fan}.json`));
   const records = loadFan(layout, fan, old && typeof old === 'object' ? old : undefined);
+  const seg = encodeSegment(fan, records);
   try {
     fs.mkdirSync(dir, { recursive: true });
-    const seg = encodeSegment(fan, records);
-    atomicWrite(path.join(dir, `${fan}.json`), JSON.stringify(records));
-    atomicWrite(path.join(dir, `${fan}.seg`), seg);
-    return segmentGen(seg);
   } catch {
-    // A read-only store or a full disk: serve from memory this time.
-    memoryShards.set(`${layout.root}\u0000${fan}`, records);
-    return undefined;
+    /* writeCacheFile fails below */
   }
+  if (writeCacheFile(path.join(dir, `${fan}.json`), JSON.stringify(records)) && writeCacheFile(path.join(dir, `${fan}.seg`), seg)) return segmentGen(seg);
+  // A read-only store or a full disk: serve from memory this time.
+  memoryShards.set(`${layout.root}\u0000${fan}`, records);
+  return undefined;
 }
 
 /** From this many stale shards on (a cold index, a big pull), shards are built on all cores. */
@@ -220,7 +208,7 @@ function readSegment(layout: StoreLayout, fan: string): Buffer {
   const mem = memoryShards.get(`${layout.root}\u0000${fan}`);
   if (mem) return encodeSegment(fan, mem);
   try {
-    return fs.readFileSync(path.join(shardDir(layout), `${fan}.seg`));
+    return readNoFollow(path.join(shardDir(layout), `${fan}.seg`));
   } catch {
     return encodeSegment(fan, loadFan(layout, fan, undefined));
   }
@@ -246,7 +234,7 @@ export function loadStructure(layout: StoreLayout): Structure {
   if (memoryShards.size === 0) {
     let base: Segment | undefined;
     try {
-      base = parseSegment('', fs.readFileSync(allFile));
+      base = parseSegment('', readNoFollow(allFile));
     } catch {
       base = undefined;
     }
@@ -265,11 +253,7 @@ export function loadStructure(layout: StoreLayout): Structure {
         }
         if (laid) {
           laid.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
-          try {
-            atomicWrite(allFile, segmentBytes(laid));
-          } catch {
-            /* only a cache */
-          }
+          writeCacheFile(allFile, segmentBytes(laid));
           return structureOf(laid);
         }
       }
@@ -278,11 +262,7 @@ export function loadStructure(layout: StoreLayout): Structure {
   const merged = mergeSegments(fans.map(shard));
   if (memoryShards.size === 0) {
     merged.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
-    try {
-      atomicWrite(allFile, segmentBytes(merged));
-    } catch {
-      /* only a cache */
-    }
+    writeCacheFile(allFile, segmentBytes(merged));
   }
   return structureOf(merged);
 }

@@ -168,3 +168,23 @@ describe('a graph read after another writer', () => {
     expect(openStore({ cwd: dir }).graph().heads('model', 'm')).toEqual([second]);
   });
 });
+
+describe('a symlink planted in the index cache', () => {
+  it('is never written through: the index is served from memory and the answer is right', async () => {
+    const { initStore } = await library();
+    const dir = gitRepo();
+    const { store } = initStore({ cwd: dir });
+    const made = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author: 'T <t@example.test>' });
+    const elsewhere = tempDir('mlmeta-elsewhere-');
+    const index = path.join(dir, '.mlmeta/cache/index');
+    fs.rmSync(index, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(index), { recursive: true });
+    fs.symlinkSync(elsewhere, index);
+    expect(fs.lstatSync(index).isSymbolicLink()).toBe(true);
+
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/mlmeta.js'), 'find', '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '', MLMETA_DIR: '' } });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).map((h: { id: string }) => h.id)).toEqual([made.id]);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+  });
+});
