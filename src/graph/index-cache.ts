@@ -6,39 +6,34 @@
 //   state.json — each shard's folder mtime when it was built.
 // A shard is rebuilt when its folder's mtime changed (adding or removing a file changes it,
 // whoever does it: mlmeta, git checkout, git pull, cp); only new objects are parsed. A
-// folder whose mtime is within RACY_MS of the clock when it was read is not trusted next
-// time (a write in the same clock tick would not move the mtime; git's "racily clean").
+// folder whose mtime is within RACY_MS (racy.ts) of the clock when it was read is not
+// trusted next time (a write in the same clock tick would not move the mtime).
 // Everything here can be deleted at any time; it is rebuilt.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseRecordBytes } from '../records/record.js';
+import { readNoFollow, writeCacheFile } from '../store/atomic.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
-import { encodeSegment, mergeSegments, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
+import { encodeSegment, mergeSegments, overlayable, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
+import { isRacy } from './racy.js';
 import { summarise, type FanSummaries } from './summary.js';
 
 const INDEX_VERSION = 5;
 /** Up to this many changed shards are laid over all.seg when loading; more, and it is re-merged. */
 const OVERLAY_MAX = 24;
-const RACY_MS = 3000n;
 
 function shardDir(layout: StoreLayout): string {
   return path.join(layout.cache, 'index');
 }
 
-function atomicWrite(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return JSON.parse(readNoFollow(file).toString('utf8')) as T;
   } catch {
     return undefined;
   }
@@ -99,7 +94,7 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
     const mtime = String(st.mtimeNs);
     const known = state.fans[fan];
     if (known !== undefined && known !== '' && known === mtime && fs.existsSync(path.join(dir, `${fan}.seg`))) continue;
-    todo.push({ fan, mtime, racy: BigInt(Date.now()) * 1_000_000n - st.mtimeNs < RACY_MS * 1_000_000n });
+    todo.push({ fan, mtime, racy: isRacy(st.mtimeNs) });
   }
   const built = todo.length >= PARALLEL_FROM ? buildShardsInParallel(layout, todo.map((t) => t.fan)) : new Set<string>();
   for (const { fan, mtime, racy } of todo) {
@@ -110,13 +105,7 @@ export function refreshShards(layout: StoreLayout): { fans: string[]; changed: b
       changed = true;
     }
   }
-  if (changed) {
-    try {
-      atomicWrite(stateFile, JSON.stringify(state));
-    } catch {
-      /* only a cache */
-    }
-  }
+  if (changed) writeCacheFile(stateFile, JSON.stringify(state));
   return { fans, changed, gens: state.gens };
 }
 
@@ -126,7 +115,7 @@ function segmentGen(seg: Buffer | undefined): string | undefined {
 
 function readSegmentFile(layout: StoreLayout, fan: string): Buffer | undefined {
   try {
-    return fs.readFileSync(path.join(shardDir(layout), `${fan}.seg`));
+    return readNoFollow(path.join(shardDir(layout), `${fan}.seg`));
   } catch {
     return undefined;
   }
@@ -137,44 +126,72 @@ export function buildShard(layout: StoreLayout, fan: string): string | undefined
   const dir = shardDir(layout);
   const old = readJson<FanSummaries>(path.join(dir, `${fan}.json`));
   const records = loadFan(layout, fan, old && typeof old === 'object' ? old : undefined);
+  const seg = encodeSegment(fan, records);
   try {
     fs.mkdirSync(dir, { recursive: true });
-    const seg = encodeSegment(fan, records);
-    atomicWrite(path.join(dir, `${fan}.json`), JSON.stringify(records));
-    atomicWrite(path.join(dir, `${fan}.seg`), seg);
-    return segmentGen(seg);
   } catch {
-    // A read-only store or a full disk: serve from memory this time.
-    memoryShards.set(`${layout.root}\u0000${fan}`, records);
-    return undefined;
+    /* writeCacheFile fails below */
   }
+  if (writeCacheFile(path.join(dir, `${fan}.json`), JSON.stringify(records)) && writeCacheFile(path.join(dir, `${fan}.seg`), seg)) return segmentGen(seg);
+  // A read-only store or a full disk: serve from memory this time.
+  memoryShards.set(`${layout.root}\u0000${fan}`, records);
+  return undefined;
 }
 
 /** From this many stale shards on (a cold index, a big pull), shards are built on all cores. */
 const PARALLEL_FROM = 32;
 
 /**
+ * What each worker thread runs: the worker bundle, then — however that ended, a throw at
+ * load or at its top level included — a count in the last slot of `done`. The caller is
+ * blocked on shared memory and cannot see a worker's 'error' or 'exit' events, so this
+ * count is how it learns that a worker is gone.
+ */
+const WORKER_BOOT = `const { workerData: d } = require('node:worker_threads');
+try { require(d.file); } finally { Atomics.add(d.done, d.done.length - 1, 1); Atomics.notify(d.done, d.done.length - 1); }`;
+
+/**
+ * A parallel build in which no shard and no worker finishes for this long is given up: a
+ * worker that ends without running any JavaScript (killed out of memory) is never counted.
+ * The caller then builds the shards left.
+ */
+const STALL_MS = 10_000;
+
+/**
  * Build shards on worker threads (dist/index-worker.cjs), one per core, while this thread
  * waits on shared memory — the callers stay synchronous. Returns the shards built; any a
- * worker did not finish are built by the caller as usual.
+ * worker did not finish (it failed, crashed or was stuck) are built by the caller as usual.
  */
 function buildShardsInParallel(layout: StoreLayout, fans: string[]): Set<string> {
   const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index-worker.cjs');
   const cores = Math.min(os.availableParallelism(), 8);
   if (cores < 2 || !fs.existsSync(workerFile)) return new Set();
+  // one slot per job (0 pending, 1 built, 2 failed), then the count of workers finished
   const done = new Int32Array(new SharedArrayBuffer(4 * (fans.length + 1)));
+  const exited = fans.length;
   const workers: Worker[] = [];
   for (let w = 0; w < cores; w++) {
     const mine = fans.map((fan, i) => ({ fan, i })).filter((_, i) => i % cores === w);
-    workers.push(new Worker(workerFile, { workerData: { root: layout.root, jobs: mine, done } }));
+    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: { file: workerFile, root: layout.root, jobs: mine, done } });
+    // A worker's failure is seen through `done` and its shards are built here; its error
+    // event, delivered once this thread is free, must not crash the process.
+    worker.on('error', () => {});
+    workers.push(worker);
   }
-  // Wait until every job is marked done (1) or failed (2), or the workers all exited.
-  const deadline = Date.now() + 600_000;
-  while (Date.now() < deadline) {
+  let seen = -1;
+  let since = Date.now();
+  for (;;) {
     let finished = 0;
     for (let i = 0; i < fans.length; i++) if (Atomics.load(done, i) !== 0) finished++;
-    if (finished === fans.length || Atomics.load(done, fans.length) === cores) break;
-    Atomics.wait(done, fans.length, Atomics.load(done, fans.length), 50);
+    const gone = Atomics.load(done, exited);
+    if (finished === fans.length || gone === cores) break;
+    if (finished + gone !== seen) {
+      seen = finished + gone;
+      since = Date.now();
+    } else if (Date.now() - since > STALL_MS) {
+      break;
+    }
+    Atomics.wait(done, exited, gone, 50);
   }
   for (const w of workers) void w.terminate();
   return new Set(fans.filter((_, i) => Atomics.load(done, i) === 1));
@@ -191,7 +208,7 @@ function readSegment(layout: StoreLayout, fan: string): Buffer {
   const mem = memoryShards.get(`${layout.root}\u0000${fan}`);
   if (mem) return encodeSegment(fan, mem);
   try {
-    return fs.readFileSync(path.join(shardDir(layout), `${fan}.seg`));
+    return readNoFollow(path.join(shardDir(layout), `${fan}.seg`));
   } catch {
     return encodeSegment(fan, loadFan(layout, fan, undefined));
   }
@@ -217,36 +234,35 @@ export function loadStructure(layout: StoreLayout): Structure {
   if (memoryShards.size === 0) {
     let base: Segment | undefined;
     try {
-      base = parseSegment('', fs.readFileSync(allFile));
+      base = parseSegment('', readNoFollow(allFile));
     } catch {
       base = undefined;
     }
-    if (base?.gens && base.ranges) {
+    if (base?.gens && overlayable(base)) {
       const merged = base.gens;
       const stale = fans.filter((f) => merged[f] !== gens[f] || !base!.ranges![f]);
       const gone = Object.keys(merged).some((f) => gens[f] === undefined || !fans.includes(f));
       if (stale.length === 0 && !gone) return structureOf(base);
       if (stale.length <= OVERLAY_MAX) {
         const fresh = new Set(stale);
-        const laid = overlaySegments(base, fans.map((f) => (fresh.has(f) ? shard(f) : f)));
-        laid.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
+        let laid: Segment | undefined;
         try {
-          atomicWrite(allFile, segmentBytes(laid));
+          laid = overlaySegments(base, fans.map((f) => (fresh.has(f) ? shard(f) : f)));
         } catch {
-          /* only a cache */
+          laid = undefined; // a damaged all.seg: merge the shards again
         }
-        return structureOf(laid);
+        if (laid) {
+          laid.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
+          writeCacheFile(allFile, segmentBytes(laid));
+          return structureOf(laid);
+        }
       }
     }
   }
   const merged = mergeSegments(fans.map(shard));
   if (memoryShards.size === 0) {
     merged.gens = Object.fromEntries(fans.map((f) => [f, gens[f] ?? '']));
-    try {
-      atomicWrite(allFile, segmentBytes(merged));
-    } catch {
-      /* only a cache */
-    }
+    writeCacheFile(allFile, segmentBytes(merged));
   }
   return structureOf(merged);
 }

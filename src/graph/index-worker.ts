@@ -1,6 +1,6 @@
-// A worker thread of the parallel index build (see buildShardsInParallel): builds the
-// shards it is given and marks each one in shared memory, 1 built, 2 failed; the last slot
-// counts workers that have finished.
+// A worker thread of the parallel index build (see buildShardsInParallel, whose WORKER_BOOT
+// loads this file and counts the worker finished however it ends): builds the shards it is
+// given and marks each one in shared memory, 1 built, 2 failed.
 import { workerData } from 'node:worker_threads';
 import { layoutOf } from '../store/location.js';
 import { buildShard } from './index-cache.js';
@@ -16,5 +16,3 @@ for (const { fan, i } of jobs) {
   }
   Atomics.store(done, i, ok ? 1 : 2);
 }
-Atomics.add(done, done.length - 1, 1);
-Atomics.notify(done, done.length - 1);

@@ -138,8 +138,8 @@ export interface Segment {
   p: number;
   m: number;
   broken: Record<string, string>;
-  /** merged segments: each shard's [first record, records, first parent, parents] */
-  ranges?: Record<string, [number, number, number, number]>;
+  /** merged segments: where each shard's records, parents and strings are */
+  ranges?: Record<string, ShardRange>;
   /** merged segments: the content hash of each shard segment merged in */
   gens?: Record<string, string>;
   ids: Buffer;
@@ -196,110 +196,77 @@ export function segmentBytes(seg: Segment): Buffer {
   return Buffer.concat([len, header, seg.ids, u32(seg.fields), seg.pids, u32(seg.proles), u32(seg.offsets), seg.blob]);
 }
 
+/** A merged segment's record of one shard: [first record, records, first parent, parents, first string, strings]. */
+export type ShardRange = [number, number, number, number, number, number];
+
 export function mergeSegments(segs: Segment[]): Segment {
-  const n = segs.reduce((k, s) => k + s.n, 0);
-  const np = segs.reduce((k, s) => k + s.p, 0);
-  const m = segs.reduce((k, s) => k + s.m, 0);
-  const fields = new Uint32Array(n * FIELDS);
-  const proles = new Uint32Array(np);
-  const offsets = new Uint32Array(m + 1);
-  const broken: Record<string, string> = {};
-  const ranges: Record<string, [number, number, number, number]> = {};
-  let i = 0;
-  let p = 0;
-  let sBase = 0;
-  let bBase = 0;
-  const rebase = (v: number) => (v === NONE ? v : v + sBase);
-  for (const seg of segs) {
-    for (const [rest, reason] of Object.entries(seg.broken)) broken[seg.fan + rest] = reason;
-    ranges[seg.fan] = [i, seg.n, p, seg.p];
-    const f = seg.fields;
-    for (let r = 0; r < seg.n; r++) {
-      const a = r * FIELDS;
-      const b = (i + r) * FIELDS;
-      fields[b] = f[a]! + sBase;
-      fields[b + 1] = rebase(f[a + 1]!);
-      fields[b + 2] = f[a + 2]!;
-      fields[b + 3] = f[a + 3]! + sBase;
-      fields[b + 4] = f[a + 4]! + sBase;
-      fields[b + 5] = rebase(f[a + 5]!);
-      fields[b + 6] = f[a + 6]!;
-    }
-    for (let k = 0; k < seg.p; k++) proles[p + k] = seg.proles[k]! + sBase;
-    for (let k = 0; k < seg.m; k++) offsets[sBase + k] = seg.offsets[k]! + bBase;
-    i += seg.n;
-    p += seg.p;
-    sBase += seg.m;
-    bBase += seg.blob.length;
-  }
-  offsets[m] = bBase;
-  return {
-    fan: '', n, p: np, m, broken, ranges,
-    ids: Buffer.concat(segs.map((s) => s.ids), n * 32),
-    fields,
-    pids: Buffer.concat(segs.map((s) => s.pids), np * 32),
-    proles,
-    offsets,
-    blob: Buffer.concat(segs.map((s) => s.blob), bBase),
-  };
+  return concatShards(segs.map((seg) => ({ seg, fan: seg.fan, range: [0, seg.n, 0, seg.p, 0, seg.m] })));
 }
 
 /**
  * A merged segment with some shards replaced: `pieces` lists every shard in order, either
- * by name (its range in `base` is kept, string indexes untouched) or as a fresh shard
- * segment (its strings appended after the base's, indexes re-based). Nothing is written:
- * this is how a store that changed a little is loaded without re-merging every shard.
+ * by name (its records and strings are copied from `base`) or as a fresh shard segment.
+ * Only the strings of the shards listed are kept, so the result is exactly what merging
+ * every shard again would give (the strings of a shard's old version are dropped, not
+ * carried along: all.seg stays the size of the live data however often it is overlaid).
+ * Nothing is written: this is how a store that changed a little is loaded without
+ * re-reading every shard.
  */
 export function overlaySegments(base: Segment, pieces: Array<string | Segment>): Segment {
-  const ranges = base.ranges ?? {};
-  const fresh = pieces.filter((x): x is Segment => typeof x !== 'string');
-  const n = pieces.reduce((k, x) => k + (typeof x === 'string' ? ranges[x]![1] : x.n), 0);
-  const np = pieces.reduce((k, x) => k + (typeof x === 'string' ? ranges[x]![3] : x.p), 0);
-  const m = base.m + fresh.reduce((k, x) => k + x.m, 0);
+  return concatShards(pieces.map((x) => (typeof x === 'string' ? { seg: base, fan: x, range: base.ranges![x]! } : { seg: x, fan: x.fan, range: [0, x.n, 0, x.p, 0, x.m] })));
+}
+
+/** Whether a merged segment records every shard's strings (all.seg files of older versions do not). */
+export function overlayable(seg: Segment): boolean {
+  return seg.ranges !== undefined && Object.values(seg.ranges).every((r) => Array.isArray(r) && r.length === 6);
+}
+
+/** Concatenate shards, each a range of a segment (a whole shard segment, or a shard inside a merged one). */
+function concatShards(pieces: Array<{ seg: Segment; fan: string; range: ShardRange }>): Segment {
+  const n = pieces.reduce((k, x) => k + x.range[1], 0);
+  const np = pieces.reduce((k, x) => k + x.range[3], 0);
+  const m = pieces.reduce((k, x) => k + x.range[5], 0);
   const ids = Buffer.alloc(n * 32);
   const fields = new Uint32Array(n * FIELDS);
   const pids = Buffer.alloc(np * 32);
   const proles = new Uint32Array(np);
   const offsets = new Uint32Array(m + 1);
-  offsets.set(base.offsets.subarray(0, base.m));
   const broken: Record<string, string> = {};
-  const newRanges: Record<string, [number, number, number, number]> = {};
-  const blobs: Buffer[] = [base.blob];
+  const ranges: Record<string, ShardRange> = {};
+  const blobs: Buffer[] = [];
   let i = 0;
   let p = 0;
-  let sBase = base.m;
-  let bBase = base.blob.length;
-  for (const piece of pieces) {
-    if (typeof piece === 'string') {
-      const [r0, rn, p0, pn] = ranges[piece]!;
-      base.ids.copy(ids, i * 32, r0 * 32, (r0 + rn) * 32);
-      fields.set(base.fields.subarray(r0 * FIELDS, (r0 + rn) * FIELDS), i * FIELDS);
-      base.pids.copy(pids, p * 32, p0 * 32, (p0 + pn) * 32);
-      proles.set(base.proles.subarray(p0, p0 + pn), p);
-      for (const [id, reason] of Object.entries(base.broken)) if (id.startsWith(piece)) broken[id] = reason;
-      newRanges[piece] = [i, rn, p, pn];
-      i += rn;
-      p += pn;
-      continue;
+  let sBase = 0;
+  let bBase = 0;
+  for (const { seg, fan, range } of pieces) {
+    const [r0, rn, p0, pn, s0, sn] = range;
+    // string indexes move from [s0, s0 + sn) in `seg` to [sBase, sBase + sn) here
+    const shift = sBase - s0;
+    const rebase = (v: number) => (v === NONE ? v : v + shift);
+    seg.ids.copy(ids, i * 32, r0 * 32, (r0 + rn) * 32);
+    const from = seg.fields;
+    for (let k = 0; k < rn * FIELDS; k++) {
+      const col = k % FIELDS;
+      const v = from[r0 * FIELDS + k]!;
+      fields[i * FIELDS + k] = col === 2 || col === 6 ? v : rebase(v);
     }
-    const seg = piece;
-    const rebase = (v: number) => (v === NONE ? v : v + sBase);
-    seg.ids.copy(ids, i * 32);
-    for (let r = 0; r < seg.n * FIELDS; r++) {
-      const col = r % FIELDS;
-      fields[i * FIELDS + r] = col === 2 || col === 6 ? seg.fields[r]! : rebase(seg.fields[r]!);
+    seg.pids.copy(pids, p * 32, p0 * 32, (p0 + pn) * 32);
+    for (let k = 0; k < pn; k++) proles[p + k] = seg.proles[p0 + k]! + shift;
+    const b0 = seg.offsets[s0]!;
+    const b1 = seg.offsets[s0 + sn]!;
+    for (let k = 0; k < sn; k++) offsets[sBase + k] = seg.offsets[s0 + k]! - b0 + bBase;
+    blobs.push(seg.blob.subarray(b0, b1));
+    // shard segments key broken records by the rest of the id, merged ones by the whole id
+    for (const [key, reason] of Object.entries(seg.broken)) {
+      if (seg.fan !== '') broken[seg.fan + key] = reason;
+      else if (key.startsWith(fan)) broken[key] = reason;
     }
-    seg.pids.copy(pids, p * 32);
-    for (let k = 0; k < seg.p; k++) proles[p + k] = seg.proles[k]! + sBase;
-    for (let k = 0; k < seg.m; k++) offsets[sBase + k] = seg.offsets[k]! + bBase;
-    for (const [rest, reason] of Object.entries(seg.broken)) broken[seg.fan + rest] = reason;
-    newRanges[seg.fan] = [i, seg.n, p, seg.p];
-    blobs.push(seg.blob);
-    i += seg.n;
-    p += seg.p;
-    sBase += seg.m;
-    bBase += seg.blob.length;
+    ranges[fan] = [i, rn, p, pn, sBase, sn];
+    i += rn;
+    p += pn;
+    sBase += sn;
+    bBase += b1 - b0;
   }
   offsets[m] = bBase;
-  return { fan: '', n, p: np, m, broken, ranges: newRanges, ids, fields, pids, proles, offsets, blob: Buffer.concat(blobs, bBase) };
+  return { fan: '', n, p: np, m, broken, ranges, ids, fields, pids, proles, offsets, blob: Buffer.concat(blobs, bBase) };
 }
