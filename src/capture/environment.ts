@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readNoFollow, writeCacheFile } from '../store/atomic.js';
 
 export interface PythonFacts {
   python: string;
@@ -87,7 +88,7 @@ export function capturePython(cacheDir: string | undefined, env: NodeJS.ProcessE
   type Cached = { exe: string; exeMtime: number; version: string; sites: string[]; siteMtimes: number[]; facts: PythonFacts };
   let cached: Cached | undefined;
   try {
-    if (file) cached = JSON.parse(fs.readFileSync(file, 'utf8')) as Cached;
+    if (file) cached = JSON.parse(readNoFollow(file).toString('utf8')) as Cached;
   } catch {
     cached = undefined;
   }
@@ -106,8 +107,7 @@ export function capturePython(cacheDir: string | undefined, env: NodeJS.ProcessE
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const entry: Cached = { exe: real, exeMtime: mtime(real), version: probe.version, sites: probe.sites, siteMtimes: probe.sites.map(mtime), facts };
-      fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(entry));
-      fs.renameSync(`${file}.${process.pid}.tmp`, file);
+      writeCacheFile(file, JSON.stringify(entry));
     } catch {
       /* only a cache */
     }

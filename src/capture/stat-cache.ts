@@ -4,9 +4,9 @@
 // hashed (a write in the same clock tick would not change the mtime; git's "racy" rule).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readNoFollow, writeCacheFile } from '../store/atomic.js';
+import { RACY_MS } from '../store/racy.js';
 
-const RACY_MS = 2000;
 const VERSION = 1;
 
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string];
@@ -21,7 +21,7 @@ export class StatCache {
     this.file = cacheDir ? path.join(cacheDir, 'hashes.json') : undefined;
     if (!this.file) return;
     try {
-      const data = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+      const data = JSON.parse(readNoFollow(this.file).toString('utf8'));
       if (data?.v === VERSION && typeof data.e === 'object') this.entries = data.e;
     } catch {
       /* missing or damaged: start empty */
@@ -50,10 +50,7 @@ export class StatCache {
     if (!this.dirty || !this.file) return;
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify({ v: VERSION, e: this.entries }));
-      fs.renameSync(tmp, this.file);
-      this.dirty = false;
+      if (writeCacheFile(this.file, JSON.stringify({ v: VERSION, e: this.entries }))) this.dirty = false;
     } catch {
       // Only a cache: a read-only store must not fail the command.
     }

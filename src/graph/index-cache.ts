@@ -20,7 +20,7 @@ import { readNoFollow, writeCacheFile } from '../store/atomic.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
 import { encodeSegment, mergeSegments, overlayable, overlaySegments, parseSegment, segmentBytes, structureOf, type Segment, type Structure } from './segment.js';
-import { isRacy } from './racy.js';
+import { isRacy } from '../store/racy.js';
 import { summarise, type FanSummaries } from './summary.js';
 
 const INDEX_VERSION = 5;
