@@ -63,7 +63,33 @@ export function explicitStore(opts: LocateOptions): string | undefined {
   return chosen ? path.resolve(cwd, chosen) : undefined;
 }
 
+/**
+ * `cache/` is derived and never committed, but a collaborator can force-commit a symlink
+ * there (`git add -f`), and every cache write would then land wherever it points. Such a
+ * link (or a plain file) is removed — the link itself, never its target — and the cache
+ * rebuilt in a real folder.
+ */
+function replacePlantedCache(layout: StoreLayout): StoreLayout {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(layout.cache);
+  } catch {
+    return layout; // not made yet
+  }
+  if (st.isDirectory()) return layout;
+  try {
+    fs.unlinkSync(layout.cache);
+  } catch (e) {
+    throw ioError(e, `${layout.cache} is not a real folder (a symlink planted in the store?) and cannot be removed`);
+  }
+  return layout;
+}
+
 export function findStore(opts: LocateOptions = {}): StoreLayout {
+  return replacePlantedCache(locateStore(opts));
+}
+
+function locateStore(opts: LocateOptions): StoreLayout {
   const explicit = explicitStore(opts);
   if (explicit) {
     if (isStore(explicit)) return layoutOf(explicit);
@@ -101,7 +127,7 @@ export interface InitResult {
 
 /** What `.mlmeta/.gitignore` must say: derived data, and files of writers at work (or killed). */
 const GITIGNORE_HEADER = '# derived data, rebuilt on demand\n';
-const GITIGNORE_LINES = ['cache/', '# temp and lock files of writers at work (or killed)', '.tmp-*', '*.lock', '*.lock.break'];
+const GITIGNORE_LINES = ['cache', '# temp and lock files of writers at work (or killed)', '.tmp-*', '*.lock', '*.lock.break'];
 /** Lines a store made by an older mlmeta may lack; a user's own lines are kept. */
 const GITIGNORE_REQUIRED = ['.tmp-*', '*.lock', '*.lock.break'];
 

@@ -100,7 +100,7 @@ describe("the store's .gitignore", () => {
     fs.writeFileSync(gi, '# derived data, rebuilt on demand\ncache/\nmy-notes.txt');
     ok(dir, ['init']);
     const text = fs.readFileSync(gi, 'utf8');
-    expect(text.split('\n')).toEqual(expect.arrayContaining(['cache/', 'my-notes.txt', '.tmp-*', '*.lock']));
+    expect(text.split('\n')).toEqual(expect.arrayContaining(['cache', 'my-notes.txt', '.tmp-*', '*.lock']));
     ok(dir, ['init']);
     expect(fs.readFileSync(gi, 'utf8')).toBe(text);
   });
