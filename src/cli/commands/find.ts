@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { printable } from '../../render/safe.js';
 import { short } from '../../render/text.js';
 import { list, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
@@ -23,8 +24,8 @@ export const findCommand: CommandModule<GlobalArgs, Args> = {
     else {
       out(hits.map((h) => {
         const r = h.record;
-        const metrics = r.metrics ? Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k}=${v}`).join(' ') : '';
-        return `${short(h.id)}  ${r.kind} ${r.name ?? ''}${r.version !== undefined ? `@${r.version}` : ''}  ${r.created ?? ''}${metrics ? `  ${metrics}` : ''}`;
+        const metrics = r.metrics ? Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${printable(k)}=${v}`).join(' ') : '';
+        return `${short(h.id)}  ${printable(r.kind)} ${printable(r.name ?? '')}${r.version !== undefined ? `@${r.version}` : ''}  ${printable(r.created ?? '')}${metrics ? `  ${metrics}` : ''}`;
       }).join('\n'));
     }
   },
