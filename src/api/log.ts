@@ -1,7 +1,7 @@
 // `log [NAME]`: versions newest first, with forks (a version with several heads after it)
 // and joins (a version with several `previous` parents) visible.
 import { MlmetaError } from '../errors.js';
-import { isVersioned } from '../records/record.js';
+import { isVersioned, parseRecordBytes } from '../records/record.js';
 import type { Store } from './store.js';
 
 export interface LogEntry {
@@ -65,11 +65,14 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
 
 /**
  * The record's `-m` message. The index leaves messages out (they can be long), so it is
- * read from the object; a record that cannot be read simply shows none (`verify` reports it).
+ * read from the object (hash-checked); the YAML is parsed only when the bytes hold the word,
+ * since parsing is most of the cost. A record that cannot be read shows none (`verify` says why).
  */
 function messageOf(store: Store, id: string): string | undefined {
   try {
-    const m = store.read(id).message;
+    const bytes = store.cat(id);
+    if (!bytes.includes('message')) return undefined;
+    const m = parseRecordBytes(bytes, id).message;
     return typeof m === 'string' && m !== '' ? m : undefined;
   } catch (e) {
     if (e instanceof MlmetaError) return undefined;
