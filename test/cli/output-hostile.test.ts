@@ -69,7 +69,7 @@ describe('hostile names and fields in stored records', () => {
     const log = mlmeta(repo, ['log']);
     expectSafe(log, 'log');
     expect(log.code).toBe(0);
-    // The malformed records are not listed; the valid ones are, the NUL one included in no way.
+    // The malformed records (the NUL-named one too) are not listed; the valid ones are.
     expect(log.stdout).not.toContain(evil.slice(0, 12));
     expect(log.stdout).not.toContain(nul.slice(0, 12));
     expect(log.stdout).toContain(`${child.slice(0, 12)}  model child@1  2026-01-02T00:00:00.000Z  Mallory \\e]0;PWNED\\x07`);
