@@ -1,7 +1,7 @@
 // `log [NAME]`: versions newest first, with forks (a version with several heads after it)
 // and joins (a version with several `previous` parents) visible.
 import { MlmetaError } from '../errors.js';
-import { isVersioned } from '../records/record.js';
+import { isVersioned, parseRecordBytes } from '../records/record.js';
 import type { Store } from './store.js';
 
 export interface LogEntry {
@@ -24,7 +24,11 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
   const graph = store.graph();
   const lines: Array<[string, string]> = [];
   for (const key of graph.lineKeys()) {
-    const [kind, n] = key.split('\u0000') as [string, string];
+    // Split at the first NUL only: kinds never hold one (records with a NUL in a name are
+    // malformed and left out of the index, but an index built before that rule may hold one).
+    const cut = key.indexOf('\u0000');
+    const kind = key.slice(0, cut);
+    const n = key.slice(cut + 1);
     if (kind === 'alias' || !isVersioned(kind)) continue;
     if (name !== undefined && n !== name) continue;
     if (opts.kind !== undefined && kind !== opts.kind) continue;
@@ -46,6 +50,7 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
         created: s.created,
         author: s.author,
         dirty: s.code?.dirty,
+        message: messageOf(store, id),
         previous: (s.parents ?? []).filter((p) => p.role === 'previous').map((p) => p.id),
         head: heads.has(id),
         metrics: s.metrics as Record<string, unknown> | undefined,
@@ -56,4 +61,21 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
   const byVersion = (a: LogEntry, b: LogEntry) => b.version - a.version || b.created.localeCompare(a.created);
   const byTime = (a: LogEntry, b: LogEntry) => b.created.localeCompare(a.created) || b.version - a.version;
   return entries.sort((a, b) => (name !== undefined ? byVersion(a, b) : byTime(a, b)) || a.id.localeCompare(b.id));
+}
+
+/**
+ * The record's `-m` message. The index leaves messages out (they can be long), so it is
+ * read from the object (hash-checked); the YAML is parsed only when the bytes hold the word,
+ * since parsing is most of the cost. A record that cannot be read shows none (`verify` says why).
+ */
+function messageOf(store: Store, id: string): string | undefined {
+  try {
+    const bytes = store.cat(id);
+    if (!bytes.includes('message')) return undefined;
+    const m = parseRecordBytes(bytes, id).message;
+    return typeof m === 'string' && m !== '' ? m : undefined;
+  } catch (e) {
+    if (e instanceof MlmetaError) return undefined;
+    throw e;
+  }
 }

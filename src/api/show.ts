@@ -11,6 +11,8 @@ export interface ParentView {
   /** e.g. `dataset train-set@2`; undefined when the parent is not in this store */
   label?: string;
   missing?: boolean;
+  /** the parent's object is there but is not a valid record (`verify` says why) */
+  malformed?: boolean;
 }
 
 export interface ShowResult {
@@ -32,6 +34,8 @@ export function showRecord(store: Store, id: string): ShowResult {
       return { role: p.role, id: p.id, label: describe(store.read(p.id)) };
     } catch (e) {
       if (e instanceof MlmetaError && e.code === 'E_NOT_FOUND') return { role: p.role, id: p.id, missing: true };
+      // A bad parent must not hide the record that names it: the child stays showable.
+      if (e instanceof MlmetaError && (e.code === 'E_CORRUPT_OBJECT' || e.code === 'E_BAD_YAML')) return { role: p.role, id: p.id, malformed: true };
       throw e;
     }
   });

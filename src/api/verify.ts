@@ -16,6 +16,7 @@ export const FINDINGS = {
   UNREADABLE: { severity: 'error', about: 'the object file cannot be read' },
   BAD_YAML: { severity: 'error', about: 'the object is not valid UTF-8 YAML within the limits' },
   BAD_RECORD: { severity: 'error', about: 'the object is YAML but not a valid record' },
+  BAD_NAME: { severity: 'error', about: 'a name, kind, parent role or alias name breaks the naming rules (e.g. control characters); readers treat the record as corrupt' },
   MISSING_PARENT: { severity: 'warning', about: 'a parent is not in this store (a partial copy)' },
   DIRTY_CODE: { severity: 'warning', about: 'the record was made from a work tree with uncommitted changes' },
   NO_DATA_LINEAGE: { severity: 'warning', about: 'a model with no dataset among its ancestors' },
@@ -87,7 +88,8 @@ function checkObject(store: Store, id: string, findings: Finding[]): RecordBody 
     record = parseRecordBytes(bytes, id);
   } catch (e) {
     const msg = (e as Error).message;
-    findings.push(finding(/not a valid record/.test(msg) ? 'BAD_RECORD' : 'BAD_YAML', msg, { id }));
+    const kind = e instanceof MlmetaError && e.data.finding === 'BAD_NAME' ? 'BAD_NAME' : /not a valid record/.test(msg) ? 'BAD_RECORD' : 'BAD_YAML';
+    findings.push(finding(kind, msg, { id }));
     return undefined;
   }
   if (canonicalYaml(record) !== bytes.toString('utf8')) {

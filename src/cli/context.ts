@@ -2,6 +2,7 @@
 // output helpers (data to stdout, messages to stderr).
 import { openStore, type Store } from '../api/store.js';
 import { MlmetaError } from '../errors.js';
+import { printableJson, printableLines } from '../render/safe.js';
 
 export interface GlobalArgs {
   store?: string;
@@ -12,16 +13,20 @@ export function storeFrom(args: GlobalArgs): Store {
   return openStore({ store: args.store });
 }
 
+// Renderers escape each record-derived field (render/safe.ts); these writers also escape
+// any control character but the renderer's own newlines, so no command's text output can
+// drive the terminal, whatever it prints.
 export function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const safe = printableLines(text);
+  process.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
 export function outJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${printableJson(JSON.stringify(value, null, 2))}\n`);
 }
 
 export function note(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${printableLines(text)}\n`);
 }
 
 /** yargs gives a single string or an array for repeatable options. */

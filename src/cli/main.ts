@@ -2,6 +2,7 @@
 // typed errors to `error[CODE]: message` and exit codes (0 ok, 1 failed, 2 usage).
 import yargs from 'yargs';
 import { MlmetaError, isMlmetaError } from '../errors.js';
+import { printable } from '../render/safe.js';
 import { aliasCommand } from './commands/alias.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
@@ -19,20 +20,40 @@ import { verifyCommand } from './commands/verify.js';
 import { whichCommand } from './commands/which.js';
 import type { GlobalArgs } from './context.js';
 
+/**
+ * A reader that goes away (`mlmeta log | head -1`) makes the next write fail with EPIPE,
+ * which Node raises as an unhandled 'error' event: a stack trace. The output is simply
+ * not wanted any more, so it is dropped and the command ends as it would have, quietly,
+ * with its own exit code. Installed once per process (main may run many times in tests).
+ */
+let pipesGuarded = false;
+function guardClosedPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+      throw err;
+    });
+  }
+}
+
+/** One line per error, whatever the message holds (it may quote names from records). */
 export function reportError(e: unknown, debug: boolean): number {
   if (isMlmetaError(e)) {
-    process.stderr.write(`error[${e.code}]: ${e.message}\n`);
+    process.stderr.write(`error[${e.code}]: ${printable(e.message)}\n`);
     if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
-  process.stderr.write(`error[E_INTERNAL]: ${err?.message ?? String(e)}\n`);
+  process.stderr.write(`error[E_INTERNAL]: ${printable(err?.message ?? String(e))}\n`);
   if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
   return 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const debug = process.env.MLMETA_DEBUG === '1';
+  guardClosedPipes();
   try {
     const y = yargs(argv);
     // yargs renders the whole help text after every successful command, "in case" it is

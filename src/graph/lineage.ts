@@ -4,6 +4,7 @@
 // fine-tuned from a version trained on a dataset descends from that dataset too.
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
+import { MlmetaError } from '../errors.js';
 import type { Graph } from './graph.js';
 
 export type Direction = 'up' | 'down' | 'both';
@@ -44,6 +45,10 @@ export interface LineageOptions {
 
 export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {}): Lineage {
   const direction = opts.direction ?? 'up';
+  // `--depth abc` arrives as NaN: refuse it (and negatives) as `find --limit` does.
+  if (opts.depth !== undefined && (!Number.isInteger(opts.depth) || opts.depth < 0)) {
+    throw new MlmetaError('E_USAGE', '--depth must be a whole number of hops (0 or more)');
+  }
   const maxDepth = opts.depth ?? Infinity;
   const start = graph.indexOf(root);
   const nodes = new Map<string, LineageNode>();

@@ -8,12 +8,16 @@
 // VALUE a number, a quoted string, or a bare word. Numbers compare as numbers, everything
 // else as text (ISO timestamps compare correctly as text). A missing field matches nothing
 // but `!=`. A malformed expression is a usage error that points at the position.
+// Parsing recurses only on '(' and 'not', at most MAX_NESTING levels (20,000 '(' must be a
+// usage error, not a stack overflow); 'and'/'or' chains are flat lists of any length.
 import { MlmetaError } from '../errors.js';
 
 export type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | '~';
 
+export const MAX_NESTING = 64;
+
 export type Expr =
-  | { type: 'and' | 'or'; left: Expr; right: Expr }
+  | { type: 'and' | 'or'; terms: Expr[] }
   | { type: 'not'; expr: Expr }
   | { type: 'cmp'; field: string[]; op: Op; value: string | number };
 
@@ -24,7 +28,10 @@ interface Token {
 }
 
 function usage(src: string, pos: number, msg: string): MlmetaError {
-  return new MlmetaError('E_USAGE', `bad --where expression at position ${pos + 1}: ${msg} in ${JSON.stringify(src.slice(0, pos) + ' ⟶ ' + src.slice(pos))}`, { position: pos + 1 });
+  // Quote at most 40 characters either side of the position: the line stays readable.
+  const before = pos > 40 ? `…${src.slice(pos - 40, pos)}` : src.slice(0, pos);
+  const after = src.length - pos > 40 ? `${src.slice(pos, pos + 40)}…` : src.slice(pos);
+  return new MlmetaError('E_USAGE', `bad --where expression at position ${pos + 1}: ${msg} in ${JSON.stringify(before + ' ⟶ ' + after)}`, { position: pos + 1 });
 }
 
 function tokenize(src: string): Token[] {
@@ -64,23 +71,26 @@ export function parseWhere(src: string): Expr {
   const isWord = (w: string) => peek()?.kind === 'word' && peek()!.text.toLowerCase() === w;
   const end = () => src.length;
 
-  const parseOr = (): Expr => {
-    let left = parseAnd();
-    while (isWord('or')) { k++; left = { type: 'or', left, right: parseAnd() }; }
-    return left;
+  const parseOr = (depth: number): Expr => {
+    const terms = [parseAnd(depth)];
+    while (isWord('or')) { k++; terms.push(parseAnd(depth)); }
+    return terms.length === 1 ? terms[0]! : { type: 'or', terms };
   };
-  const parseAnd = (): Expr => {
-    let left = parseUnary();
-    while (isWord('and')) { k++; left = { type: 'and', left, right: parseUnary() }; }
-    return left;
+  const parseAnd = (depth: number): Expr => {
+    const terms = [parseUnary(depth)];
+    while (isWord('and')) { k++; terms.push(parseUnary(depth)); }
+    return terms.length === 1 ? terms[0]! : { type: 'and', terms };
   };
-  const parseUnary = (): Expr => {
+  const parseUnary = (depth: number): Expr => {
     const t = peek();
     if (!t) throw usage(src, end(), 'expected a comparison');
-    if (isWord('not')) { k++; return { type: 'not', expr: parseUnary() }; }
+    if ((isWord('not') || t.kind === '(') && depth >= MAX_NESTING) {
+      throw usage(src, t.pos, `nested more than ${MAX_NESTING} levels of '(' and 'not'`);
+    }
+    if (isWord('not')) { k++; return { type: 'not', expr: parseUnary(depth + 1) }; }
     if (t.kind === '(') {
       k++;
-      const e = parseOr();
+      const e = parseOr(depth + 1);
       if (peek()?.kind !== ')') throw usage(src, peek()?.pos ?? end(), "expected ')'");
       k++;
       return e;
@@ -98,7 +108,7 @@ export function parseWhere(src: string): Expr {
     return { type: 'cmp', field: t.text.split('.'), op: op.text as Op, value: num ?? v.text };
   };
 
-  const expr = parseOr();
+  const expr = parseOr(0);
   if (k < tokens.length) throw usage(src, tokens[k]!.pos, `unexpected ${JSON.stringify(tokens[k]!.text)}`);
   return expr;
 }
@@ -136,8 +146,8 @@ function compare(actual: unknown, op: Op, value: string | number): boolean {
 
 export function matches(expr: Expr, record: unknown): boolean {
   switch (expr.type) {
-    case 'and': return matches(expr.left, record) && matches(expr.right, record);
-    case 'or': return matches(expr.left, record) || matches(expr.right, record);
+    case 'and': return expr.terms.every((t) => matches(t, record));
+    case 'or': return expr.terms.some((t) => matches(t, record));
     case 'not': return !matches(expr.expr, record);
     case 'cmp': return compare(getPath(record, expr.field), expr.op, expr.value);
   }

@@ -55,16 +55,28 @@ export function checkKind(kind: string): void {
   }
 }
 
+export const ALIAS_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+export function checkAlias(alias: string): void {
+  if (!ALIAS_RE.test(alias)) {
+    throw new MlmetaError('E_BAD_INPUT', `bad alias ${JSON.stringify(alias)}: a letter, then letters, digits, '_', '.' or '-'`);
+  }
+}
+
+/** Control characters (C0, DEL, C1), bidi controls and line separators: see render/safe.ts. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 /**
- * Names are labels, never paths on disk, but they travel in refs (`NAME@N`) and shells:
- * printable, no '@', no leading '-' or '/', no '..' segment, at most 200 characters.
+ * Names are labels, never paths on disk, but they travel in refs (`NAME@N`), shells and
+ * terminals: printable, no '@', no leading '-' or '/', no '..' segment, at most 200 characters.
  */
 export function checkName(name: string): void {
   const bad =
     name.length === 0 ||
     name.length > 200 ||
     name !== name.trim() ||
-    /[@\u0000-\u001f\u007f]/.test(name) ||
+    name.includes('@') ||
+    UNPRINTABLE.test(name) ||
     name.startsWith('-') ||
     name.startsWith('/') ||
     name.split('/').some((seg) => seg === '..' || seg === '.' || seg === '');
@@ -132,7 +144,28 @@ export function validateRecord(v: unknown, code: 'E_CORRUPT_OBJECT' | 'E_BAD_INP
     if (typeof v.alias !== 'string' || typeof v.name !== 'string') fail('an alias record needs alias and name');
     if (v.target !== null && (typeof v.target !== 'string' || !ID_RE.test(v.target))) fail('alias target is not a full id or null');
   }
+  checkLabels(v as unknown as RecordBody, code, what);
   return v as unknown as RecordBody;
+}
+
+/**
+ * The rules for names, kinds, roles and alias names hold for records read as much as for
+ * records written: a record planted or pulled with a name like "x\e]0;…\n" would otherwise
+ * reach terminals, refs and the index's `kind\0name` keys. Such a record is malformed, like
+ * a corrupt object; `verify` reports it as BAD_NAME (the error's data.finding).
+ */
+function checkLabels(r: RecordBody, code: 'E_CORRUPT_OBJECT' | 'E_BAD_INPUT', what: string): void {
+  try {
+    checkKind(r.kind);
+    if (r.name !== undefined) checkName(r.name);
+    for (const p of r.parents ?? []) {
+      if (!ROLE_RE.test(p.role) || p.role.length > 64) throw new MlmetaError('E_BAD_INPUT', `bad parent role ${JSON.stringify(p.role)}`);
+    }
+    if (r.kind === 'alias') checkAlias(String(r.alias));
+  } catch (e) {
+    if (!(e instanceof MlmetaError)) throw e;
+    throw new MlmetaError(code, `${what} is not a valid record: ${e.message}`, { finding: 'BAD_NAME' });
+  }
 }
 
 /** Parse stored bytes into a record (the hash has been checked by the caller). */

@@ -1,7 +1,7 @@
 // Ref syntax (DESIGN §3): a full id, a hex prefix of 4+ digits, NAME, NAME@N or NAME@ALIAS.
 // Parsing is pure; resolution against the store lives in src/graph/resolve.ts.
 import { MlmetaError } from '../errors.js';
-import { checkName } from './record.js';
+import { ALIAS_RE, checkAlias, checkName } from './record.js';
 
 export type ParsedRef =
   | { type: 'id'; id: string }
@@ -11,13 +11,7 @@ export type ParsedRef =
   | { type: 'version'; name: string; version: number }
   | { type: 'alias'; name: string; alias: string };
 
-export const ALIAS_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-
-export function checkAlias(alias: string): void {
-  if (!ALIAS_RE.test(alias)) {
-    throw new MlmetaError('E_BAD_INPUT', `bad alias ${JSON.stringify(alias)}: a letter, then letters, digits, '_', '.' or '-'`);
-  }
-}
+export { ALIAS_RE, checkAlias };
 
 function asBadRef<T>(ref: string, fn: () => T): T {
   try {

@@ -1,13 +1,14 @@
 // Lineage as a text tree, Graphviz DOT, or Mermaid (pastes into a GitHub README).
 import type { Lineage, LineageNode } from '../graph/lineage.js';
+import { printable } from './safe.js';
 
 function facts(n: LineageNode): string {
-  const parts = Object.entries(n.facts).map(([k, v]) => (v === true ? k : `${k}=${v}`));
+  const parts = Object.entries(n.facts).map(([k, v]) => (v === true ? printable(k) : `${printable(k)}=${printable(v)}`));
   return parts.length ? `  ${parts.join(' ')}` : '';
 }
 
 function nodeLine(n: LineageNode): string {
-  return n.kind === 'commit' ? n.label : `${n.label}  ${n.id.slice(0, 12)}${facts(n)}`;
+  return n.kind === 'commit' ? printable(n.label) : `${printable(n.label)}  ${n.id.slice(0, 12)}${facts(n)}`;
 }
 
 /** A readable tree; a node reached again is shown once more as "(see above)". */
@@ -53,7 +54,7 @@ export function renderLineageText(l: Lineage): string {
         const last = i === kids.length - 1;
         const again = shown.has(k.id);
         shown.add(k.id);
-        items.push({ line: `${item.prefix}${last ? '└─' : '├─'} ${k.role}: ${nodeLine(byId.get(k.id)!)}${again ? '  (see above)' : ''}` });
+        items.push({ line: `${item.prefix}${last ? '└─' : '├─'} ${printable(k.role)}: ${nodeLine(byId.get(k.id)!)}${again ? '  (see above)' : ''}` });
         if (!again) {
           const prefix = item.level < MAX_INDENT ? `${item.prefix}${last ? '   ' : '│  '}` : item.prefix;
           items.push({ id: k.id, prefix, level: item.level + 1 });
@@ -67,7 +68,7 @@ export function renderLineageText(l: Lineage): string {
   return out.join('\n') + '\n';
 }
 
-const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const quote = (s: string) => `"${printable(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 export function renderLineageDot(l: Lineage): string {
   const out = ['digraph lineage {', '  rankdir=BT;', '  node [shape=box, fontname="Helvetica"];'];
@@ -82,7 +83,7 @@ export function renderLineageDot(l: Lineage): string {
 
 export function renderLineageMermaid(l: Lineage): string {
   const ids = new Map(l.nodes.map((n, i) => [n.id, `n${i}`]));
-  const text = (s: string) => s.replace(/"/g, '#quot;');
+  const text = (s: string) => printable(s).replace(/"/g, '#quot;');
   const out = ['flowchart BT'];
   for (const n of l.nodes) {
     const label = n.kind === 'commit' ? n.label : `${n.label}<br/>${n.id.slice(0, 12)}`;

@@ -1,7 +1,9 @@
 // Seeded, bounded fuzzing of every input surface: params/metrics files, refs, --where
-// expressions, command lines and object files. Every case must end in success or one clean
-// `error[CODE]: …` line with a documented code (never E_INTERNAL, never a stack trace), in
-// bounded time, with the store unchanged when the command failed.
+// expressions, command lines and object files. Each case is either one that must be
+// refused — non-zero exit, exactly one `error[CODE]: …` line with a documented code (never
+// E_INTERNAL), no stack trace, the store byte-for-byte unchanged — or one that may succeed,
+// and then whatever it wrote must verify clean (when it fails, the refusal rules apply).
+// Every case ends in bounded time.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,10 +33,9 @@ function rng(seed: number) {
 const CODES = new Set(Object.keys(ERROR_CODES).filter((c) => c !== 'E_INTERNAL'));
 let cases = 0;
 
-function expectClean(r: Captured, what: string): void {
-  cases++;
-  expect(r.ms, `${what} took too long`).toBeLessThan(5000);
-  if (r.code === 0) return;
+/** A refusal: non-zero exit, one documented `error[CODE]` line, no stack trace. */
+function expectRefusal(r: Captured, what: string): void {
+  expect(r.code, `${what} must be refused: ${r.stdout.slice(0, 200)}`).not.toBe(0);
   const lines = r.stderr.trimEnd().split('\n');
   expect(lines, `${what}: ${r.stderr}`).toHaveLength(1);
   const m = /^error\[([A-Z_]+)\]: \S/.exec(lines[0]!);
@@ -51,25 +52,27 @@ function bomb(r: ReturnType<typeof rng>): string {
   return lines.join('\n');
 }
 
-function badDocument(r: ReturnType<typeof rng>): string | Buffer {
+/** A params/metrics document; `refuse` when no reading of it is acceptable (all but random bytes). */
+function badDocument(r: ReturnType<typeof rng>): { doc: string | Buffer; refuse: boolean } {
+  const refuse = (doc: string | Buffer) => ({ doc, refuse: true });
   switch (r.int(12)) {
-    case 0: return r.bytes(1 + r.int(200));
-    case 1: { const d = 65 + r.int(5000); return '['.repeat(d) + ']'.repeat(d); }
-    case 2: { const d = 65 + r.int(300); return Array.from({ length: d }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1'; }
-    case 3: return bomb(r);
-    case 4: return `- ${r.int(100)}\n- x\n`;
-    case 5: return `lr: 0.1\nlr: 0.2\n`;
-    case 6: return `a: !custom ${r.int(10)}\n`;
-    case 7: return `a: 1\n---\nb: 2\n`;
-    case 8: return `{"lr": 0.1, "x": [1, 2${r.pick(['', ',', '}', ']]'])}`;
-    case 9: return Buffer.concat([Buffer.from('lr: 0.'), Buffer.from([0xff, 0xfe, 0x00, r.int(256)])]);
-    case 10: return `lr: ${'x'.repeat(r.int(50))}\u0000\n`;
-    default: return `a:\n  b: [1, 2\n  c: "${'q'.repeat(r.int(20))}`;
+    case 0: return { doc: r.bytes(1 + r.int(200)), refuse: false };
+    case 1: { const d = 65 + r.int(5000); return refuse('['.repeat(d) + ']'.repeat(d)); }
+    case 2: { const d = 65 + r.int(300); return refuse(Array.from({ length: d }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1'); }
+    case 3: return refuse(bomb(r));
+    case 4: return refuse(`- ${r.int(100)}\n- x\n`);
+    case 5: return refuse(`lr: 0.1\nlr: 0.2\n`);
+    case 6: return refuse(`a: !custom ${r.int(10)}\n`);
+    case 7: return refuse(`a: 1\n---\nb: 2\n`);
+    case 8: return refuse(`{"lr": 0.1, "x": [1, 2${r.pick(['', ',', '}', ']]'])}`);
+    case 9: return refuse(Buffer.concat([Buffer.from('lr: 0.'), Buffer.from([0xff, 0xfe, 0x00, r.int(256)])]));
+    case 10: return refuse(`lr: ${'x'.repeat(r.int(50))}\u0000\n`);
+    default: return refuse(`a:\n  b: [1, 2\n  c: "${'q'.repeat(r.int(20))}`);
   }
 }
 
 describe('fuzz (seeded, bounded)', () => {
-  it('1,000+ bad inputs each end in one clean line, and failures leave the store unchanged', async () => {
+  it('1,000+ inputs: each must-refuse case is refused cleanly with the store unchanged; each may-succeed case leaves a valid store', async () => {
     const r = rng(20261126);
     const dir = tempDir('mlmeta-fuzz-');
     const store = path.join(dir, '.mlmeta');
@@ -78,36 +81,69 @@ describe('fuzz (seeded, bounded)', () => {
     const d = ok(dir, ['record', 'dataset', '--name', 'd', '--code', 'none', '--env', 'none']);
     ok(dir, ['record', 'model', '--name', 'm', '--data', d, '--metric', 'auc=0.9', '--code', 'none', '--env', 'none']);
     const objects = path.join(store, 'objects');
-    const unchanged = async (argv: string[], what: string) => {
+    const counts = { refused: 0, succeeded: 0 };
+    /**
+     * Run one case. 'refuse': a clean refusal and an unchanged store. 'read-only' and
+     * 'may-write' may also fail (then as a refusal); on success a read-only command must
+     * have left the store as it was, and a writing one must leave a store that verifies.
+     */
+    type Expect = 'refuse' | 'read-only' | 'may-write';
+    const check = async (argv: string[], what: string, expectation: Expect): Promise<Captured> => {
+      cases++;
       const before = snapshot(objects);
       const res = await runInProcess([...argv, ...base]);
-      expectClean(res, what);
-      if (res.code !== 0) expect(snapshot(objects), `${what} changed the store`).toEqual(before);
+      expect(res.ms, `${what} took too long`).toBeLessThan(5000);
+      if (expectation === 'refuse' || res.code !== 0) {
+        expectRefusal(res, what);
+        expect(snapshot(objects), `${what} changed the store`).toEqual(before);
+        counts.refused++;
+        return res;
+      }
+      expect(res.stderr, `${what}: ${res.stderr}`).not.toMatch(/error\[|\n\s+at /);
+      if (expectation === 'read-only') {
+        expect(snapshot(objects), `${what} (read-only) changed the store`).toEqual(before);
+      } else {
+        const v = await runInProcess(['verify', '--json', ...base]);
+        expect(v.code, `${what} left a store that does not verify: ${v.stdout}`).toBe(0);
+        expect(JSON.parse(v.stdout).errors, `${what} left a store that does not verify: ${v.stdout}`).toBe(0);
+      }
+      counts.succeeded++;
       return res;
     };
 
     // params and metrics files
     for (let i = 0; i < 300; i++) {
-      const f = write(dir, `in/p${i}.${r.pick(['yaml', 'json'])}`, badDocument(r));
-      await unchanged(['record', 'model', '--name', 'm', '--params', f, '--code', 'none', '--env', 'none'], `params #${i}`);
+      const { doc, refuse } = badDocument(r);
+      const f = write(dir, `in/p${i}.${r.pick(['yaml', 'json'])}`, doc);
+      await check(['record', 'model', '--name', 'm', '--params', f, '--code', 'none', '--env', 'none'], `params #${i}`, refuse ? 'refuse' : 'may-write');
     }
     for (let i = 0; i < 150; i++) {
+      // None of these values is a number: every one must be refused.
       const value = r.pick(['"high"', 'true', 'null', '[1, 2]', '{a: "x"}', '.nan', "'0.5'"]);
-      const doc = r.next() < 0.5 ? `auc: ${value}\n` : badDocument(r);
-      const f = write(dir, `in/m${i}.yaml`, doc);
-      await unchanged(['record', 'model', '--name', 'm', '--metrics', f, '--code', 'none', '--env', 'none'], `metrics #${i}`);
+      const bad = r.next() < 0.5 ? { doc: `auc: ${value}\n`, refuse: true } : badDocument(r);
+      const f = write(dir, `in/m${i}.yaml`, bad.doc);
+      await check(['record', 'model', '--name', 'm', '--metrics', f, '--code', 'none', '--env', 'none'], `metrics #${i}`, bad.refuse ? 'refuse' : 'may-write');
     }
-    // refs
+    // refs: read-only commands, which may find something (`m`, `d@1`) or refuse
     const alphabet = ['a', 'f', '0', '9', '@', '/', '.', '..', '-', ' ', 'é', '\u0007', '%', '*', '~', 'deadbeef', 'm', 'd', '@1', '@0', '@production', '../', '\\'];
     for (let i = 0; i < 200; i++) {
       const ref = Array.from({ length: 1 + r.int(12) }, () => r.pick(alphabet)).join('');
-      await unchanged([r.pick(['show', 'cat', 'lineage', 'diff', 'verify']), ref], `ref ${JSON.stringify(ref)}`);
+      // A ref with a control character, '..' or a space in it can never name anything.
+      const impossible = /[\u0007 ]|\.\.|^[-/]|@0$|@$/.test(ref);
+      await check([r.pick(['show', 'cat', 'lineage', 'diff', 'verify']), ref], `ref ${JSON.stringify(ref)}`, impossible ? 'refuse' : 'read-only');
     }
-    // --where expressions
+    // --where expressions (read-only)
     const tokens = ['metrics.auc', 'params.lr', 'name', '(', ')', 'and', 'or', 'not', '=', '!=', '<', '<=', '>', '>=', '~', '0.5', '"x', "'y'", 'm', '>>', '!', '==', '.', 'a..b'];
     for (let i = 0; i < 200; i++) {
       const expr = Array.from({ length: 1 + r.int(8) }, () => r.pick(tokens)).join(r.pick([' ', '']));
-      await unchanged(['find', '--where', expr], `where ${JSON.stringify(expr)}`);
+      await check(['find', '--where', expr], `where ${JSON.stringify(expr)}`, 'read-only');
+    }
+    // nesting beyond any parser's stack must be a usage error, not a crash
+    for (let i = 0; i < 20; i++) {
+      const depth = 65 + r.int(20_000);
+      const expr = r.next() < 0.5 ? '('.repeat(depth) : `${'not '.repeat(depth)}metrics.auc > 0`;
+      const res = await check(['find', '--where', expr], `where nested ${depth} deep`, 'refuse');
+      expect(res.stderr).toMatch(/^error\[E_USAGE\]: bad --where expression at position \d+: nested more than 64 levels/);
     }
     // command lines
     const words = ['record', 'show', 'log', 'find', 'alias', 'lineage', 'diff', 'verify', 'cat', 'status', 'which', 'init', 'frob',
@@ -117,11 +153,13 @@ describe('fuzz (seeded, bounded)', () => {
       const argv = Array.from({ length: 1 + r.int(6) }, () => r.pick(words));
       if (argv[0] === 'init') argv[0] = 'show';
       const extra = argv[0] === 'record' ? ['--code', 'none', '--env', 'none'] : [];
-      await unchanged([...argv, ...extra], `argv ${JSON.stringify(argv)}`);
+      // An unknown command, or a value no flag can take, must be refused.
+      const refuse = argv[0] === 'frob' || argv.includes('BAD KIND') || argv.includes('2020-13-45') || argv.includes('auc=abc');
+      await check([...argv, ...extra], `argv ${JSON.stringify(argv)}`, refuse ? 'refuse' : 'may-write');
     }
     // object files planted in the store: named by their hash (so only parsing can reject them) or misnamed
     for (let i = 0; i < 100; i++) {
-      const bad = badDocument(r);
+      const { doc: bad } = badDocument(r);
       const bytes = Buffer.isBuffer(bad) ? bad : Buffer.from(r.next() < 0.3 ? `mlmeta: 1\nkind: model\n${bad}` : bad);
       const id = r.next() < 0.7 ? sha256Hex(bytes) : sha256Hex(`other ${i}`);
       const file = path.join(objects, id.slice(0, 2), `${id.slice(2)}.yaml`);
@@ -132,12 +170,15 @@ describe('fuzz (seeded, bounded)', () => {
       expect(v.code, `verify of planted object #${i}: ${v.stderr}`).toBe(1);
       const finding = JSON.parse(v.stdout).findings.find((f: { id?: string }) => f.id === id);
       expect(['HASH_MISMATCH', 'BAD_YAML', 'BAD_RECORD']).toContain(finding?.finding);
-      expectClean(await runInProcess(['show', id, ...base]), `show planted #${i}`);
-      expectClean(await runInProcess(['find', '--kind', 'model', ...base]), `find with planted #${i}`);
+      await check(['show', id], `show planted #${i}`, 'refuse');
+      await check(['find', '--kind', 'model'], `find with planted #${i}`, 'read-only');
       fs.rmSync(file);
     }
-    console.log(`fuzz: ${cases} cases`);
+    console.log(`fuzz: ${cases} cases (${counts.refused} refused, ${counts.succeeded} succeeded)`);
     expect(cases).toBeGreaterThanOrEqual(1000);
+    // Both kinds of case happened, so both branches of the check ran.
+    expect(counts.refused).toBeGreaterThan(500);
+    expect(counts.succeeded).toBeGreaterThan(50);
     expect(process.memoryUsage().rss).toBeLessThan(2 * 1024 ** 3);
   }, 300_000);
 });

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { printable } from '../../render/safe.js';
 import { short } from '../../render/text.js';
 import { list, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
@@ -11,8 +12,8 @@ export const findCommand: CommandModule<GlobalArgs, Args> = {
     .option('kind', { type: 'string' })
     .option('name', { type: 'string' })
     .option('where', { type: 'string', array: true, describe: 'e.g. "metrics.auc > 0.9 and params.lr <= 0.1" (repeatable: all must hold)' })
-    .option('since', { type: 'string', describe: 'created at or after (ISO-8601)' })
-    .option('until', { type: 'string', describe: 'created at or before (ISO-8601)' })
+    .option('since', { type: 'string', describe: 'created in or after: 2026, 2026-03, 2026-03-14, an ISO-8601 time, or @SECONDS (UTC)' })
+    .option('until', { type: 'string', describe: 'created in or before: as --since (2026 means to the end of 2026)' })
     .option('sort', { type: 'string', describe: 'field to sort by, largest first (default: created, newest first)' })
     .option('asc', { type: 'boolean', describe: 'sort smallest first' })
     .option('limit', { type: 'number' })
@@ -23,8 +24,8 @@ export const findCommand: CommandModule<GlobalArgs, Args> = {
     else {
       out(hits.map((h) => {
         const r = h.record;
-        const metrics = r.metrics ? Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k}=${v}`).join(' ') : '';
-        return `${short(h.id)}  ${r.kind} ${r.name ?? ''}${r.version !== undefined ? `@${r.version}` : ''}  ${r.created ?? ''}${metrics ? `  ${metrics}` : ''}`;
+        const metrics = r.metrics ? Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${printable(k)}=${v}`).join(' ') : '';
+        return `${short(h.id)}  ${printable(r.kind)} ${printable(r.name ?? '')}${r.version !== undefined ? `@${r.version}` : ''}  ${printable(r.created ?? '')}${metrics ? `  ${metrics}` : ''}`;
       }).join('\n'));
     }
   },

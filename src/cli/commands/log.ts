@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs';
-import { renderLog } from '../../render/text.js';
-import { out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+import { logNotes, renderLog } from '../../render/text.js';
+import { note, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs { name?: string; kind?: string }
 
 export const logCommand: CommandModule<GlobalArgs, Args> = {
   command: 'log [name]',
-  describe: 'List versions, newest first; forks and joins are marked',
+  describe: 'List versions, newest first, with their messages; forks and joins are marked',
   builder: (y) => y
     .positional('name', { type: 'string', describe: 'only this name' })
     .option('kind', { type: 'string', describe: 'only this kind' })
@@ -14,6 +14,9 @@ export const logCommand: CommandModule<GlobalArgs, Args> = {
   handler: (args) => {
     const entries = storeFrom(args).log(args.name, { kind: args.kind });
     if (args.json) outJson(entries);
-    else out(renderLog(entries));
+    else {
+      out(renderLog(entries));
+      for (const n of logNotes(entries)) note(n);
+    }
   },
 };

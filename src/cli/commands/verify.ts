@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { renderVerify } from '../../render/text.js';
-import { note, outJson, storeFrom, type GlobalArgs } from '../context.js';
+import { note, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs { ref?: string; fix?: boolean }
 
@@ -16,7 +16,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     const report = storeFrom(args).verify(args.ref, { fix: args.fix });
     for (const f of report.fixed ?? []) note(`removed objects/${f} (temp file of a writer that died)`);
     if (args.json) outJson(report);
-    else process.stdout.write(renderVerify(report));
+    else out(renderVerify(report));
     if (report.errors > 0) process.exitCode = 1;
   },
 };
