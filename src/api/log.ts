@@ -1,7 +1,7 @@
 // `log [NAME]`: versions newest first, with forks (a version with several heads after it)
 // and joins (a version with several `previous` parents) visible.
 import { MlmetaError } from '../errors.js';
-import { isVersioned, parseRecordBytes } from '../records/record.js';
+import { isVersioned } from '../records/record.js';
 import type { Store } from './store.js';
 
 export interface LogEntry {
@@ -12,6 +12,7 @@ export interface LogEntry {
   created: string;
   author?: string;
   dirty?: boolean;
+  /** the `-m` message's first line, at most 200 characters (`show` gives all of it) */
   message?: string;
   /** ids of the `previous` parents: two or more means this version joined a fork */
   previous: string[];
@@ -50,7 +51,7 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
         created: s.created,
         author: s.author,
         dirty: s.code?.dirty,
-        message: messageOf(store, id),
+        message: s.$message,
         previous: (s.parents ?? []).filter((p) => p.role === 'previous').map((p) => p.id),
         head: heads.has(id),
         metrics: s.metrics as Record<string, unknown> | undefined,
@@ -63,19 +64,3 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
   return entries.sort((a, b) => (name !== undefined ? byVersion(a, b) : byTime(a, b)) || a.id.localeCompare(b.id));
 }
 
-/**
- * The record's `-m` message. The index leaves messages out (they can be long), so it is
- * read from the object (hash-checked); the YAML is parsed only when the bytes hold the word,
- * since parsing is most of the cost. A record that cannot be read shows none (`verify` says why).
- */
-function messageOf(store: Store, id: string): string | undefined {
-  try {
-    const bytes = store.cat(id);
-    if (!bytes.includes('message')) return undefined;
-    const m = parseRecordBytes(bytes, id).message;
-    return typeof m === 'string' && m !== '' ? m : undefined;
-  } catch (e) {
-    if (e instanceof MlmetaError) return undefined;
-    throw e;
-  }
-}

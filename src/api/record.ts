@@ -6,6 +6,7 @@
 //             `previous`, number the version, write the canonical bytes.
 // Callers that make several records (datasets + record, run + model) prepare them all,
 // then commit them all inside one withWriteLock.
+import { dateBound } from '../records/dates.js';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { captureGit, captureGitAsync, codeReading, resolveCommit, type GitFacts } from '../capture/git.js';
@@ -76,9 +77,12 @@ export function parseParentArg(arg: string): ParentRef {
 
 export function timestamp(date: string | Date | undefined, env: NodeJS.ProcessEnv): string {
   if (date !== undefined) {
-    const d = date instanceof Date ? date : new Date(/^\d+$/.test(date) ? Number(date) * 1000 : date);
-    if (Number.isNaN(d.getTime())) throw new MlmetaError('E_BAD_INPUT', `bad date ${JSON.stringify(String(date))}: use ISO-8601 or seconds since 1970`);
-    return d.toISOString();
+    if (date instanceof Date) {
+      if (Number.isNaN(date.getTime())) throw new MlmetaError('E_BAD_INPUT', 'bad date');
+      return date.toISOString();
+    }
+    // `2026` is a year, as in `find --since` (its first moment), not 2026 seconds after 1970.
+    return dateBound(date, '--date').start;
   }
   const sde = env.SOURCE_DATE_EPOCH;
   if (sde !== undefined && sde !== '') {

@@ -8,12 +8,11 @@
 // memory, and datasets, output manifests, run and model are written together at the end
 // under the store's write lock. A command that exits non-zero is recorded as a failed run;
 // a command that cannot start is not a run and leaves the store as it was.
-import { spawn, type StdioOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
+import { execute, type ExecuteStdio } from '../capture/execute.js';
 import { readMappingFile, mergeMappings, type Mapping } from '../capture/values.js';
 import { hashFile } from '../capture/hash-file.js';
 import { recordedPath } from '../capture/data-files.js';
@@ -43,7 +42,7 @@ export interface RunInput {
    * where the command's output goes: inherited (streamed; the default), ignored, or
    * 'stderr': the command's stdout goes to mlmeta's stderr, keeping stdout for `--json`
    */
-  stdio?: 'inherit' | 'ignore' | 'stderr';
+  stdio?: ExecuteStdio;
 }
 
 export interface RunResult {
@@ -131,33 +130,6 @@ async function hashOutput(store: Store, o: PlannedOutput): Promise<{ artifact: A
   return { artifact: { path: recorded, sha256: data.digest, size: data.size, file_count: data.files.length, manifest: manifest.id } as Artifact, manifest };
 }
 
-function execute(command: string[], cwd: string, mode: 'inherit' | 'ignore' | 'stderr'): Promise<{ code: number; signal?: string }> {
-  // INTEGRATOR: replace with execute() from src/capture/execute.ts (process group, Ctrl-C) once it lands.
-  const stdio: StdioOptions = mode === 'stderr' ? ['inherit', 2, 'inherit'] : mode;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd, stdio });
-    // Ctrl-C at a terminal reaches the whole foreground process group, the command
-    // included, so mlmeta only stays alive to record the outcome; forwarding it too would
-    // deliver it twice. A signal sent to mlmeta alone (no terminal, or SIGTERM/SIGHUP) is
-    // passed on once.
-    const interactive = process.stdin.isTTY === true;
-    const forward = (sig: NodeJS.Signals) => () => {
-      if (!(sig === 'SIGINT' && interactive)) child.kill(sig);
-    };
-    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
-    for (const [s, h] of handlers) process.on(s, h);
-    const done = () => { for (const [s, h] of handlers) process.off(s, h); };
-    child.on('error', (e) => {
-      done();
-      const code = (e as NodeJS.ErrnoException).code;
-      reject(new MlmetaError('E_COMMAND_FAILED', `cannot start ${JSON.stringify(command[0])}: ${code === 'ENOENT' ? 'command not found' : code ?? e.message}`));
-    });
-    child.on('exit', (code, signal) => {
-      done();
-      resolve(signal ? { code: 128 + (osConstants.signals[signal] ?? 0), signal } : { code: code ?? 1 });
-    });
-  });
-}
 
 /** The command line as recorded: secret-looking option values and URLs redacted (the command runs as given). */
 function commandToRecord(command: string[], warnings: string[]): string[] {

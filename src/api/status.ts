@@ -86,11 +86,17 @@ export async function statusOf(store: Store): Promise<StatusReport> {
     if (kind !== 'model') continue;
     for (const id of graph.heads(kind, name)) {
       const s = graph.full(id)!;
-      const artifacts = (s.artifacts ?? []).map((a): ArtifactStatus => {
+      const artifacts: ArtifactStatus[] = [];
+      for (const a of s.artifacts ?? []) {
         const abs = path.isAbsolute(a.path) ? a.path : path.join(store.layout.project, a.path);
-        if (!fs.existsSync(abs)) return { path: a.path, state: 'missing' };
-        return { path: a.path, state: hashFile(abs).sha256 === a.sha256 ? 'clean' : 'changed' };
-      });
+        if (!fs.existsSync(abs)) {
+          artifacts.push({ path: a.path, state: 'missing' });
+          continue;
+        }
+        // A folder output (`run --output DIR`) carries its manifest; its sha256 is the folder's digest.
+        const now = typeof (a as { manifest?: unknown }).manifest === 'string' ? (await hashData(store, [abs])).digest : hashFile(abs).sha256;
+        artifacts.push({ path: a.path, state: now === a.sha256 ? 'clean' : 'changed' });
+      }
       const data = (s.parents ?? []).filter((p) => p.role === 'data' && graph.get(p.id)).map((p) => {
         const d = graph.get(p.id)!;
         const heads = graph.heads('dataset', d.name!);

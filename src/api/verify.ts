@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { canonicalYaml } from '../records/yaml.js';
-import { cleanTempFiles, FANOUT_DIR, listAllIds, OBJECT_FILE, objectPath, readNoFollow, sha256Hex } from '../store/objects.js';
+import { cleanTempFiles, hasObject, listAllIds, objectPath, readNoFollow, sha256Hex, strayEntries } from '../store/objects.js';
 import type { Store } from './store.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -21,6 +21,7 @@ export const FINDINGS = {
   DIRTY_CODE: { severity: 'warning', about: 'the record was made from a work tree with uncommitted changes' },
   NO_DATA_LINEAGE: { severity: 'warning', about: 'a model with no dataset among its ancestors' },
   BAD_VERSION: { severity: 'warning', about: 'version is not 1 + the highest `previous` version of the same name' },
+  PLANTED_LINK: { severity: 'error', about: 'a symlink in objects/ (at an object name or as a fan-out folder): never followed; the next write of that object replaces it, or remove it' },
   STRAY_FILE: { severity: 'warning', about: 'a file in objects/ that is not an object (e.g. a temp file left by a crash)' },
   NOT_CANONICAL: { severity: 'info', about: "valid, but not in mlmeta's canonical form (written by another tool)" },
 } as const satisfies Record<string, { severity: Severity; about: string }>;
@@ -46,28 +47,6 @@ export interface VerifyReport {
 
 function finding(finding: FindingId, message: string, where: { id?: string; path?: string } = {}): Finding {
   return { finding, severity: FINDINGS[finding].severity, ...where, message };
-}
-
-/** Files in objects/ that are not objects: temp leftovers and strays. */
-function strayFiles(objectsDir: string): string[] {
-  const out: string[] = [];
-  let top: fs.Dirent[];
-  try {
-    top = fs.readdirSync(objectsDir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const d of top) {
-    if (!d.isDirectory() || !FANOUT_DIR.test(d.name)) {
-      // includes symlinked fan-out folders: never followed
-      out.push(d.name);
-      continue;
-    }
-    for (const f of fs.readdirSync(path.join(objectsDir, d.name))) {
-      if (!OBJECT_FILE.test(f)) out.push(`${d.name}/${f}`);
-    }
-  }
-  return out.sort();
 }
 
 function checkObject(store: Store, id: string, findings: Finding[]): RecordBody | undefined {
@@ -105,8 +84,9 @@ export function verifyStore(store: Store, ref?: string, opts: { fix?: boolean } 
   let ids: string[];
   if (ref === undefined) {
     ids = listAllIds(store.layout.objects);
-    for (const stray of strayFiles(store.layout.objects)) {
-      findings.push(finding('STRAY_FILE', `objects/${stray} is not an object`, { path: `objects/${stray}` }));
+    for (const stray of strayEntries(store.layout.objects)) {
+      if (stray.link) findings.push(finding('PLANTED_LINK', `objects/${stray.path} is a symlink (never followed)`, { path: `objects/${stray.path}` }));
+      else findings.push(finding('STRAY_FILE', `objects/${stray.path} is not an object`, { path: `objects/${stray.path}` }));
     }
   } else {
     ids = [store.resolve(ref)];
@@ -114,7 +94,7 @@ export function verifyStore(store: Store, ref?: string, opts: { fix?: boolean } 
   // Walk: all ids, or REF and its ancestors.
   const queue = [...ids];
   const seen = new Set<string>(queue);
-  const present = (id: string) => fs.existsSync(objectPath(store.layout.objects, id));
+  const present = (id: string) => hasObject(store.layout.objects, id);
   while (queue.length) {
     const id = queue.pop()!;
     const rec = checkObject(store, id, findings);

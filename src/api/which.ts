@@ -53,7 +53,10 @@ export function whichFile(store: Store, file: string): WhichResult {
       const all = files.filter((f) => f.sha256 === sha256).map((f) => f.path);
       const where = all.includes(asked) ? asked : all[0];
       for (const child of graph.childrenOf(id)) {
-        if (child.role === 'manifest' && graph.get(child.id)?.kind === 'dataset') add(child.id, 'dataset file', where, all);
+        if (child.role !== 'manifest') continue;
+        // Datasets list their files in a manifest; so do folder outputs of runs and models.
+        const kind = graph.get(child.id)?.kind;
+        add(child.id, kind === 'dataset' ? 'dataset file' : kind === 'run' ? 'output' : 'artifact', where, all);
       }
     }
   }

@@ -1,5 +1,6 @@
 // What every command handler gets: global options, the way to open the store, and
 // output helpers (data to stdout, messages to stderr).
+import { refuseUnsafeKeys } from '../capture/values.js';
 import { openStore, type Store } from '../api/store.js';
 import { MlmetaError } from '../errors.js';
 import { printableJson, printableLines } from '../render/safe.js';
@@ -44,6 +45,7 @@ export function envOptions(values: string[]): { env: 'auto' | 'none' | undefined
     else {
       const eq = v.indexOf('=');
       if (eq <= 0) throw new MlmetaError('E_BAD_INPUT', `--env ${JSON.stringify(v)} is not none, auto or KEY=VALUE`);
+      refuseUnsafeKeys({ [v.slice(0, eq)]: null }, '--env');
       envExtra[v.slice(0, eq)] = v.slice(eq + 1);
     }
   }

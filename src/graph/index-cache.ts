@@ -23,7 +23,7 @@ import { encodeSegment, mergeSegments, overlayable, overlaySegments, parseSegmen
 import { isRacy } from '../store/racy.js';
 import { summarise, type FanSummaries } from './summary.js';
 
-const INDEX_VERSION = 5;
+const INDEX_VERSION = 6;
 /** Up to this many changed shards are laid over all.seg when loading; more, and it is re-merged. */
 const OVERLAY_MAX = 24;
 

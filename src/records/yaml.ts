@@ -68,7 +68,9 @@ export function normalise(value: unknown, where = 'value', depth = 0): Json {
       const out: { [k: string]: Json } = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (v === undefined) continue;
-        out[k] = normalise(v, `${where}.${k}`, depth + 1);
+        // defineProperty: a key named `__proto__` (from a file or another tool) stays data,
+        // never the object's prototype.
+        Object.defineProperty(out, k, { value: normalise(v, `${where}.${k}`, depth + 1), enumerable: true, writable: true, configurable: true });
       }
       return out;
     }

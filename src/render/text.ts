@@ -70,6 +70,7 @@ export function renderWhich(r: WhichResult): string {
   for (const m of r.matches) {
     const label = m.name !== undefined ? `${m.kind} ${m.name}${m.version !== undefined ? `@${m.version}` : ''}` : m.kind;
     lines.push(`  ${short(m.id)}  ${printable(label)}  ${m.as}${m.path ? ` ${printable(m.path)}` : ''}  ${printable(m.created ?? '')}`);
+    if (m.paths) lines.push(`      the same content also at: ${m.paths.filter((p) => p !== m.path).map(printable).join(', ')}`);
     for (const p of m.parents) lines.push(`      ${printable(p.role).padEnd(8)} ${short(p.id)}  ${printable(p.label)}`);
   }
   return lines.join('\n') + '\n';

@@ -228,7 +228,7 @@ describe('code, environment and secrets', () => {
     write(repo, 'train.js', '// changed\n');
     const id = ok(repo, ['record', 'model', '--name', 'm']);
     expect(JSON.parse(ok(repo, ['show', id, '--json'])).record.code.dirty).toBe(true);
-    expect(ok(repo, ['show', id])).toMatch(/warning: made from a dirty work tree/);
+    expect(mlmeta(repo, ['show', id]).stderr).toMatch(/warning: made from a dirty work tree/);
     expect(ok(repo, ['log', 'm'])).toMatch(/dirty/);
     expect(ok(repo, ['verify'])).toMatch(/warning\[DIRTY_CODE\]/);
   });
