@@ -12,7 +12,7 @@ export interface LogEntry {
   created: string;
   author?: string;
   dirty?: boolean;
-  /** the `-m` message's first line, at most 200 characters (`show` gives all of it) */
+  /** the `-m` message, cut at 500 characters (`show` gives all of it) */
   message?: string;
   /** ids of the `previous` parents: two or more means this version joined a fork */
   previous: string[];

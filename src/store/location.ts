@@ -128,8 +128,8 @@ export interface InitResult {
 /** What `.mlmeta/.gitignore` must say: derived data, and files of writers at work (or killed). */
 const GITIGNORE_HEADER = '# derived data, rebuilt on demand\n';
 const GITIGNORE_LINES = ['cache', '# temp and lock files of writers at work (or killed)', '.tmp-*', '*.lock', '*.lock.break'];
-/** Lines a store made by an older mlmeta may lack; a user's own lines are kept. */
-const GITIGNORE_REQUIRED = ['.tmp-*', '*.lock', '*.lock.break'];
+/** Lines a store made by an older mlmeta may lack (`cache` also ignores a link named so, where `cache/` did not); a user's own lines are kept. */
+const GITIGNORE_REQUIRED = ['cache', '.tmp-*', '*.lock', '*.lock.break'];
 
 /**
  * Write `.mlmeta/.gitignore`, or add the lines it lacks to one that exists (idempotent:

@@ -21,7 +21,7 @@ describe('init and store discovery', () => {
     const r = mlmeta(path.join(repo, 'src/deep'), ['init']);
     expect(r.code).toBe(0);
     expect(fs.readFileSync(path.join(repo, '.mlmeta/config.yaml'), 'utf8')).toMatch(/^format: 1$/m);
-    expect(fs.readFileSync(path.join(repo, '.mlmeta/.gitignore'), 'utf8')).toMatch(/^cache\/$/m);
+    expect(fs.readFileSync(path.join(repo, '.mlmeta/.gitignore'), 'utf8')).toMatch(/^cache$/m);
     const id = ok(path.join(repo, 'src/deep'), ['record', 'dataset', '--name', 'd']);
     expect(fs.existsSync(path.join(repo, '.mlmeta/objects', id.slice(0, 2), `${id.slice(2)}.yaml`))).toBe(true);
   });

@@ -182,7 +182,7 @@ describe('symlinks planted in the store', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error\[E_IO\]: .* is not a real folder \(a symlink or file planted in the store\?\); refused\n$/);
     expect(fs.readdirSync(outside)).toEqual([]);
-    expect(mlmeta(dir, ['verify', '--json']).stdout).toMatch(/STRAY_FILE/);
+    expect(mlmeta(dir, ['verify', '--json']).stdout).toMatch(/PLANTED_LINK/);
   });
 
   it('a fan-out folder that is a symlink is not read through: show, cat, find and verify agree it holds nothing', () => {

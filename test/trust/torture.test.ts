@@ -28,24 +28,34 @@ describe('torture: concurrent writers, some killed', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const printed = new Set<string>();
-    const runs = Array.from({ length: 8 }, (_, w) => new Promise<{ killed: boolean; code: number | null }>((resolve) => {
-      const child = spawn(process.execPath, [WORKER, store, String(w), '25', w % 2 === 0 ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Writers marked for death write until killed, at a random moment after their k-th
+    // acknowledged record (so the kill always lands while they are writing); the others
+    // write 25 records and must finish cleanly.
+    const runs = Array.from({ length: 8 }, (_, w) => new Promise<{ doomed: boolean; killed: boolean; code: number | null }>((resolve) => {
+      const doomed = w % 2 === 1 || rand() < 0.5;
+      const killAfter = 1 + Math.floor(rand() * 12);
+      const delay = Math.floor(rand() * 40);
+      const child = spawn(process.execPath, [WORKER, store, String(w), doomed ? '100000' : '25', w % 2 === 0 ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let buf = '';
+      let acked = 0;
       child.stdout.on('data', (d: Buffer) => {
         buf += d.toString();
         const lines = buf.split('\n');
         buf = lines.pop()!;
-        for (const l of lines) if (/^[0-9a-f]{64}$/.test(l)) printed.add(l);
+        for (const l of lines) {
+          if (!/^[0-9a-f]{64}$/.test(l)) continue;
+          printed.add(l);
+          if (doomed && ++acked === killAfter) setTimeout(() => child.kill('SIGKILL'), delay);
+        }
       });
-      if (w % 2 === 1 || rand() < 0.5) {
-        setTimeout(() => child.kill('SIGKILL'), 300 + Math.floor(rand() * 2500));
-      }
-      // killed only if the signal did end it (a writer may finish before its kill is due)
-      child.on('close', (code, signal) => resolve({ killed: signal === 'SIGKILL', code }));
+      // killed only if the signal did end it
+      child.on('close', (code, signal) => resolve({ doomed, killed: signal === 'SIGKILL', code }));
     }));
     const results = await Promise.all(runs);
     // a writer that was not killed finished cleanly
     expect(results.filter((r) => !r.killed).map((r) => r.code)).toEqual(results.filter((r) => !r.killed).map(() => 0));
+    // every doomed writer was killed mid-stream (the fault happened), at least four of them
+    expect(results.filter((r) => r.doomed).map((r) => r.killed)).toEqual(results.filter((r) => r.doomed).map(() => true));
     expect(results.filter((r) => r.killed).length).toBeGreaterThanOrEqual(4);
     expect(printed.size).toBeGreaterThan(20);
 

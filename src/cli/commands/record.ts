@@ -43,7 +43,7 @@ export const recordCommand: CommandModule<GlobalArgs, Args> = {
     .option('artifact', { type: 'string', array: true, describe: 'file the record produced, hashed (repeatable)' })
     .option('message', { alias: 'm', type: 'string', describe: 'free text' })
     .option('code', { type: 'string', default: 'auto', describe: 'auto (read git), none, or a commit' })
-    .option('date', { type: 'string', describe: 'fix `created` (ISO-8601 or epoch seconds; also SOURCE_DATE_EPOCH)' })
+    .option('date', { type: 'string', describe: 'fix `created` (2026-03-14, an ISO-8601 time, or @SECONDS; also SOURCE_DATE_EPOCH)' })
     .example('$0 record dataset data/train', 'hash data/train into a new version of dataset "data/train"')
     .example('$0 record model --name churn --data train@2 --param lr=0.1 --metric auc=0.91 --artifact model.pkl', 'the next version of churn')
     .example('$0 record eval --parent model=churn@3 --metrics eval.json', 'an evaluation of churn version 3'),
@@ -54,7 +54,8 @@ export const recordCommand: CommandModule<GlobalArgs, Args> = {
     if (paths.length && args.kind !== 'dataset') throw new MlmetaError('E_USAGE', 'file arguments are only for `record dataset`; use --artifact or --data');
     if (args.kind === 'dataset' && paths.length) {
       // A dataset of files is its files: flags for other records would be silently lost.
-      const foreign = DATASET_FOREIGN.filter((f) => args[f] !== undefined);
+      // (`--env none` is what a dataset records anyway, so it is accepted.)
+      const foreign = DATASET_FOREIGN.filter((f) => args[f] !== undefined && !(f === 'env' && list(args.env).every((v) => v === 'none')));
       if (foreign.length) throw new MlmetaError('E_USAGE', `record dataset PATH… does not take ${foreign.map((f) => `--${f}`).join(', ')}`);
       const ds = await store.recordDataset({ paths, name: args.name, exclude: list(args.exclude), message: args.message, date: args.date, code: args.code, progress });
       for (const w of ds.warnings) note(`warning: ${w}`);
