@@ -200,7 +200,7 @@ describe('push cut off mid-transfer', () => {
       git(remoteDir, 'fsck', '--strict', '--no-progress');
 
       const again = pushJson(a);
-      expect(again).toMatchObject({ sent: 20, upToDate: false });
+      expect(again).toMatchObject({ sent: 21, upToDate: false }); // 20 and the project's base record
       expect(await cutting.stats()).toEqual({ cuts: 1, cutAt: 600 });
       expect(remoteIds(remoteDir)).toEqual(ids(a));
       git(remoteDir, 'fsck', '--strict', '--no-progress');
@@ -228,8 +228,11 @@ describe.each(['path', 'http'] as const)('the remote moves during a push (%s rem
     const mb = ok(b, ['record', 'model', '--name', 'b']);
     const res = pushJson(b);
     expect(fs.existsSync(path.join(remote.dir, 'raced'))).toBe(true);
-    expect(res).toMatchObject({ attempts: 2, received: 2, sent: 1, upToDate: false });
-    expect(remoteIds(remote.dir)).toEqual([ma, mb, mc].sort());
+    // received: a's two records (first look), then c's two (after the lost race); sent: b's two
+    expect(res).toMatchObject({ attempts: 2, received: 4, sent: 2, upToDate: false });
+    expect(remoteIds(remote.dir)).toEqual(ids(b));
+    expect(ids(b)).toEqual(expect.arrayContaining([ma, mb, mc]));
+    expect(ids(b)).toHaveLength(6);
     expect(git(remote.dir, 'rev-list', '--parents', '-n', '1', 'refs/mlmeta/store')).toContain(t2);
     git(remote.dir, 'fsck', '--strict', '--no-progress');
   });
