@@ -176,40 +176,52 @@ export interface UnionTree {
 
 /**
  * The union of the local tree, our previous push and the remote tip, per fan-out subtree.
- * A subtree that is the same in every source is taken as is, unread; only folders that
- * differ are read and merged by name (a name fixes the bytes, so any source's blob will do;
- * ours come first). An entry of our previous push whose blob is gone from the sync
- * repository (a half-deleted cache) cannot be sent and is left out.
+ * A subtree that the local tree or the remote has and every other source agrees with is
+ * taken as is, unread; other folders are read and merged by name (a name fixes the bytes,
+ * so any source's blob will do; ours come first). An entry only our previous push has,
+ * whose blob is gone from the sync repository (a half-deleted cache), cannot be sent and is
+ * left out.
  */
 export async function unionTree(gitDir: string, local: LocalTree, previous: Root, remote: Root): Promise<UnionTree> {
   const fans = [...new Set([...local.root.keys(), ...previous.keys(), ...remote.keys()])].sort();
   const sourcesOf = (f: string) => [...new Set([local.root.get(f), previous.get(f), remote.get(f)].filter((x): x is string => x !== undefined))];
-  // Read, in one batch, every subtree that is merged or has to be counted: all but the local
-  // ones that every other source agrees with (the common case: nothing to read).
+  const asIs = (f: string) => {
+    const s = sourcesOf(f);
+    return s.length === 1 && (s[0] === local.root.get(f) || s[0] === remote.get(f)) ? s[0] : undefined;
+  };
+  // Read, in one batch, every subtree that is merged or has to be counted (the common case:
+  // every folder as is and local, nothing to read).
   const subtrees = new Subtrees(gitDir);
   await subtrees.load(fans.flatMap((f) => {
-    const s = sourcesOf(f);
-    return s.length === 1 && s[0] === local.root.get(f) ? [] : s;
+    const as = asIs(f);
+    return as !== undefined && as === local.root.get(f) ? [] : sourcesOf(f);
   }));
+
+  // The entries to merge per folder, in order of preference; previous-only ones checked in one batch.
+  const merging = new Map<string, { mine: TreeEntry[]; previousOnly: TreeEntry[]; theirs: TreeEntry[] }>();
+  for (const fan of fans.filter((f) => asIs(f) === undefined)) {
+    const [l, p, r] = [local.root.get(fan), previous.get(fan), remote.get(fan)];
+    const mine = l ? subtrees.objects(l) : [];
+    const names = new Set(mine.map((e) => e.name));
+    const theirs = r ? subtrees.objects(r) : [];
+    for (const e of theirs) names.add(e.name);
+    merging.set(fan, { mine, theirs, previousOnly: (p ? subtrees.objects(p) : []).filter((e) => !names.has(e.name)) });
+  }
+  const present = await existingObjects(gitDir, [...merging.values()].flatMap((m) => m.previousOnly.map((e) => e.oid)));
 
   const root: TreeEntry[] = [];
   let objects = 0;
   let added = 0;
   for (const fan of fans) {
-    const [l, p, r] = [local.root.get(fan), previous.get(fan), remote.get(fan)];
-    const sources = sourcesOf(fan);
-    let oid: string;
+    const r = remote.get(fan);
+    let oid = asIs(fan);
     let count: number;
-    if (sources.length === 1) {
-      oid = sources[0]!;
-      count = oid === l ? local.counts.get(fan)! : subtrees.objects(oid).length;
+    if (oid !== undefined) {
+      count = oid === local.root.get(fan) ? local.counts.get(fan)! : subtrees.objects(oid).length;
     } else {
+      const m = merging.get(fan)!;
       const byName = new Map<string, TreeEntry>();
-      for (const e of l ? subtrees.objects(l) : []) byName.set(e.name, e);
-      const fromPrevious = (p ? subtrees.objects(p) : []).filter((e) => !byName.has(e.name));
-      const present = await existingObjects(gitDir, fromPrevious.map((e) => e.oid));
-      for (const e of fromPrevious) if (present.has(e.oid)) byName.set(e.name, e);
-      for (const e of r ? subtrees.objects(r) : []) if (!byName.has(e.name)) byName.set(e.name, e);
+      for (const e of [...m.mine, ...m.previousOnly.filter((e) => present.has(e.oid)), ...m.theirs]) if (!byName.has(e.name)) byName.set(e.name, e);
       if (byName.size === 0) continue;
       oid = writeGitObject(gitDir, 'tree', encodeTree([...byName.values()]));
       count = byName.size;

@@ -16,7 +16,7 @@ import { withLockAsync } from '../store/lock.js';
 import { hasObject, sha256Hex, writeObjectsBulk } from '../store/objects.js';
 import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
 import { Subtrees, buildLocalTree, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
-import { readGitObject, readGitObjects } from './object-reader.js';
+import { existingObjects, readGitObject, readGitObjects } from './object-reader.js';
 import { STORE_REF, fetchTip, pushCommit, remoteKey, remoteTip, resolveRemote, type Remote } from './transport.js';
 
 const MAX_ATTEMPTS = 5;
@@ -85,7 +85,9 @@ async function previousPush(gitDir: string): Promise<{ commit?: string; root: Ro
   const m = body?.type === 'commit' ? /^tree ([0-9a-f]{40})/.exec(body.body.toString('utf8')) : null;
   if (!m) return { root: new Map() };
   try {
-    return { commit, root: await rootOf(gitDir, m[1]!) };
+    const root = await rootOf(gitDir, m[1]!);
+    const present = await existingObjects(gitDir, [...root.values()]);
+    return { commit, root: new Map([...root].filter(([, oid]) => present.has(oid))) };
   } catch {
     return { root: new Map() };
   }

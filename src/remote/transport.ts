@@ -62,13 +62,18 @@ const basicAuth = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.pa
 
 function runGit(args: string[], remote?: Remote): { ok: boolean; out: string; err: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+  // Settings through GIT_CONFIG_* (after any the user set): never an argument, never a file.
+  // No automatic gc: packing the mirror's loose blobs would only make the next push rebuild them.
+  const config: Array<[string, string]> = [['gc.auto', '0'], ['maintenance.auto', 'false']];
   const creds = remote?.http ? credentials(remote) : undefined;
-  if (creds) {
-    // Passed through the environment (never the command line, never a file), after any
-    // GIT_CONFIG_* entries the user set.
-    const n = Number(env.GIT_CONFIG_COUNT) || 0;
-    Object.assign(env, { GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: 'http.extraHeader', [`GIT_CONFIG_VALUE_${n}`]: `Authorization: ${basicAuth(creds)}` });
+  if (creds) config.push(['http.extraHeader', `Authorization: ${basicAuth(creds)}`]);
+  let n = Number(env.GIT_CONFIG_COUNT) || 0;
+  for (const [key, value] of config) {
+    env[`GIT_CONFIG_KEY_${n}`] = key;
+    env[`GIT_CONFIG_VALUE_${n}`] = value;
+    n++;
   }
+  env.GIT_CONFIG_COUNT = String(n);
   const r = spawnSync('git', args, { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env });
   return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '').trim() };
 }
