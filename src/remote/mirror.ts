@@ -1,128 +1,235 @@
-// The sync repository (`.mlmeta/cache/sync.git`, derived, deletable) and the git tree that
-// mirrors `objects/`: one subtree per fan-out folder, one blob per object. The tree is
-// built incrementally: a fan-out folder whose mtime is unchanged (and not racy) reuses its
-// cached subtree id, so adding one record to a 100k store re-hashes one folder, not 100k
-// files. Objects are hash-checked before they are mirrored: a corrupt object is never sent.
+// The sync repository (`.mlmeta/cache/sync.git`, derived, deletable) and the git trees that
+// mirror `objects/`: one subtree per fan-out folder, one blob per object.
+//
+// Nothing here trusts a cache for *which* objects exist: the local tree is always built from
+// the folder listings on disk now (a `git checkout` can remove objects from the work tree at
+// any time). The only cache, `cache/sync-trees.json`, names the subtree last built for each
+// folder, so an object already mirrored is not read and hashed again: its name (its SHA-256)
+// fixes its bytes and so its blob id. A pushed tree is the union of the local tree, the
+// remote tip's tree and our previous push, merged per fan-out subtree, so no object the
+// remote (or we) ever had is left out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
+import { writeCacheFile, writeFileAtomic } from '../store/atomic.js';
 import type { StoreLayout } from '../store/location.js';
-import { listFanout, listIdsIn, readObject } from '../store/objects.js';
+import { FANOUT_DIR, OBJECT_FILE, listFanout, listIdsIn, readObject } from '../store/objects.js';
 import { decodeTree, encodeTree, readLooseObject, writeGitObject, type TreeEntry } from './git-objects.js';
+import { existingObjects, readGitObjects } from './object-reader.js';
 
-const RACY_MS = 3000n;
+const BASE_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n';
 
+/** The sync repository, created on first use. */
 export function syncGitDir(layout: StoreLayout): string {
   const dir = path.join(layout.cache, 'sync.git');
   if (!fs.existsSync(path.join(dir, 'HEAD'))) {
     for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n');
-    fs.writeFileSync(path.join(dir, 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileAtomic(path.join(dir, 'config'), BASE_CONFIG, { durable: false });
+    writeFileAtomic(path.join(dir, 'HEAD'), 'ref: refs/heads/main\n', { durable: false });
   }
+  scrubLegacySecrets(dir);
   return dir;
 }
 
-interface FanCache {
-  /** the folder's mtime when the subtree was built ('' when racy) */
-  m: string;
-  tree: string;
-  count: number;
+/**
+ * Versions before 0.2 wrote the remote's URL (tokens included) into the config and named
+ * remote-tracking refs after it. Remove both: no URL is kept on disk, refs are named by a hash.
+ */
+function scrubLegacySecrets(gitDir: string): void {
+  const config = path.join(gitDir, 'config');
+  try {
+    if (/^\s*url\s*=/m.test(fs.readFileSync(config, 'utf8'))) writeFileAtomic(config, BASE_CONFIG, { durable: false });
+  } catch {
+    /* no config yet */
+  }
+  const remotes = path.join(gitDir, 'refs/mlmeta/remotes');
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(remotes);
+  } catch {
+    return;
+  }
+  for (const n of names) if (!/^[0-9a-f]{40}$/.test(n)) fs.rmSync(path.join(remotes, n), { recursive: true, force: true });
 }
 
-function objectExists(gitDir: string, oid: string): boolean {
+/** A tree's fan-out subtrees: folder name → subtree id. Anything else in a root tree is ignored. */
+export type Root = Map<string, string>;
+
+export interface LocalTree {
+  root: Root;
+  /** objects per fan-out folder */
+  counts: Map<string, number>;
+}
+
+function looseExists(gitDir: string, oid: string): boolean {
   return fs.existsSync(path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2)));
 }
 
-/**
- * The subtrees of the last mirror build: fan-out folder → {tree id, object count}. Every
- * object in such a subtree was in the local store when it was built (objects are never
- * removed), so a remote subtree with the same id needs no look inside.
- */
-/** The cached subtree of each fan-out folder; entries of any other shape are dropped. */
-function readTreeCache(layout: StoreLayout): Record<string, FanCache> {
+function entriesOfLoose(gitDir: string, oid: string | undefined): TreeEntry[] {
+  if (!oid) return [];
+  const o = readLooseObject(gitDir, oid);
+  return o?.type === 'tree' ? decodeTree(o.body) : [];
+}
+
+const TREE_CACHE = 'sync-trees.json';
+
+function readTreeCache(layout: StoreLayout): Record<string, string> {
   try {
-    const raw = JSON.parse(fs.readFileSync(path.join(layout.cache, 'sync-trees.json'), 'utf8')) as Record<string, FanCache>;
-    return Object.fromEntries(Object.entries(raw).filter(([, c]) => typeof c?.tree === 'string' && typeof c.count === 'number' && typeof c.m === 'string'));
+    const raw = JSON.parse(fs.readFileSync(path.join(layout.cache, TREE_CACHE), 'utf8')) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => FANOUT_DIR.test(e[0]) && typeof e[1] === 'string' && /^[0-9a-f]{40}$/.test(e[1])));
   } catch {
     return {};
   }
 }
 
-export function knownSubtrees(layout: StoreLayout): Map<string, Map<string, number>> {
-  const known = new Map<string, Map<string, number>>();
-  const add = (fan: string, tree: string, count: number) => (known.get(fan) ?? known.set(fan, new Map()).get(fan)!).set(tree, count);
-  for (const [fan, c] of Object.entries(readTreeCache(layout))) add(fan, c.tree, c.count);
-  try {
-    const pulled = JSON.parse(fs.readFileSync(path.join(layout.cache, 'sync-pulled.json'), 'utf8')) as Record<string, [string, number]>;
-    for (const [fan, [tree, count]] of Object.entries(pulled)) add(fan, tree, count);
-  } catch {
-    /* nothing pulled yet */
-  }
-  return known;
-}
-
-/** After a complete pull: every object of these remote subtrees is now here. */
-export function rememberPulledSubtrees(layout: StoreLayout, subtrees: Record<string, [string, number]>): void {
-  try {
-    fs.mkdirSync(layout.cache, { recursive: true });
-    const file = path.join(layout.cache, 'sync-pulled.json');
-    fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(subtrees));
-    fs.renameSync(`${file}.${process.pid}.tmp`, file);
-  } catch {
-    /* only a cache */
-  }
-}
-
-/** Write blobs and trees for the store's objects; returns the root tree id and the count. */
-export function buildStoreTree(layout: StoreLayout, gitDir: string): { tree: string; objects: number } {
-  const cacheFile = path.join(layout.cache, 'sync-trees.json');
+/**
+ * The tree of the objects on disk now. Objects already mirrored reuse their blob; new ones
+ * are read (hash-checked: a corrupt object is never sent) and written as blobs. With
+ * `readNew: false` (pull) nothing is read: a folder holding an object not mirrored yet is
+ * left out of the result, so the caller compares names instead.
+ */
+export function buildLocalTree(layout: StoreLayout, gitDir: string, opts: { readNew: boolean }): LocalTree {
   const cache = readTreeCache(layout);
-  const next: Record<string, FanCache> = {};
-  const root: TreeEntry[] = [];
-  let count = 0;
+  const root: Root = new Map();
+  const counts = new Map<string, number>();
+  const next: Record<string, string> = {};
   for (const fan of listFanout(layout.objects)) {
-    const st = fs.statSync(path.join(layout.objects, fan), { bigint: true });
-    const mtime = String(st.mtimeNs);
-    const old = cache[fan];
-    let entry: FanCache;
-    if (old && old.m !== '' && old.m === mtime && objectExists(gitDir, old.tree)) {
-      entry = old;
-    } else {
-      const racy = BigInt(Date.now()) * 1_000_000n - st.mtimeNs < RACY_MS * 1_000_000n;
-      // The previous subtree says which blobs exist already (no blob list is cached).
-      const previous = old ? readLooseObject(gitDir, old.tree) : undefined;
-      const blobs = new Map(previous?.type === 'tree' ? decodeTree(previous.body).map((e) => [e.name, e.oid] as [string, string]) : []);
-      const entries: TreeEntry[] = [];
-      for (const id of listIdsIn(layout.objects, fan)) {
-        const name = `${id.slice(2)}.yaml`;
-        let oid = blobs.get(name);
-        if (!oid || !objectExists(gitDir, oid)) {
-          let bytes: Buffer;
-          try {
-            bytes = readObject(layout.objects, id);
-          } catch (e) {
-            if (e instanceof MlmetaError && e.code === 'E_CORRUPT_OBJECT') {
-              throw new MlmetaError('E_CORRUPT_OBJECT', `${e.message}; run \`mlmeta verify\` and fix the store before pushing`, { id });
-            }
-            throw e;
-          }
-          oid = writeGitObject(gitDir, 'blob', bytes);
+    const ids = listIdsIn(layout.objects, fan);
+    counts.set(fan, ids.length);
+    if (ids.length === 0) continue;
+    const known = new Map(entriesOfLoose(gitDir, cache[fan]).map((e) => [e.name, e.oid] as [string, string]));
+    const entries: TreeEntry[] = [];
+    let complete = true;
+    for (const id of ids) {
+      const name = `${id.slice(2)}.yaml`;
+      let oid = known.get(name);
+      if (!oid || !looseExists(gitDir, oid)) {
+        if (!opts.readNew) {
+          complete = false;
+          break;
         }
-        entries.push({ mode: '100644', name, oid });
+        oid = writeGitObject(gitDir, 'blob', readChecked(layout, id));
       }
-      if (entries.length === 0) continue;
-      entry = { m: racy ? '' : mtime, tree: writeGitObject(gitDir, 'tree', encodeTree(entries)), count: entries.length };
+      entries.push({ mode: '100644', name, oid });
     }
-    next[fan] = entry;
-    count += entry.count;
-    root.push({ mode: '40000', name: fan, oid: entry.tree });
+    if (!complete) continue;
+    const tree = writeGitObject(gitDir, 'tree', encodeTree(entries));
+    root.set(fan, tree);
+    next[fan] = tree;
   }
-  const tree = writeGitObject(gitDir, 'tree', encodeTree(root));
+  if (opts.readNew) writeCacheFile(path.join(layout.cache, TREE_CACHE), JSON.stringify(next));
+  return { root, counts };
+}
+
+function readChecked(layout: StoreLayout, id: string): Buffer {
   try {
-    fs.writeFileSync(`${cacheFile}.${process.pid}.tmp`, JSON.stringify(next));
-    fs.renameSync(`${cacheFile}.${process.pid}.tmp`, cacheFile);
-  } catch {
-    /* only a cache */
+    return readObject(layout.objects, id);
+  } catch (e) {
+    if (e instanceof MlmetaError && e.code === 'E_CORRUPT_OBJECT') {
+      throw new MlmetaError('E_CORRUPT_OBJECT', `${e.message}; run \`mlmeta verify\` and fix the store before pushing`, { id });
+    }
+    throw e;
   }
-  return { tree, objects: count };
+}
+
+/** Subtrees of the sync repository (loose or packed), read once each. */
+export class Subtrees {
+  private readonly memo = new Map<string, TreeEntry[]>();
+  constructor(private readonly gitDir: string) {}
+
+  /** Read these subtrees in one batch; a missing one is an error (the fetch was incomplete). */
+  async load(oids: Iterable<string>): Promise<void> {
+    const want = [...new Set(oids)].filter((o) => !this.memo.has(o));
+    const loose = want.filter((o) => looseExists(this.gitDir, o));
+    for (const o of loose) this.memo.set(o, entriesOfLoose(this.gitDir, o));
+    const rest = want.filter((o) => !this.memo.has(o));
+    const bodies = await readGitObjects(this.gitDir, rest);
+    for (const o of rest) {
+      const t = bodies.get(o);
+      if (!t || t.type !== 'tree') throw new MlmetaError('E_REMOTE', `tree ${o} is missing from the fetched data`);
+      this.memo.set(o, decodeTree(t.body));
+    }
+  }
+
+  /** The object entries of a loaded subtree (names of the object form only). */
+  objects(oid: string): TreeEntry[] {
+    const all = this.memo.get(oid);
+    if (!all) throw new Error(`subtree ${oid} was not loaded`);
+    return all.filter((e) => e.mode === '100644' && OBJECT_FILE.test(e.name));
+  }
+}
+
+/** The fan-out subtrees of a root tree (loose or packed). */
+export async function rootOf(gitDir: string, tree: string): Promise<Root> {
+  const o = readLooseObject(gitDir, tree) ?? (await readGitObjects(gitDir, [tree])).get(tree);
+  if (!o || o.type !== 'tree') throw new MlmetaError('E_REMOTE', `tree ${tree} is missing from the fetched data`);
+  return new Map(decodeTree(o.body).filter((e) => e.mode === '40000' && FANOUT_DIR.test(e.name)).map((e) => [e.name, e.oid] as [string, string]));
+}
+
+export interface UnionTree {
+  tree: string;
+  /** objects in the union */
+  objects: number;
+  /** objects in the union that `remote` lacks */
+  added: number;
+}
+
+/**
+ * The union of the local tree, our previous push and the remote tip, per fan-out subtree.
+ * A subtree that the local tree or the remote has and every other source agrees with is
+ * taken as is, unread; other folders are read and merged by name (a name fixes the bytes,
+ * so any source's blob will do; ours come first). An entry only our previous push has,
+ * whose blob is gone from the sync repository (a half-deleted cache), cannot be sent and is
+ * left out.
+ */
+export async function unionTree(gitDir: string, local: LocalTree, previous: Root, remote: Root): Promise<UnionTree> {
+  const fans = [...new Set([...local.root.keys(), ...previous.keys(), ...remote.keys()])].sort();
+  const sourcesOf = (f: string) => [...new Set([local.root.get(f), previous.get(f), remote.get(f)].filter((x): x is string => x !== undefined))];
+  const asIs = (f: string) => {
+    const s = sourcesOf(f);
+    return s.length === 1 && (s[0] === local.root.get(f) || s[0] === remote.get(f)) ? s[0] : undefined;
+  };
+  // Read, in one batch, every subtree that is merged or has to be counted (the common case:
+  // every folder as is and local, nothing to read).
+  const subtrees = new Subtrees(gitDir);
+  await subtrees.load(fans.flatMap((f) => {
+    const as = asIs(f);
+    return as !== undefined && as === local.root.get(f) ? [] : sourcesOf(f);
+  }));
+
+  // The entries to merge per folder, in order of preference; previous-only ones checked in one batch.
+  const merging = new Map<string, { mine: TreeEntry[]; previousOnly: TreeEntry[]; theirs: TreeEntry[] }>();
+  for (const fan of fans.filter((f) => asIs(f) === undefined)) {
+    const [l, p, r] = [local.root.get(fan), previous.get(fan), remote.get(fan)];
+    const mine = l ? subtrees.objects(l) : [];
+    const names = new Set(mine.map((e) => e.name));
+    const theirs = r ? subtrees.objects(r) : [];
+    for (const e of theirs) names.add(e.name);
+    merging.set(fan, { mine, theirs, previousOnly: (p ? subtrees.objects(p) : []).filter((e) => !names.has(e.name)) });
+  }
+  const present = await existingObjects(gitDir, [...merging.values()].flatMap((m) => m.previousOnly.map((e) => e.oid)));
+
+  const root: TreeEntry[] = [];
+  let objects = 0;
+  let added = 0;
+  for (const fan of fans) {
+    const r = remote.get(fan);
+    let oid = asIs(fan);
+    let count: number;
+    if (oid !== undefined) {
+      count = oid === local.root.get(fan) ? local.counts.get(fan)! : subtrees.objects(oid).length;
+    } else {
+      const m = merging.get(fan)!;
+      const byName = new Map<string, TreeEntry>();
+      for (const e of [...m.mine, ...m.previousOnly.filter((e) => present.has(e.oid)), ...m.theirs]) if (!byName.has(e.name)) byName.set(e.name, e);
+      if (byName.size === 0) continue;
+      oid = writeGitObject(gitDir, 'tree', encodeTree([...byName.values()]));
+      count = byName.size;
+    }
+    // The union holds every object entry of the remote's subtree, so this is what it lacks.
+    added += count - (r === undefined ? 0 : r === oid ? count : subtrees.objects(r).length);
+    objects += count;
+    root.push({ mode: '40000', name: fan, oid });
+  }
+  return { tree: writeGitObject(gitDir, 'tree', encodeTree(root)), objects, added };
 }

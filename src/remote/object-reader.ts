@@ -45,6 +45,14 @@ export async function readGitObjects(gitDir: string, oids: string[]): Promise<Ma
   return out;
 }
 
+/** Which of these objects the sync repository holds (loose or packed), without reading them. */
+export async function existingObjects(gitDir: string, oids: string[]): Promise<Set<string>> {
+  if (oids.length === 0) return new Set();
+  const r = spawnSync('git', ['--git-dir', gitDir, 'cat-file', '--batch-check'], { input: oids.join('\n') + '\n', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status === 0) return new Set(r.stdout.split('\n').filter((l) => l && !l.endsWith(' missing')).map((l) => l.slice(0, 40)));
+  return new Set((await readGitObjects(gitDir, oids)).keys());
+}
+
 export async function readGitObject(gitDir: string, oid: string): Promise<GitObject> {
   const o = (await readGitObjects(gitDir, [oid])).get(oid);
   if (!o) throw new MlmetaError('E_REMOTE', `git object ${oid} is missing from the fetched data`);

@@ -1,23 +1,30 @@
 // push and pull of the store through `refs/mlmeta/store` on any git remote.
-// pull: fetch the ref, check every object the local store lacks (name form and SHA-256),
-// then add them all — or none, if any is refused. push: pull first (union), build the
-// mirror tree, commit with the previous local and remote tips as parents, push as a
-// fast-forward; if someone pushed meanwhile, do it again (bounded). Branches and the work
-// tree are never touched, and a record is never lost, whoever pushes first.
+// pull: fetch the ref, find the remote's objects that are not on disk now (a fan-out folder
+// whose subtree equals the one built from the folder's current listing is skipped unread),
+// check each (name form and SHA-256), then add them all — or none, if any is refused.
+// push: pull first, then publish the union of the objects on disk, our previous push and
+// the remote tip (mirror.ts), as a commit whose parents are the previous local and remote
+// tips, fast-forward only; if someone pushed meanwhile, do it again (bounded). Branches and
+// the work tree are never touched, and a record is never lost, whoever pushes first and
+// whatever was checked out in between. Both hold `.mlmeta/cache/locks/sync.lock`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import type { StoreLayout } from '../store/location.js';
-import { FANOUT_DIR, OBJECT_FILE, hasObject, sha256Hex, writeObjectsBulk } from '../store/objects.js';
-import { decodeTree, encodeCommit, writeGitObject } from './git-objects.js';
-import { buildStoreTree, knownSubtrees, rememberPulledSubtrees, syncGitDir } from './mirror.js';
-import { readGitObject, readGitObjects } from './object-reader.js';
-import { fetchTip, pushCommit, remoteTip, resolveRemote, shownUrl, type Remote } from './transport.js';
+import { withLockAsync } from '../store/lock.js';
+import { hasObject, sha256Hex, writeObjectsBulk } from '../store/objects.js';
+import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
+import { Subtrees, buildLocalTree, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
+import { existingObjects, readGitObject, readGitObjects } from './object-reader.js';
+import { STORE_REF, fetchTip, pushCommit, remoteKey, remoteTip, resolveRemote, type Remote } from './transport.js';
 
 const MAX_ATTEMPTS = 5;
+/** Our last successful push: its tree is part of every later push (records are forever). */
 const LOCAL_TIP = 'refs/mlmeta/local';
 
 export interface PullResult {
+  /** the remote, without credentials */
   remote: string;
   tip?: string;
   /** objects on the remote */
@@ -27,6 +34,7 @@ export interface PullResult {
 }
 
 export interface PushResult {
+  /** the remote, without credentials */
   remote: string;
   commit?: string;
   /** objects the remote did not have */
@@ -34,7 +42,18 @@ export interface PushResult {
   /** objects received first (someone else had pushed) */
   received: number;
   upToDate: boolean;
+  /** 1, or more when the remote moved between our look and our push */
   attempts: number;
+}
+
+export interface SyncOptions {
+  /** progress on stderr for long transfers */
+  progress?: boolean;
+  /**
+   * Where the command runs: a remote name is looked up in this folder's git repository and a
+   * path is relative to it. Default: the folder that holds the store.
+   */
+  cwd?: string;
 }
 
 function readRef(gitDir: string, ref: string): string | undefined {
@@ -49,8 +68,7 @@ function readRef(gitDir: string, ref: string): string | undefined {
 function writeRef(gitDir: string, ref: string, oid: string): void {
   const file = path.join(gitDir, ref);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.lock`, `${oid}\n`);
-  fs.renameSync(`${file}.lock`, file);
+  writeFileAtomic(file, `${oid}\n`);
 }
 
 async function treeOfCommit(gitDir: string, commit: string): Promise<string> {
@@ -60,47 +78,49 @@ async function treeOfCommit(gitDir: string, commit: string): Promise<string> {
   return m[1]!;
 }
 
-/**
- * The remote tree's objects that may be new here (record id → blob oid), and how many
- * objects the remote holds. Fan-out subtrees identical to ones we built are skipped:
- * pulling one new record into a 100k store reads one subtree. Entries not of the object
- * form are ignored.
- */
-async function remoteEntries(layout: StoreLayout, gitDir: string, tree: string): Promise<{ entries: Map<string, string>; total: number; subtrees: Record<string, [string, number]> }> {
-  const root = await readGitObject(gitDir, tree);
-  const known = knownSubtrees(layout);
-  let total = 0;
-  const subtrees: Record<string, [string, number]> = {};
-  const fans = decodeTree(root.body).filter((e) => {
-    if (e.mode !== '40000' || !FANOUT_DIR.test(e.name)) return false;
-    const count = known.get(e.name)?.get(e.oid);
-    if (count !== undefined) {
-      total += count;
-      subtrees[e.name] = [e.oid, count];
-      return false;
-    }
-    return true;
-  });
-  const bodies = await readGitObjects(gitDir, fans.map((f) => f.oid));
-  const out = new Map<string, string>();
-  for (const f of fans) {
-    const sub = bodies.get(f.oid);
-    if (!sub) throw new MlmetaError('E_REMOTE', `tree ${f.oid} is missing from the fetched data`);
-    for (const e of decodeTree(sub.body)) {
-      if (e.mode === '100644' && OBJECT_FILE.test(e.name)) {
-        out.set(f.name + e.name.slice(0, 62), e.oid);
-        total++;
-        subtrees[f.name] = [f.oid, (subtrees[f.name]?.[1] ?? 0) + 1];
-      }
-    }
+/** Our previous push, if the sync repository still has it (the cache may have been cleared). */
+async function previousPush(gitDir: string): Promise<{ commit?: string; root: Root }> {
+  const commit = readRef(gitDir, LOCAL_TIP);
+  const body = commit ? readLooseObject(gitDir, commit) : undefined;
+  const m = body?.type === 'commit' ? /^tree ([0-9a-f]{40})/.exec(body.body.toString('utf8')) : null;
+  if (!m) return { root: new Map() };
+  try {
+    const root = await rootOf(gitDir, m[1]!);
+    const present = await existingObjects(gitDir, [...root.values()]);
+    return { commit, root: new Map([...root].filter(([, oid]) => present.has(oid))) };
+  } catch {
+    return { root: new Map() };
   }
-  return { entries: out, total, subtrees };
 }
 
-async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string): Promise<{ remoteObjects: number; received: number }> {
+interface Pulled {
+  tree: string;
+  root: Root;
+  remoteObjects: number;
+  received: number;
+}
+
+async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string): Promise<Pulled> {
   await fetchTip(gitDir, remote, tip);
-  const { entries, total, subtrees } = await remoteEntries(layout, gitDir, await treeOfCommit(gitDir, tip));
-  const missing = [...entries].filter(([id]) => !hasObject(layout.objects, id));
+  const tree = await treeOfCommit(gitDir, tip);
+  const root = await rootOf(gitDir, tree);
+  const local = buildLocalTree(layout, gitDir, { readNew: false });
+  let remoteObjects = 0;
+  const differing: Array<[string, string]> = [];
+  for (const [fan, oid] of root) {
+    if (local.root.get(fan) === oid) remoteObjects += local.counts.get(fan)!;
+    else differing.push([fan, oid]);
+  }
+  const subtrees = new Subtrees(gitDir);
+  await subtrees.load(differing.map(([, oid]) => oid));
+  const missing: Array<[string, string]> = [];
+  for (const [fan, oid] of differing) {
+    for (const e of subtrees.objects(oid)) {
+      remoteObjects++;
+      const id = fan + e.name.slice(0, 62);
+      if (!hasObject(layout.objects, id)) missing.push([id, e.oid]);
+    }
+  }
   const blobs = await readGitObjects(gitDir, missing.map(([, oid]) => oid));
   const checked: Array<{ id: string; bytes: Buffer }> = [];
   for (const [id, oid] of missing) {
@@ -113,51 +133,46 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
     checked.push({ id, bytes: blob.body });
   }
   const received = writeObjectsBulk(layout.objects, checked);
-  rememberPulledSubtrees(layout, subtrees);
-  writeRef(gitDir, `refs/mlmeta/remotes/${encodeURIComponent(remote.name)}`, tip);
-  return { remoteObjects: total, received };
+  writeRef(gitDir, `refs/mlmeta/remotes/${remoteKey(remote)}`, tip);
+  return { tree, root, remoteObjects, received };
 }
 
-export interface SyncOptions {
-  /** progress on stderr for long transfers */
-  progress?: boolean;
+/** Resolve the remote, then run `fn` holding the sync lock. */
+function withSync<T>(layout: StoreLayout, remoteArg: string, opts: SyncOptions, fn: (remote: Remote, gitDir: string) => Promise<T>): Promise<T> {
+  const remote = { ...resolveRemote(opts.cwd ?? layout.project, remoteArg), progress: opts.progress };
+  const lock = path.join(layout.cache, 'locks', 'sync.lock');
+  return withLockAsync(lock, () => fn(remote, syncGitDir(layout)), { what: "the store's sync repository (another push or pull)" });
 }
 
 export async function pullStore(layout: StoreLayout, remoteArg = 'origin', opts: SyncOptions = {}): Promise<PullResult> {
-  const remote = { ...resolveRemote(layout.project, remoteArg), progress: opts.progress };
-  const gitDir = syncGitDir(layout);
-  const tip = await remoteTip(gitDir, remote);
-  if (!tip) return { remote: shownUrl(remote.url), remoteObjects: 0, received: 0 };
-  const { remoteObjects, received } = await pullTip(layout, gitDir, remote, tip);
-  return { remote: shownUrl(remote.url), tip, remoteObjects, received };
+  return withSync(layout, remoteArg, opts, async (remote, gitDir) => {
+    const tip = await remoteTip(gitDir, remote);
+    if (!tip) return { remote: remote.shown, remoteObjects: 0, received: 0 };
+    const { remoteObjects, received } = await pullTip(layout, gitDir, remote, tip);
+    return { remote: remote.shown, tip, remoteObjects, received };
+  });
 }
 
 export async function pushStore(layout: StoreLayout, remoteArg = 'origin', opts: SyncOptions = {}): Promise<PushResult> {
-  const remote = { ...resolveRemote(layout.project, remoteArg), progress: opts.progress };
-  const gitDir = syncGitDir(layout);
-  let received = 0;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const tip = await remoteTip(gitDir, remote);
-    let remoteCount = 0;
-    let remoteTree: string | undefined;
-    if (tip) {
-      const pulled = await pullTip(layout, gitDir, remote, tip);
-      received += pulled.received;
-      remoteCount = pulled.remoteObjects;
-      remoteTree = await treeOfCommit(gitDir, tip);
+  return withSync(layout, remoteArg, opts, async (remote, gitDir) => {
+    let received = 0;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const tip = await remoteTip(gitDir, remote);
+      const pulled = tip ? await pullTip(layout, gitDir, remote, tip) : undefined;
+      received += pulled?.received ?? 0;
+      const local = buildLocalTree(layout, gitDir, { readNew: true });
+      const previous = await previousPush(gitDir);
+      const union = await unionTree(gitDir, local, previous.root, pulled?.root ?? new Map());
+      if (union.tree === pulled?.tree) {
+        return { remote: remote.shown, commit: tip, sent: 0, received, upToDate: true, attempts: attempt };
+      }
+      const parents = [...new Set([previous.commit, tip].filter((x): x is string => x !== undefined))];
+      const commit = writeGitObject(gitDir, 'commit', encodeCommit(union.tree, parents, `mlmeta: ${union.objects} records`, new Date()));
+      if (await pushCommit(gitDir, remote, commit)) {
+        writeRef(gitDir, LOCAL_TIP, commit);
+        return { remote: remote.shown, commit, sent: union.added, received, upToDate: false, attempts: attempt };
+      }
     }
-    const { tree, objects } = buildStoreTree(layout, gitDir);
-    if (tree === remoteTree) {
-      return { remote: shownUrl(remote.url), commit: tip, sent: 0, received, upToDate: true, attempts: attempt };
-    }
-    const localTip = readRef(gitDir, LOCAL_TIP);
-    const parents = [...new Set([localTip, tip].filter((x): x is string => x !== undefined))];
-    const commit = writeGitObject(gitDir, 'commit', encodeCommit(tree, parents, `mlmeta: ${objects} records`, new Date()));
-    if (await pushCommit(gitDir, remote, commit)) {
-      writeRef(gitDir, LOCAL_TIP, commit);
-      const sent = objects - remoteCount;
-      return { remote: shownUrl(remote.url), commit, sent: Math.max(0, sent), received, upToDate: false, attempts: attempt };
-    }
-  }
-  throw new MlmetaError('E_REMOTE', `the remote's ${'refs/mlmeta/store'} kept moving; ${MAX_ATTEMPTS} attempts failed, try again`);
+    throw new MlmetaError('E_REMOTE', `the remote's ${STORE_REF} kept moving; ${MAX_ATTEMPTS} attempts failed, try again`);
+  });
 }

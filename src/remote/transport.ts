@@ -1,8 +1,11 @@
 // Moving `refs/mlmeta/store` between the sync repository and a remote.
-// HTTP(S): isomorphic-git (loaded only here), auth from MLMETA_TOKEN, the URL, or git's
-// credential helper; never written to disk by us. Paths, ssh and anything else: the `git`
-// binary, with a clear error when it is not installed.
+// HTTP(S): isomorphic-git (loaded only here), auth from the URL's user info, MLMETA_TOKEN,
+// or git's credential helper. Paths, ssh and anything else: the `git` binary, with a clear
+// error when it is not installed. Credentials live in memory only: a URL's user info is
+// split off when the remote is resolved and sent as a header (isomorphic-git) or through
+// GIT_CONFIG_* variables (git) — never an argument, never a file. No URL is written to disk.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
@@ -10,10 +13,18 @@ import { isomorphicGit } from '../lazy-deps.js';
 
 export const STORE_REF = 'refs/mlmeta/store';
 
+interface Credentials {
+  username: string;
+  password: string;
+}
+
 export interface Remote {
-  /** the configured remote name, or the URL/path as given */
-  name: string;
+  /** the URL or absolute path used for transfers, without user info (kept in memory only) */
   url: string;
+  /** the same for messages and as the on-disk key: no user info, no secret query parameters */
+  shown: string;
+  /** the URL's user info, in memory only */
+  auth?: Credentials;
   http: boolean;
   /** draw transfer progress on stderr (the caller decides: a TTY, no --json) */
   progress?: boolean;
@@ -40,50 +51,102 @@ function needGit(what: string): void {
   if (!gitAvailable()) throw new MlmetaError('E_GIT', `${what} needs the git binary, which is not installed (HTTP(S) remotes work without it)`);
 }
 
-function runGit(args: string[], cwd?: string): { ok: boolean; out: string; err: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+/** The credentials to send: the URL's own, else MLMETA_TOKEN (else git's helper asks). */
+function credentials(remote: Remote): Credentials | undefined {
+  if (remote.auth) return remote.auth;
   const token = process.env.MLMETA_TOKEN;
-  if (token) {
-    // Passed through the environment (never the command line, never a file).
-    const basic = Buffer.from(`${process.env.MLMETA_TOKEN_USER ?? 'x-access-token'}:${token}`).toString('base64');
-    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
+  return token ? { username: process.env.MLMETA_TOKEN_USER ?? 'x-access-token', password: token } : undefined;
+}
+
+const basicAuth = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+
+function runGit(args: string[], remote?: Remote): { ok: boolean; out: string; err: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+  // Settings through GIT_CONFIG_* (after any the user set): never an argument, never a file.
+  // No automatic gc: packing the mirror's loose blobs would only make the next push rebuild them.
+  const config: Array<[string, string]> = [['gc.auto', '0'], ['maintenance.auto', 'false']];
+  const creds = remote?.http ? credentials(remote) : undefined;
+  if (creds) config.push(['http.extraHeader', `Authorization: ${basicAuth(creds)}`]);
+  let n = Number(env.GIT_CONFIG_COUNT) || 0;
+  for (const [key, value] of config) {
+    env[`GIT_CONFIG_KEY_${n}`] = key;
+    env[`GIT_CONFIG_VALUE_${n}`] = value;
+    n++;
   }
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env });
+  env.GIT_CONFIG_COUNT = String(n);
+  const r = spawnSync('git', args, { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env });
   return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '').trim() };
 }
 
 const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('hint:')) ?? s;
 
-/** `origin` (a configured remote of the project's git repo), a URL, or a path to a repo. */
-export function resolveRemote(projectRoot: string, remote: string): Remote {
-  if (/^[A-Za-z0-9][\w.-]*$/.test(remote) && !fs.existsSync(path.resolve(projectRoot, remote))) {
-    let url: string | undefined;
-    try {
-      url = execFileSync('git', ['config', '--get', `remote.${remote}.url`], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      url = undefined;
-    }
+/**
+ * `origin` (a configured remote of the git repository at `cwd`), a URL, or a path to a repo
+ * (relative to `cwd`; a configured path, relative to that repository's top folder, as git reads it).
+ */
+export function resolveRemote(cwd: string, remote: string): Remote {
+  if (/^[A-Za-z0-9][\w.-]*$/.test(remote) && !fs.existsSync(path.resolve(cwd, remote))) {
+    const gitOut = (args: string[]) => {
+      try {
+        return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const url = gitOut(['config', '--get', `remote.${remote}.url`]);
     if (!url) throw new MlmetaError('E_NOT_FOUND', `no git remote named ${remote}; give a URL or a path, or \`git remote add ${remote} URL\``);
-    return { name: remote, url: isPathLike(url) ? path.resolve(projectRoot, url) : url, http: /^https?:\/\//i.test(url) };
+    if (isPathLike(url)) return remoteOf(path.resolve(gitOut(['rev-parse', '--show-toplevel']) ?? cwd, url));
+    return remoteOf(url);
   }
-  const url = isPathLike(remote) ? path.resolve(projectRoot, remote) : remote;
-  return { name: remote, url, http: /^https?:\/\//i.test(url) };
+  return remoteOf(isPathLike(remote) ? path.resolve(cwd, remote) : remote);
+}
+
+function remoteOf(url: string): Remote {
+  const http = /^https?:\/\//i.test(url);
+  if (!http) return { url, shown: shownUrl(url), http };
+  const u = new URL(url);
+  let auth: Credentials | undefined;
+  if (u.username || u.password) {
+    auth = { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    u.username = '';
+    u.password = '';
+  }
+  return { url: auth ? u.toString() : url, shown: shownUrl(url), auth, http };
+}
+
+/** A short, fixed-length name for a remote on disk (a ref name): a hash of its shown URL. */
+export function remoteKey(remote: Remote): string {
+  return createHash('sha256').update(remote.shown).digest('hex').slice(0, 40);
 }
 
 function isPathLike(url: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[\w.-]+@[\w.-]+:/.test(url);
 }
 
-/** The safe form of a URL for messages: no user info. */
+/** Query parameters whose value is a credential: a name with one of these words in it. */
+const SECRET_PARAM_WORDS = new Set(['token', 'key', 'apikey', 'sig', 'signature', 'secret', 'password', 'passwd', 'pwd', 'auth', 'credential', 'credentials', 'session']);
+
+function isSecretParam(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/);
+  return words.some((w) => SECRET_PARAM_WORDS.has(w));
+}
+
+/**
+ * The safe form of a URL for messages: no user info, no secret-looking query parameters.
+ * (To be replaced by `redactUrl` from records/secrets.ts, which does the same for records.)
+ */
 export function shownUrl(url: string): string {
+  let u: URL;
   try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
+    u = new URL(url);
   } catch {
     return url;
   }
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url; // a path or scp-like address
+  u.username = '';
+  u.password = '';
+  for (const name of [...u.searchParams.keys()]) if (isSecretParam(name)) u.searchParams.delete(name);
+  return u.toString();
 }
 
 // ---- isomorphic-git (HTTP) ----
@@ -108,19 +171,16 @@ function credentialFill(url: string): { username: string; password: string } | u
   }
 }
 
-function authCallbacks(url: string) {
-  let tried = false;
+/**
+ * Credentials known up front (the URL's, MLMETA_TOKEN) go in the first request; without
+ * them, a 401 asks git's credential helper once.
+ */
+function authOptions(remote: Remote) {
+  const creds = credentials(remote);
   return {
-    onAuth: () => {
-      const token = process.env.MLMETA_TOKEN;
-      if (token) return { username: process.env.MLMETA_TOKEN_USER ?? 'x-access-token', password: token };
-      return credentialFill(url) ?? { cancel: true };
-    },
-    onAuthFailure: () => {
-      if (tried) return { cancel: true };
-      tried = true;
-      return credentialFill(url) ?? { cancel: true };
-    },
+    headers: (creds ? { Authorization: basicAuth(creds) } : {}) as Record<string, string>,
+    onAuth: () => (creds ? undefined : credentialFill(remote.url)) ?? { cancel: true },
+    onAuthFailure: () => ({ cancel: true }),
   };
 }
 
@@ -130,7 +190,7 @@ function remoteError(remote: Remote, e: unknown): MlmetaError {
   const status = err.data?.statusCode;
   const denied = status === 401 || status === 403 || err.code === 'UserCanceledError';
   const why = denied ? `authentication failed${status ? ` (HTTP ${status})` : ''}; set MLMETA_TOKEN or a git credential helper` : err.message ?? String(e);
-  return new MlmetaError('E_REMOTE', `cannot reach ${shownUrl(remote.url)}: ${firstLine(why)}`);
+  return new MlmetaError('E_REMOTE', `cannot reach ${remote.shown}: ${firstLine(why)}`);
 }
 
 /** The remote's current tip of refs/mlmeta/store, or undefined when it has none. */
@@ -138,15 +198,15 @@ export async function remoteTip(gitDir: string, remote: Remote): Promise<string 
   if (remote.http) {
     const { git, http } = await iso();
     try {
-      const refs = await git.listServerRefs({ http: http as never, url: remote.url, prefix: STORE_REF, ...authCallbacks(remote.url) });
+      const refs = await git.listServerRefs({ http: http as never, url: remote.url, prefix: STORE_REF, ...authOptions(remote) });
       return refs.find((r: { ref: string; oid: string }) => r.ref === STORE_REF)?.oid;
     } catch (e) {
       throw remoteError(remote, e);
     }
   }
-  needGit(`remote ${remote.url}`);
-  const r = runGit(['--git-dir', gitDir, 'ls-remote', remote.url, STORE_REF]);
-  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot reach ${shownUrl(remote.url)}: ${firstLine(r.err)}`);
+  needGit(`remote ${remote.shown}`);
+  const r = runGit(['--git-dir', gitDir, 'ls-remote', remote.url, STORE_REF], remote);
+  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot reach ${remote.shown}: ${firstLine(r.err)}`);
   const line = r.out.split('\n').find((l) => l.endsWith(`\t${STORE_REF}`));
   return line ? line.slice(0, line.indexOf('\t')) : undefined;
 }
@@ -157,20 +217,20 @@ export async function fetchTip(gitDir: string, remote: Remote, tip: string): Pro
   if (remote.http) {
     const { git, http } = await iso();
     try {
-      // isomorphic-git's fetch takes no refspec argument; it reads one from the config.
-      await git.setConfig({ fs, gitdir: gitDir, path: 'remote.mlmeta.url', value: remote.url });
+      // isomorphic-git's fetch takes no refspec argument; it reads one from the config. The
+      // URL is passed in memory only.
       await git.setConfig({ fs, gitdir: gitDir, path: 'remote.mlmeta.fetch', value: `+${STORE_REF}:refs/mlmeta/fetched` });
-      await git.fetch({ fs, http: http as never, gitdir: gitDir, remote: 'mlmeta', url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, singleBranch: true, tags: false, ...authCallbacks(remote.url), ...progressCallback(remote) });
+      await git.fetch({ fs, http: http as never, gitdir: gitDir, remote: 'mlmeta', url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, singleBranch: true, tags: false, ...authOptions(remote), ...progressCallback(remote) });
       return;
     } catch (e) {
       // isomorphic-git looks up the remote's HEAD before it saves the pack, and fails when
       // HEAD is unborn (a new bare repo holding only our ref). git itself only warns.
       if (!/Could not find HEAD/.test(String((e as Error).message))) throw remoteError(remote, e);
-      if (!gitAvailable()) throw new MlmetaError('E_REMOTE', `cannot fetch from ${shownUrl(remote.url)}: its HEAD points at no branch (push a branch first, or install git)`);
+      if (!gitAvailable()) throw new MlmetaError('E_REMOTE', `cannot fetch from ${remote.shown}: its HEAD points at no branch (push a branch first, or install git)`);
     }
   }
-  const r = runGit(['--git-dir', gitDir, 'fetch', '--no-tags', '--quiet', remote.url, `+${STORE_REF}:refs/mlmeta/fetched`]);
-  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot fetch from ${shownUrl(remote.url)}: ${firstLine(r.err)}`);
+  const r = runGit(['--git-dir', gitDir, 'fetch', '--no-tags', '--quiet', remote.url, `+${STORE_REF}:refs/mlmeta/fetched`], remote);
+  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot fetch from ${remote.shown}: ${firstLine(r.err)}`);
 }
 
 function hasPacked(gitDir: string, oid: string): boolean {
@@ -184,7 +244,7 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
     const { git, http } = await iso();
     await git.writeRef({ fs, gitdir: gitDir, ref: STORE_REF, value: commit, force: true });
     try {
-      const res = await git.push({ fs, http: http as never, gitdir: gitDir, url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, ...authCallbacks(remote.url), ...progressCallback(remote) });
+      const res = await git.push({ fs, http: http as never, gitdir: gitDir, url: remote.url, ref: STORE_REF, remoteRef: STORE_REF, ...authOptions(remote), ...progressCallback(remote) });
       return res.ok !== false;
     } catch (e) {
       const code = (e as { code?: string }).code;
@@ -192,8 +252,8 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
       throw remoteError(remote, e);
     }
   }
-  const r = runGit(['--git-dir', gitDir, 'push', '--quiet', '--porcelain', remote.url, `${commit}:${STORE_REF}`]);
+  const r = runGit(['--git-dir', gitDir, 'push', '--quiet', '--porcelain', remote.url, `${commit}:${STORE_REF}`], remote);
   if (r.ok) return true;
   if (/rejected|non-fast-forward|fetch first|failed to update ref|cannot lock ref/i.test(r.out + r.err)) return false;
-  throw new MlmetaError('E_REMOTE', `cannot push to ${shownUrl(remote.url)}: ${firstLine(r.err || r.out)}`);
+  throw new MlmetaError('E_REMOTE', `cannot push to ${remote.shown}: ${firstLine(r.err || r.out)}`);
 }

@@ -1,13 +1,23 @@
 // A real git smart-HTTP server: node's http server on 127.0.0.1 running `git http-backend`
 // as CGI over the bare repos in one folder (push enabled). Runs as its own process so the
-// tests can drive the CLI synchronously. Usage: node git-http-server.mjs ROOT [USER:PASSWORD]
-// Prints the base URL on stdout once listening.
+// tests can drive the CLI synchronously. Prints the base URL on stdout once listening.
+// Usage: node git-http-server.mjs ROOT [USER:PASSWORD|-] [CUT_AFTER_BYTES]
+// With CUT_AFTER_BYTES, the first push (POST git-receive-pack) is cut off: after that many
+// bytes of its body reach git, the connection is dropped and git is killed mid-pack.
+// GET /__stats answers {"cuts": N, "cutAt": BYTES} so a test can prove the cut happened.
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 
 const root = process.argv[2];
-const creds = process.argv[3];
+const creds = process.argv[3] && process.argv[3] !== '-' ? process.argv[3] : undefined;
+const cutAfter = process.argv[4] ? Number(process.argv[4]) : undefined;
+const stats = { cuts: 0, cutAt: 0 };
 const server = http.createServer((req, res) => {
+  if (req.url === '/__stats') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(stats));
+    return;
+  }
   if (creds) {
     const expected = `Basic ${Buffer.from(creds).toString('base64')}`;
     if (req.headers.authorization !== expected) {
@@ -35,8 +45,25 @@ const server = http.createServer((req, res) => {
   if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
   if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
   const cgi = spawn('git', ['-c', 'http.receivepack=true', 'http-backend'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
-  req.pipe(cgi.stdin);
   cgi.stdin.on('error', () => {});
+  if (cutAfter !== undefined && stats.cuts === 0 && req.method === 'POST' && u.pathname.endsWith('/git-receive-pack')) {
+    let seen = 0;
+    req.on('data', (chunk) => {
+      if (stats.cuts > 0) return;
+      const room = cutAfter - seen;
+      cgi.stdin.write(chunk.subarray(0, Math.max(0, room)));
+      seen += chunk.length;
+      if (seen < cutAfter) return;
+      stats.cuts++;
+      stats.cutAt = cutAfter;
+      cgi.kill('SIGKILL');
+      req.socket.destroy();
+    });
+    req.on('end', () => { if (stats.cuts === 0) cgi.stdin.end(); });
+    // The body was shorter than the cut: the fault did not happen, and /__stats says so.
+  } else {
+    req.pipe(cgi.stdin);
+  }
   let head = Buffer.alloc(0);
   let headersDone = false;
   cgi.stdout.on('data', (chunk) => {
