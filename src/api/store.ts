@@ -160,12 +160,12 @@ export class Store {
 
   /** Send the store to REMOTE's refs/mlmeta/store (pulling first if the remote moved). */
   push(remote?: string, opts: SyncOptions = {}): Promise<PushResult> {
-    return pushStore(this.layout, remote, opts);
+    return pushStore(this.layout, remote, { cwd: this.cwd, ...opts });
   }
 
   /** Add every object of REMOTE's refs/mlmeta/store that this store lacks. */
   pull(remote?: string, opts: SyncOptions = {}): Promise<PullResult> {
-    return pullStore(this.layout, remote, opts);
+    return pullStore(this.layout, remote, { cwd: this.cwd, ...opts });
   }
 
   /** Check every object (or REF and its ancestors); `fix` removes temp files of dead writers first. */

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import type { StoreLayout } from '../store/location.js';
+import { ensureGitignore, type StoreLayout } from '../store/location.js';
 import { withLockAsync } from '../store/lock.js';
 import { hasObject, sha256Hex, writeObjectsBulk } from '../store/objects.js';
 import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
@@ -132,6 +132,9 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
     }
     checked.push({ id, bytes: blob.body });
   }
+  // A store made by an older mlmeta may lack the .gitignore lines that keep an interrupted
+  // pull's temp files out of commits.
+  if (checked.length) ensureGitignore(layout.root);
   const received = writeObjectsBulk(layout.objects, checked);
   writeRef(gitDir, `refs/mlmeta/remotes/${remoteKey(remote)}`, tip);
   return { tree, root, remoteObjects, received };

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
+import { redactUrl } from '../records/secrets.js';
 import { isomorphicGit } from '../lazy-deps.js';
 
 export const STORE_REF = 'refs/mlmeta/store';
@@ -123,30 +124,9 @@ function isPathLike(url: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[\w.-]+@[\w.-]+:/.test(url);
 }
 
-/** Query parameters whose value is a credential: a name with one of these words in it. */
-const SECRET_PARAM_WORDS = new Set(['token', 'key', 'apikey', 'sig', 'signature', 'secret', 'password', 'passwd', 'pwd', 'auth', 'credential', 'credentials', 'session']);
-
-function isSecretParam(name: string): boolean {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/);
-  return words.some((w) => SECRET_PARAM_WORDS.has(w));
-}
-
-/**
- * The safe form of a URL for messages: no user info, no secret-looking query parameters.
- * (To be replaced by `redactUrl` from records/secrets.ts, which does the same for records.)
- */
+/** The safe form of a URL for messages: no user info, no secret-looking query values. */
 export function shownUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return url;
-  }
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url; // a path or scp-like address
-  u.username = '';
-  u.password = '';
-  for (const name of [...u.searchParams.keys()]) if (isSecretParam(name)) u.searchParams.delete(name);
-  return u.toString();
+  return redactUrl(url);
 }
 
 // ---- isomorphic-git (HTTP) ----

@@ -1,13 +1,12 @@
 // Faults: a full disk, a read-only store, a store the user may not write to, symlinks
-// planted in the store, a push cut off mid-transfer. Each ends in one clean line and a
+// planted in the store (the push cut off mid-transfer is in test/remote/trust.test.ts). Each ends in one clean line and a
 // store that is still valid.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, mlmeta, ok, type CliResult } from '../helpers/cli.js';
-import { git, gitEnv, gitRepo, snapshot, tempDir, write } from '../helpers/dirs.js';
-import { startGitHttp } from '../helpers/git-http.js';
+import { gitEnv, snapshot, tempDir, write } from '../helpers/dirs.js';
 import { readObject, sha256Hex } from '../../src/store/objects.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -213,46 +212,3 @@ describe('symlinks planted in the store', () => {
   });
 });
 
-describe('push cut off mid-transfer', () => {
-  it('leaves the local store and the remote ref valid; the retry completes', async () => {
-    const root = tempDir('mlmeta-cut-');
-    git(root, 'init', '-q', '--bare', '-b', 'main', path.join(root, 'r.git'));
-    let server = await startGitHttp(root);
-    const repo = gitRepo();
-    git(repo, 'remote', 'add', 'origin', `${server.url}/r.git`);
-    ok(repo, ['init']);
-    // enough records that the push takes a while
-    const objects = path.join(repo, '.mlmeta/objects');
-    for (let i = 0; i < 1500; i++) {
-      const bytes = `mlmeta: 1\nkind: model\nname: m${i}\nversion: 1\ncreated: '2026-01-01T00:00:00.000Z'\nparams:\n  pad: ${'p'.repeat(400)}\n`;
-      const id = sha256Hex(bytes);
-      fs.mkdirSync(path.join(objects, id.slice(0, 2)), { recursive: true });
-      fs.writeFileSync(path.join(objects, id.slice(0, 2), `${id.slice(2)}.yaml`), bytes);
-    }
-    const before = snapshot(objects);
-    const push = spawn(process.execPath, [path.resolve('bin/mlmeta.js'), 'push'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    push.stderr.on('data', (d) => { stderr += d; });
-    const exit = new Promise<number>((resolve) => push.on('close', (c) => resolve(c ?? -1)));
-    await new Promise((r) => setTimeout(r, 1200));
-    await server.close();
-    const code = await exit;
-    if (code !== 0) expect(stderr).toMatch(/^error\[E_REMOTE\]: [^\n]+\n$/);
-    expect(snapshot(objects)).toEqual(before);
-    expect(mlmeta(repo, ['verify']).code).toBe(0);
-    // the remote ref is either absent or a complete commit
-    const refs = git(path.join(root, 'r.git'), 'for-each-ref', '--format=%(objectname)', 'refs/mlmeta/store').trim();
-    if (refs) git(path.join(root, 'r.git'), 'fsck', '--strict', '--no-progress');
-    server = await startGitHttp(root);
-    try {
-      git(repo, 'remote', 'set-url', 'origin', `${server.url}/r.git`);
-      const again = JSON.parse(ok(repo, ['push', '--json']));
-      expect(again.upToDate || again.sent > 0).toBe(true);
-      const listed = git(path.join(root, 'r.git'), 'ls-tree', '-r', '--name-only', 'refs/mlmeta/store').trim().split('\n');
-      expect(listed).toHaveLength(1500);
-      git(path.join(root, 'r.git'), 'fsck', '--strict', '--no-progress');
-    } finally {
-      await server.close();
-    }
-  }, 180_000);
-});
