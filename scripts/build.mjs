@@ -1,11 +1,11 @@
 // Build:
-// - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git and picomatch are
+// - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git, picomatch and better-sqlite3 are
 //   required at run time by the commands that use them: src/lazy-deps.ts);
 // - dist/cli.cjs: the CLI as one CommonJS file, which bin/mlmeta.js compiles with a V8 code
 //   cache (dist/cli.cache, written by a warm-up run here) — every CLI call pays its start-up,
 //   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
-//   isomorphic-git and picomatch stay external: required only by the commands that use them;
-// - dist/index-worker.cjs: the worker thread of the parallel index build;
+//   isomorphic-git, picomatch and better-sqlite3 (a native addon) stay external: required
+//   only by the commands that use them;
 // - dist/types: declarations from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -24,7 +24,6 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-// CommonJS bundles (the CLI, and the index's worker thread next to it) share these options.
 const cjs = {
   bundle: true,
   platform: 'node',
@@ -37,8 +36,7 @@ const cjs = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-await build({ ...cjs, entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch'] });
-await build({ ...cjs, entryPoints: { 'index-worker': 'src/graph/index-worker.ts' } });
+await build({ ...cjs, entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: one parse-and-run (here a `show` that fails for want of a store) compiles the
 // CLI and leaves the code cache next to it.

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { Graph } from '../graph/graph.js';
+import { indexWritten } from '../graph/index-db.js';
 import { resolveRef, type ResolveOptions } from '../graph/resolve.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { findStore, initStore as initLayout, type LocateOptions, type StoreLayout } from '../store/location.js';
@@ -59,10 +60,10 @@ export class Store {
     return parseRecordBytes(this.cat(id), id);
   }
 
-  /** Store canonical record bytes. Keeps an already-loaded graph in step. */
+  /** Store canonical record bytes. Its rows go straight into an index open in this process. */
   writeRecordBytes(bytes: Buffer): { id: string; created: boolean } {
     const res = writeObject(this.layout.objects, bytes);
-    if (this.graphCache) this.graphCache = undefined;
+    if (res.created) indexWritten(this.layout, res.id, bytes);
     return res;
   }
 

@@ -44,20 +44,18 @@ export function whichFile(store: Store, file: string): WhichResult {
       parents: (s.parents ?? []).filter((x) => x.role !== 'previous' && x.role !== 'manifest').map((x) => ({ role: x.role, id: x.id, label: graph.label(x.id) })),
     });
   };
-  for (const [id, s] of graph.fullSummaries()) {
-    for (const a of s.artifacts ?? []) if (a.sha256 === sha256) add(id, 'artifact', a.path);
-    for (const o of (s.outputs as Array<{ sha256?: string; path?: string }> | undefined) ?? []) if (o?.sha256 === sha256) add(id, 'output', o.path);
-    if (s.kind === 'manifest' && s.$files?.includes(sha256)) {
-      // Only matching manifests are read in full, for the path the file had there.
-      const files = (store.read(id).files as Array<{ path: string; sha256: string }> | undefined) ?? [];
-      const all = files.filter((f) => f.sha256 === sha256).map((f) => f.path);
-      const where = all.includes(asked) ? asked : all[0];
-      for (const child of graph.childrenOf(id)) {
-        if (child.role !== 'manifest') continue;
-        // Datasets list their files in a manifest; so do folder outputs of runs and models.
-        const kind = graph.get(child.id)?.kind;
-        add(child.id, kind === 'dataset' ? 'dataset file' : kind === 'run' ? 'output' : 'artifact', where, all);
-      }
+  // The index's hashes table: one indexed lookup, whatever the store's size.
+  const files = new Map<string, string[]>();
+  for (const h of graph.withHash(sha256)) {
+    if (h.how !== 'file') add(h.id, h.how, h.path ?? undefined);
+    else if (h.path !== null) files.set(h.id, [...(files.get(h.id) ?? []), h.path]);
+  }
+  for (const [manifest, all] of files) {
+    const where = all.includes(asked) ? asked : all[0];
+    for (const child of graph.childrenWithKind(manifest)) {
+      if (child.role !== 'manifest') continue;
+      // Datasets list their files in a manifest; so do folder outputs of runs and models.
+      add(child.id, child.kind === 'dataset' ? 'dataset file' : child.kind === 'run' ? 'output' : 'artifact', where, all);
     }
   }
   matches.sort((a, b) => String(b.created ?? '').localeCompare(String(a.created ?? '')) || a.id.localeCompare(b.id));

@@ -50,46 +50,44 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     throw new MlmetaError('E_USAGE', '--depth must be a whole number of hops (0 or more)');
   }
   const maxDepth = opts.depth ?? Infinity;
-  const start = graph.indexOf(root);
   const nodes = new Map<string, LineageNode>();
   const edges = new Map<string, LineageEdge>();
   const addEdge = (from: string, to: string, role: string) => edges.set(`${from}\u0000${to}\u0000${role}`, { from, to, role });
-  const addNode = (i: number, depth: number): string => {
-    const d = graph.describeAt(i);
-    if (!nodes.has(d.id)) nodes.set(d.id, { ...d, depth });
-    return d.id;
+  const addNode = (id: string, depth: number): void => {
+    if (nodes.has(id)) return;
+    const d = graph.describe(id);
+    nodes.set(id, d ? { ...d, depth } : { id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} });
   };
-  if (start < 0) {
+  const start = graph.describe(root);
+  if (!start) {
     nodes.set(root, { id: root, kind: 'missing', label: `missing ${root.slice(0, 12)}`, depth: 0, facts: {} });
     return { root, nodes: [...nodes.values()], edges: [] };
   }
-  addNode(start, 0);
-  const seen = new Set<number>([start]);
-  // Work on positions in the index; hex ids only for what is output.
+  addNode(root, 0);
+  // Breadth first, one indexed edge lookup per node, so --depth stops the walk early.
   if (direction === 'up' || direction === 'both') {
-    let frontier = [start];
+    let frontier = [root];
+    const seen = new Set<string>([root]);
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const next: number[] = [];
-      for (const i of frontier) {
-        const id = graph.idAt(i);
-        const commit = graph.commitAt(i);
+      const next: string[] = [];
+      for (const id of frontier) {
+        const commit = graph.get(id)?.commit;
         if (commit) {
           const c = `commit:${commit}`;
           addEdge(c, id, 'code');
           if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, facts: {} });
         }
-        for (const p of graph.parentsAt(i)) {
-          if (p.at < 0) {
-            addEdge(p.id, id, p.role);
-            if (!nodes.has(p.id)) nodes.set(p.id, { id: p.id, kind: 'missing', label: `missing ${p.id.slice(0, 12)}`, depth: -d, facts: {} });
+        for (const p of graph.parentsOf(id)) {
+          if (p.kind === 'alias') continue;
+          addEdge(p.id, id, p.role);
+          if (p.kind === undefined) {
+            addNode(p.id, -d);
             continue;
           }
-          if (graph.kindAt(p.at) === 'alias') continue;
-          addEdge(p.id, id, p.role);
-          if (!seen.has(p.at)) {
-            seen.add(p.at);
-            addNode(p.at, -d);
-            next.push(p.at);
+          if (!seen.has(p.id)) {
+            seen.add(p.id);
+            addNode(p.id, -d);
+            next.push(p.id);
           }
         }
       }
@@ -97,20 +95,18 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     }
   }
   if (direction === 'down' || direction === 'both') {
-    let frontier = [start];
-    const seenDown = new Set<number>([start]);
+    let frontier = [root];
+    const seenDown = new Set<string>([root]);
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const next: number[] = [];
-      for (const i of frontier) {
-        const id = graph.idAt(i);
-        for (const c of graph.childrenAt(i)) {
-          if (graph.kindAt(c.at) === 'alias') continue;
-          const cid = graph.idAt(c.at);
-          addEdge(id, cid, c.role);
-          if (!seenDown.has(c.at)) {
-            seenDown.add(c.at);
-            if (!nodes.has(cid)) addNode(c.at, d);
-            next.push(c.at);
+      const next: string[] = [];
+      for (const id of frontier) {
+        for (const c of graph.childrenWithKind(id)) {
+          if (c.kind === 'alias') continue;
+          addEdge(id, c.id, c.role);
+          if (!seenDown.has(c.id)) {
+            seenDown.add(c.id);
+            addNode(c.id, d);
+            next.push(c.id);
           }
         }
       }

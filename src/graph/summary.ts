@@ -1,21 +1,16 @@
-// What the index keeps of each record (see index-cache.ts).
+// What the index keeps of each record (rows.ts stores it as JSON in records.summary).
 import type { RecordBody } from '../records/record.js';
 
 /**
  * What the index keeps of a record: every field but bulky ones (the message, the
- * environment, the command line; a manifest's file list is cut to its hashes, `$files`; the
- * message to at most 500 characters, `$message`, for `log`).
+ * environment, the command line, a manifest's file list — its hashes and paths are in the
+ * index's `hashes` table), plus the message cut to at most 500 characters, `$message`, for `log`.
  */
-export type Summary = RecordBody & { $files?: string[]; $message?: string };
+export type Summary = RecordBody & { $message?: string };
 
 export function summarise(r: RecordBody): Summary {
-  const { files, message: _m, env: _e, command: _c, ...rest } = r;
+  const { files: _f, message: _m, env: _e, command: _c, ...rest } = r;
   const summary: Summary = rest as RecordBody;
   if (typeof r.message === 'string' && r.message !== '') summary.$message = r.message.slice(0, 500);
-  if (r.kind === 'manifest' && Array.isArray(files)) {
-    summary.$files = files.map((f) => (f as { sha256?: unknown }).sha256).filter((h): h is string => typeof h === 'string');
-  }
   return summary;
 }
-
-export type FanSummaries = Record<string, Summary | string>;

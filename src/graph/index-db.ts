@@ -1,0 +1,316 @@
+// The derived index: one SQLite file, `.mlmeta/cache/index.sqlite` (WAL, busy timeout), a
+// cache of the records on disk that any number of mlmeta processes read and write at once.
+//
+// Freshness: the `fans` table holds each fan-out folder's mtime when it was last indexed.
+// On open every folder is stat'ed; a folder whose mtime moved (a file added or removed by
+// mlmeta, git checkout, git pull, cp) or that was racy when indexed (racy.ts: a write in
+// the same clock tick would not move the mtime) is listed again and diffed against the ids
+// indexed for it, in one write transaction: vanished ids deleted, new objects parsed and
+// inserted. Only new objects are read. Malformed records go to `broken` (left out of every
+// answer, not re-read).
+//
+// The file is only ever a cache: a damaged file is deleted and rebuilt (with a warning), a
+// file deleted while in use is rebuilt by the next open, and where it cannot be written
+// (a read-only store, a symlink planted in its place) the index lives in memory.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sqlite, type SqlDatabase } from '../lazy-deps.js';
+import { parseRecordBytes } from '../records/record.js';
+import type { StoreLayout } from '../store/location.js';
+import { listFanout, listIdsIn, readObject } from '../store/objects.js';
+import { isRacy } from '../store/racy.js';
+import { rowsOf, type RecordRows } from './rows.js';
+import { ensureSchema } from './schema.js';
+
+export const INDEX_FILE = 'index.sqlite';
+/** How long a writer waits for another's transaction before giving up (SQLITE_BUSY). */
+const BUSY_MS = 30_000;
+/** Changed folders are parsed and written this many at a time (bounds memory on a cold build). */
+const FANS_PER_TRANSACTION = 16;
+
+export interface IndexHandle {
+  db: SqlDatabase;
+  file: string;
+  /** the file's inode when opened (undefined in memory): a different one means it was replaced or deleted */
+  ino?: bigint;
+}
+
+/** One open index per store path in this process. */
+const open = new Map<string, IndexHandle>();
+
+function indexFile(layout: StoreLayout): string {
+  return path.join(layout.cache, INDEX_FILE);
+}
+
+/** SQLite says the file is not a database or is damaged. */
+export function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
+function removeIndexFiles(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      fs.rmSync(f, { force: true });
+    } catch {
+      /* nothing to remove, or it cannot be: the next open says so */
+    }
+  }
+}
+
+function configure(db: SqlDatabase, onDisk: boolean): void {
+  if (onDisk) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL'); // a cache: losing the last transaction to a power cut is fine
+  db.pragma(`busy_timeout = ${BUSY_MS}`);
+  ensureSchema(db);
+}
+
+function inMemory(): IndexHandle {
+  const Database = sqlite();
+  const db = new Database(':memory:');
+  configure(db, false);
+  return { db, file: ':memory:' };
+}
+
+function inodeOf(file: string): bigint | undefined {
+  try {
+    const st = fs.lstatSync(file, { bigint: true });
+    return st.isFile() ? st.ino : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the index file may be created or opened here: a real folder, and no symlink or other non-file in the file's place. */
+function usableOnDisk(layout: StoreLayout, file: string): boolean {
+  try {
+    fs.mkdirSync(layout.cache, { recursive: true });
+    if (!fs.lstatSync(layout.cache).isDirectory()) return false;
+    fs.accessSync(layout.cache, fs.constants.W_OK);
+  } catch {
+    return false;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if (!fs.lstatSync(f).isFile()) return false;
+    } catch {
+      /* absent: fine */
+    }
+  }
+  return true;
+}
+
+function openOnDisk(file: string): IndexHandle {
+  const Database = sqlite();
+  const db = new Database(file, { timeout: BUSY_MS });
+  try {
+    configure(db, true);
+    // Reading the header and schema is not proof against damage further in: a quick look
+    // at each table's first page catches a file overwritten with garbage past the header.
+    for (const t of ['records', 'edges', 'fields', 'hashes', 'fans', 'broken']) db.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${t} LIMIT 1)`).get();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return { db, file, ino: inodeOf(file) };
+}
+
+/** Open (or create, or rebuild after damage) the store's index, without refreshing it. */
+function openIndex(layout: StoreLayout): IndexHandle {
+  const file = indexFile(layout);
+  if (!usableOnDisk(layout, file)) return inMemory();
+  try {
+    return openOnDisk(file);
+  } catch (e) {
+    if (!isCorruption(e)) {
+      // Read-only media, a locked-down folder, …: answer from memory this time.
+      if ((e as { code?: string }).code?.startsWith('SQLITE_')) return inMemory();
+      throw e;
+    }
+  }
+  warnRebuilt(file);
+  removeIndexFiles(file);
+  return openOnDisk(file);
+}
+
+function warnRebuilt(file: string): void {
+  process.stderr.write(`warning: the index ${file} was damaged; rebuilding it from the records\n`);
+}
+
+/** The store's index, open and brought up to date with the objects on disk. */
+export function indexFor(layout: StoreLayout): IndexHandle {
+  let h = open.get(layout.root);
+  // A file deleted or replaced behind this process (rm -rf .mlmeta/cache) is opened anew.
+  if (h && h.file !== ':memory:' && (inodeOf(h.file) !== h.ino || !h.db.open)) {
+    if (h.db.open) h.db.close();
+    h = undefined;
+  }
+  if (!h) {
+    h = openIndex(layout);
+    open.set(layout.root, h);
+  }
+  try {
+    refresh(layout, h.db);
+  } catch (e) {
+    if (!isCorruption(e) || h.file === ':memory:') throw e;
+    h = rebuild(layout, h);
+    refresh(layout, h.db);
+  }
+  return h;
+}
+
+/** Throw away a damaged index and start again (the caller refreshes). */
+export function rebuild(layout: StoreLayout, h: IndexHandle): IndexHandle {
+  warnRebuilt(h.file);
+  if (h.db.open) h.db.close();
+  removeIndexFiles(h.file);
+  const fresh = openIndex(layout);
+  open.set(layout.root, fresh);
+  return fresh;
+}
+
+function folderMtime(layout: StoreLayout, fan: string): bigint | undefined {
+  try {
+    return fs.statSync(path.join(layout.objects, fan), { bigint: true }).mtimeNs;
+  } catch {
+    return undefined;
+  }
+}
+
+type Parsed = RecordRows | { id: string; error: string };
+
+function parseObject(layout: StoreLayout, id: string): Parsed {
+  try {
+    return rowsOf(id, parseRecordBytes(readObject(layout.objects, id), id));
+  } catch (e) {
+    return { id, error: (e as Error).message };
+  }
+}
+
+/** Bring the index up to date with every fan-out folder; see the header. */
+export function refresh(layout: StoreLayout, db: SqlDatabase): void {
+  const known = new Map((db.prepare('SELECT fan, mtime FROM fans').raw().all() as Array<[string, string]>));
+  const fans = listFanout(layout.objects);
+  const present = new Set(fans);
+  const gone = [...known.keys()].filter((f) => !present.has(f));
+  const stale: string[] = [];
+  for (const fan of fans) {
+    const m = folderMtime(layout, fan);
+    if (m === undefined) continue;
+    const k = known.get(fan);
+    if (k === undefined || k === '' || k !== String(m)) stale.push(fan);
+  }
+  if (gone.length) writeFans(layout, db, gone, new Map());
+  for (let i = 0; i < stale.length; i += FANS_PER_TRANSACTION) {
+    const group = stale.slice(i, i + FANS_PER_TRANSACTION);
+    // Parse what is new before taking the write lock: other processes keep writing meanwhile.
+    const parsed = new Map<string, Parsed>();
+    const idsOf = db.prepare('SELECT id FROM records WHERE fan = ? UNION ALL SELECT id FROM broken WHERE fan = ?').pluck();
+    for (const fan of group) {
+      const have = new Set(idsOf.all(fan, fan) as string[]);
+      for (const id of listIdsIn(layout.objects, fan)) if (!have.has(id)) parsed.set(id, parseObject(layout, id));
+    }
+    writeFans(layout, db, group, parsed);
+  }
+}
+
+/** Statements of one database, prepared once. */
+const prepared = new WeakMap<SqlDatabase, ReturnType<typeof prepare>>();
+
+function prepare(db: SqlDatabase) {
+  return {
+    idsOf: db.prepare('SELECT id FROM records WHERE fan = ? UNION ALL SELECT id FROM broken WHERE fan = ?').pluck(),
+    record: db.prepare('INSERT OR REPLACE INTO records (id, fan, kind, name, version, created, author, "commit", dirty, message, alias, target, facts, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)'),
+    edge: db.prepare('INSERT OR REPLACE INTO edges (child, pos, parent, role) VALUES (?,?,?,?)'),
+    field: db.prepare('INSERT OR REPLACE INTO fields (id, key, num, txt) VALUES (?,?,?,?)'),
+    hash: db.prepare('INSERT INTO hashes (sha256, id, how, path) VALUES (?,?,?,?)'),
+    broken: db.prepare('INSERT OR REPLACE INTO broken (id, fan, error) VALUES (?,?,?)'),
+    dels: ['records WHERE id', 'edges WHERE child', 'fields WHERE id', 'hashes WHERE id', 'broken WHERE id'].map((w) => db.prepare(`DELETE FROM ${w} = ?`)),
+    fan: db.prepare('INSERT OR REPLACE INTO fans (fan, mtime) VALUES (?, ?)'),
+    dropFan: db.prepare('DELETE FROM fans WHERE fan = ?'),
+  };
+}
+
+function statements(db: SqlDatabase) {
+  let s = prepared.get(db);
+  if (!s) {
+    s = prepare(db);
+    prepared.set(db, s);
+  }
+  return s;
+}
+
+function insertParsed(db: SqlDatabase, p: Parsed): void {
+  const s = statements(db);
+  for (const d of s.dels) d.run(p.id); // a re-insert (a damaged row, a racing writer) replaces all of it
+  if ('error' in p) {
+    s.broken.run(p.id, p.id.slice(0, 2), p.error);
+    return;
+  }
+  s.record.run(...p.record);
+  for (const e of p.edges) s.edge.run(...e);
+  for (const f of p.fields) s.field.run(...f);
+  for (const h of p.hashes) s.hash.run(...h);
+}
+
+/**
+ * In one write transaction, per folder: stat it, list it, delete the ids that vanished and
+ * insert the new ones (from `parsed`, or parsed here if another writer added them since),
+ * then store the stat taken before the listing — a write landing after the stat moves the
+ * mtime past it, so it is seen next time. Folders absent on disk lose all their rows.
+ */
+function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed: Map<string, Parsed>): void {
+  const s = statements(db);
+  db.transaction(() => {
+    for (const fan of fans) {
+      const m = folderMtime(layout, fan);
+      const listed = m === undefined ? [] : listIdsIn(layout.objects, fan);
+      const have = new Set(s.idsOf.all(fan, fan) as string[]);
+      const onDisk = new Set(listed);
+      for (const id of have) if (!onDisk.has(id)) for (const d of s.dels) d.run(id);
+      for (const id of listed) if (!have.has(id)) insertParsed(db, parsed.get(id) ?? parseObject(layout, id));
+      if (m === undefined) s.dropFan.run(fan);
+      else s.fan.run(fan, isRacy(m) ? '' : String(m));
+    }
+  }).immediate();
+}
+
+/**
+ * A record this process just wrote: its rows go in directly (no rediscovery). The folder's
+ * new mtime is stored only when the folder holds exactly what the index holds for it;
+ * otherwise (another writer, a checkout) the next open lists it again.
+ */
+export function indexWritten(layout: StoreLayout, id: string, bytes: Buffer): void {
+  const h = open.get(layout.root);
+  if (!h || !h.db.open) return; // no index open in this process: the next open finds the object
+  if (h.file !== ':memory:' && inodeOf(h.file) !== h.ino) return; // replaced: the next open rebuilds
+  const fan = id.slice(0, 2);
+  let p: Parsed;
+  try {
+    p = rowsOf(id, parseRecordBytes(bytes, id));
+  } catch (e) {
+    p = { id, error: (e as Error).message };
+  }
+  const s = statements(h.db);
+  try {
+    h.db.transaction(() => {
+      insertParsed(h.db, p);
+      const m = folderMtime(layout, fan);
+      const listed = listIdsIn(layout.objects, fan);
+      const have = new Set(s.idsOf.all(fan, fan) as string[]);
+      const same = m !== undefined && listed.length === have.size && listed.every((x) => have.has(x));
+      if (same) s.fan.run(fan, isRacy(m) ? '' : String(m));
+      else s.dropFan.run(fan);
+    }).immediate();
+  } catch {
+    // The object is on disk either way, and the folder's stored mtime is now behind it: a
+    // failed index write (busy past the timeout, damaged, read-only) costs a re-list later.
+  }
+}
+
+/** Close the index of a store (tests; a process's handles otherwise close at exit). */
+export function closeIndex(layout: StoreLayout): void {
+  const h = open.get(layout.root);
+  if (h?.db.open) h.db.close();
+  open.delete(layout.root);
+}
