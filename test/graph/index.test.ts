@@ -1,149 +1,57 @@
-// The derived index under .mlmeta/cache/index: all.seg stays the size of the live data
-// however many small writes are laid over it, and a parallel build whose worker threads
-// die still answers, promptly.
-import { execFileSync, spawnSync } from 'node:child_process';
+// The derived index, `.mlmeta/cache/index.sqlite`: deleted or replaced while in use, racy
+// folders, a symlink planted in its place, many processes writing and reading at once,
+// and a hostile --where that must never reach SQL as SQL.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { BIN, mlmeta, ok } from '../helpers/cli.js';
 import { gitEnv, gitRepo, tempDir } from '../helpers/dirs.js';
+import { matches, parseWhere } from '../../src/graph/query.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const author = 'T <t@example.test>';
 
 async function library() {
   return (await import(path.join(ROOT, 'dist/index.js'))) as typeof import('../../src/index.js');
 }
 
-async function generated(count: number): Promise<{ dir: string; count: number }> {
-  const { generateStore } = await import('../../bench/generate.mjs');
-  const dir = gitRepo();
-  const gen = generateStore(dir, count, { chain: 20, fan: 20 }) as { count: number };
-  return { dir, count: gen.count };
+/** The index's schema as SQLite lists it (tables, indexes, their SQL). */
+function schemaOf(file: string): unknown[] {
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (f: string, o: object) => { prepare(s: string): { all(): unknown[] }; close(): void };
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name').all();
+  } finally {
+    db.close();
+  }
 }
 
-describe('all.seg after many single-record writes', () => {
-  it('stays the size of a freshly rebuilt all.seg (old strings are not carried along)', async () => {
-    const { openStore } = await library();
-    // ~8 records per shard: each write changes one shard, whose strings the old overlay
-    // appended again every time (all.seg grew by a shard's strings per record).
-    const { dir } = await generated(2000);
-    const objects = path.join(dir, '.mlmeta/objects');
-    // Writes that come seconds apart, as a user's do: each folder's mtime is set well past
-    // the racy window (else every load within 3 s rebuilds every folder just written).
-    const past = Date.now() / 1000 - 3600;
-    for (const fan of fs.readdirSync(objects)) fs.utimesSync(path.join(objects, fan), past, past);
-    const all = path.join(dir, '.mlmeta/cache/index/all.seg');
-    const store = openStore({ cwd: dir });
-    expect(store.graph().lineKeys().length).toBeGreaterThan(0);
-    const start = fs.statSync(all).size;
-    const writes = 60;
-    for (let i = 0; i < writes; i++) {
-      // each write re-reads the graph (heads of line m), which lays the changed shard over all.seg
-      const { id } = store.createRecord({ kind: 'model', name: 'm', params: { i }, code: 'none', env: 'none', author: 'T <t@example.test>' });
-      fs.utimesSync(path.join(objects, id.slice(0, 2)), past + i + 1, past + i + 1);
-    }
-    expect(openStore({ cwd: dir }).graph().line('model', 'm')).toHaveLength(writes);
-    const grown = fs.readFileSync(all);
-    expect(grown.length).toBeGreaterThan(start); // the new records are in it
-
-    fs.rmSync(path.join(dir, '.mlmeta/cache/index'), { recursive: true });
-    expect(openStore({ cwd: dir }).graph().line('model', 'm')).toHaveLength(writes);
-    const fresh = fs.readFileSync(all);
-    expect(grown.length).toBeLessThanOrEqual(fresh.length * 1.05);
-    // the overlay gives exactly what a full merge gives
-    expect(grown.equals(fresh)).toBe(true);
-  }, 180_000);
-});
-
-describe('a parallel index build whose worker threads die', () => {
-  // A copy of the built package whose worker bundle is broken the given way (a damaged or
-  // half-updated install); the CLI in it must still answer, from the main thread.
-  function brokenPackage(worker: string): string {
-    const pkg = tempDir('mlmeta-pkg-');
-    fs.cpSync(path.join(ROOT, 'bin'), path.join(pkg, 'bin'), { recursive: true });
-    fs.cpSync(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true });
-    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
-    fs.symlinkSync(fs.realpathSync(path.join(ROOT, 'node_modules')), path.join(pkg, 'node_modules'));
-    fs.writeFileSync(path.join(pkg, 'dist/index-worker.cjs'), worker);
-    return pkg;
-  }
-
-  function findAll(pkg: string, dir: string) {
-    const t = Date.now();
-    const r = spawnSync(process.execPath, [path.join(pkg, 'bin/mlmeta.js'), 'find', '--json'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '', MLMETA_DIR: '' },
-      timeout: 60_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t };
-  }
-
-  // How long the intact CLI takes to build the same cold index (the machine may be busy):
-  // waiting out the stall timeout (10 s) on top of that would show.
-  function baseline(dir: string): number {
-    const copy = path.join(tempDir('mlmeta-same-'), 'store');
-    fs.cpSync(dir, copy, { recursive: true });
-    const r = findAll(ROOT, copy);
-    expect(r.code).toBe(0);
-    return r.ms;
-  }
-
-  it('builds the shards itself when every worker throws at start, without waiting', async () => {
-    // the parallel build needs two cores and a cold index over at least 32 shards
-    expect(Math.min(os.availableParallelism(), 8)).toBeGreaterThanOrEqual(2);
-    const { dir, count } = await generated(300);
-    expect(fs.readdirSync(path.join(dir, '.mlmeta/objects')).length).toBeGreaterThan(100);
-    const intact = baseline(dir);
-    const marks = tempDir('mlmeta-marks-');
-    const pkg = brokenPackage(`require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(marks)}, String(require('node:worker_threads').threadId)), '');\nthrow new Error('worker broken');\n`);
-
-    const r = findAll(pkg, dir);
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toHaveLength(count);
-    // the workers did start and die (the fault happened) …
-    expect(fs.readdirSync(marks).length).toBeGreaterThanOrEqual(2);
-    // … and the CLI did not wait out a timeout for them
-    expect(r.ms).toBeLessThan(intact + 6_000);
-    // the shards it built serve the next call
-    expect(fs.readdirSync(path.join(dir, '.mlmeta/cache/index')).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(100);
-  });
-
-  it('builds the shards itself when the worker bundle does not even load', async () => {
-    const { dir, count } = await generated(300);
-    const intact = baseline(dir);
-    const pkg = brokenPackage('this is ( not javascript');
-    const r = findAll(pkg, dir);
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toHaveLength(count);
-    expect(r.ms).toBeLessThan(intact + 6_000);
-  });
-
-  it('gives up on workers that are stuck and still answers', async () => {
-    const { dir, count } = await generated(300);
-    const marks = tempDir('mlmeta-marks-');
-    // a worker that never finishes and never runs JavaScript again, as one killed outright would
-    const pkg = brokenPackage(`require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(marks)}, String(require('node:worker_threads').threadId)), '');\nAtomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\n`);
-    const r = findAll(pkg, dir);
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toHaveLength(count);
-    expect(fs.readdirSync(marks).length).toBeGreaterThanOrEqual(2);
-    expect(r.ms).toBeLessThan(45_000);
+describe('an index deleted while in use', () => {
+  it('is rebuilt by the next graph, which sees every record (its own and other processes\')', async () => {
+    const { initStore, openStore } = await library();
+    const dir = gitRepo();
+    const { store } = initStore({ cwd: dir });
+    const a = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author });
+    expect(store.graph().line('model', 'm')).toEqual([a.id]); // open in this process
+    const db = path.join(dir, '.mlmeta/cache/index.sqlite');
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+    expect(fs.existsSync(db)).toBe(false);
+    // this process writes (its open handle is to the deleted file), another process writes
+    const b = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author });
+    const c = ok(dir, ['record', 'model', '--name', 'm', '--code', 'none', '--env', 'none']);
+    expect(fs.existsSync(db)).toBe(true); // the other process made a new one
+    expect(openStore({ cwd: dir }).graph().line('model', 'm')).toEqual([c, b.id, a.id]);
+    expect(JSON.parse(ok(dir, ['log', 'm', '--json'])).map((e: { version: number }) => e.version)).toEqual([3, 2, 1]);
   });
 });
 
 describe('a graph read after another writer', () => {
-  it('sees an object written in the same timestamp tick as the index was built', async () => {
+  it('sees an object written in the same timestamp tick as the folder was indexed', async () => {
     const { initStore, openStore, canonicalYaml, sha256Hex } = await library();
     const dir = gitRepo();
-    const author = 'T <t@example.test>';
     const { store: a } = initStore({ cwd: dir });
     const first = a.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author });
     const fan = first.id.slice(0, 2);
@@ -155,36 +63,152 @@ describe('a graph read after another writer', () => {
       second = sha256Hex(bytes);
     }
     const folder = path.join(dir, '.mlmeta/objects', fan);
-    expect(a.graph().heads('model', 'm')).toEqual([first.id]); // the index is built now
+    expect(openStore({ cwd: dir }).graph().heads('model', 'm')).toEqual([first.id]); // indexed now
     const mtime = fs.statSync(folder, { bigint: true }).mtimeNs;
-
-    expect(openStore({ cwd: dir }).writeRecordBytes(Buffer.from(bytes)).created).toBe(true); // another writer
+    // another tool (a git checkout, a copy) adds the object behind the index's back …
+    fs.writeFileSync(path.join(folder, `${second.slice(2)}.yaml`), bytes, { mode: 0o444 });
     // … on a file system whose clock did not tick: the folder's mtime is what the index saw
     execFileSync('touch', ['-m', '-d', `@${mtime / 1_000_000_000n}.${String(mtime % 1_000_000_000n).padStart(9, '0')}`, folder]);
     expect(fs.statSync(folder, { bigint: true }).mtimeNs).toBe(mtime);
-
-    // a graph loaded afterwards (a new Graph: Store.graph() on a new Store) sees it: the
-    // folder was racy when indexed, so it is listed again
+    // the folder was racy when indexed, so it is listed again
     expect(openStore({ cwd: dir }).graph().heads('model', 'm')).toEqual([second]);
   });
 });
 
-describe('a symlink planted in the index cache', () => {
-  it('is never written through: the index is served from memory and the answer is right', async () => {
+describe('a symlink planted in place of the index file', () => {
+  it('is never written through: the index lives in memory and the answer is right', async () => {
     const { initStore } = await library();
     const dir = gitRepo();
     const { store } = initStore({ cwd: dir });
-    const made = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author: 'T <t@example.test>' });
+    const made = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author });
     const elsewhere = tempDir('mlmeta-elsewhere-');
-    const index = path.join(dir, '.mlmeta/cache/index');
-    fs.rmSync(index, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(index), { recursive: true });
-    fs.symlinkSync(elsewhere, index);
-    expect(fs.lstatSync(index).isSymbolicLink()).toBe(true);
+    const db = path.join(dir, '.mlmeta/cache/index.sqlite');
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+    fs.symlinkSync(path.join(elsewhere, 'victim.sqlite'), db);
 
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/mlmeta.js'), 'find', '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '', MLMETA_DIR: '' } });
+    const r = spawnSync(process.execPath, [BIN, 'find', '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '', MLMETA_DIR: '' } });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).map((h: { id: string }) => h.id)).toEqual([made.id]);
     expect(fs.readdirSync(elsewhere)).toEqual([]);
+    expect(fs.lstatSync(db).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('two processes writing records while a third queries', () => {
+  it('never shows a partial record set, and the counts agree at the end', async () => {
+    const dir = tempDir('mlmeta-busy-');
+    ok(dir, ['init']);
+    const perWriter = 8;
+    const writer = (name: string) => new Promise<number | null>((resolve) => {
+      const script = `for i in $(seq ${perWriter}); do "${process.execPath}" "${BIN}" record model --name ${name} --code none --env none --param i=$i >/dev/null || exit 1; done`;
+      spawn('sh', ['-c', script], { cwd: dir, env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '' }, stdio: 'ignore' }).on('exit', resolve);
+    });
+    const writers = [writer('a'), writer('b')];
+    let done = false;
+    void Promise.all(writers).then(() => { done = true; });
+    const seen: number[] = [];
+    const failures: string[] = [];
+    while (!done) {
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [BIN, 'find', '--kind', 'model', '--json'], { cwd: dir, env: { ...process.env, ...gitEnv, MLMETA_DEBUG: '' } });
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d: Buffer) => { out += d; });
+        p.stderr.on('data', (d: Buffer) => { err += d; });
+        p.on('exit', (code) => resolve({ code, out, err }));
+      });
+      if (r.code !== 0) failures.push(r.err);
+      else {
+        const hits = JSON.parse(r.out) as Array<{ record: { name: string; version: number } }>;
+        seen.push(hits.length);
+        // each line seen is whole: versions 1..n with none missing
+        for (const name of ['a', 'b']) {
+          const versions = hits.filter((h) => h.record.name === name).map((h) => h.record.version).sort((x, y) => x - y);
+          if (versions.some((v, i) => v !== i + 1)) failures.push(`${name}: ${versions.join(',')}`);
+        }
+      }
+    }
+    expect(await Promise.all(writers)).toEqual([0, 0]);
+    expect(failures).toEqual([]);
+    expect(seen.length).toBeGreaterThan(0); // the reader did run while they wrote
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]!);
+    const objects = fs.readdirSync(path.join(dir, '.mlmeta/objects')).filter((f) => /^[0-9a-f]{2}$/.test(f))
+      .flatMap((f) => fs.readdirSync(path.join(dir, '.mlmeta/objects', f)).filter((n) => n.endsWith('.yaml')));
+    const all = JSON.parse(ok(dir, ['find', '--json'])) as unknown[];
+    expect(all).toHaveLength(objects.length);
+    expect(JSON.parse(ok(dir, ['find', '--kind', 'model', '--json']))).toHaveLength(2 * perWriter);
+    expect(JSON.parse(ok(dir, ['log', 'a', '--json'])).map((e: { version: number }) => e.version)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+  }, 120_000);
+});
+
+describe('a hostile --where', () => {
+  it('never runs as SQL: answers as the evaluator does, or is a usage error; the schema is untouched', async () => {
+    const { initStore, openStore, MlmetaError } = await library();
+    const dir = gitRepo();
+    const { store } = initStore({ cwd: dir });
+    const nasty = ["'); DROP TABLE records;--", '"; DELETE FROM fields; --', "x' OR '1'='1", 'é😀\u0000z', '%', '_', '1e3', '-0', ' 12 ', 'true', 'NULL', '\\', "it's", '"q"'];
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const pick = <T>(xs: T[]) => xs[rand(xs.length)]!;
+    for (let i = 0; i < 12; i++) {
+      store.createRecord({
+        kind: 'model', name: pick(['m', 'n', 'é']), code: 'none', env: 'none', author,
+        params: { lr: pick([0.1, 0.01, '0.1', 'fast', true]), [pick(['k', 'drop', 'x'])]: pick(nasty), nested: { deep: rand(5) } },
+        metrics: { auc: rand(100) / 100, loss: pick([1, 2, 3]) },
+      });
+    }
+    const db = path.join(dir, '.mlmeta/cache/index.sqlite');
+    const records = [...openStore({ cwd: dir }).graph().fullSummaries()];
+    const schema = schemaOf(db);
+    const fields = ['params.lr', 'params.k', 'params.drop', 'params.x', 'params.nested.deep', 'params.nested', 'metrics.auc', 'metrics.loss', 'name', 'kind', 'author', 'created', 'version', 'id', 'code.commit', 'missing', 'params', "params.a'b", 'params.;', 'x;DROP'];
+    const ops = ['=', '!=', '<', '<=', '>', '>=', '~'];
+    const quote = (v: string) => (rand(2) ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+    const value = () => pick([() => String(rand(3)), () => String(rand(100) / 100), () => quote(pick(nasty)), () => pick(nasty), () => quote(pick(['m', 'fast', '0.1', 'T']))])();
+    const cmp = () => `${pick(fields)} ${pick(ops)} ${value()}`;
+    const expr = (d: number): string => (d > 2 || rand(3) === 0 ? cmp() : pick([
+      () => `${expr(d + 1)} and ${expr(d + 1)}`, () => `${expr(d + 1)} or ${expr(d + 1)}`, () => `not ${expr(d + 1)}`, () => `(${expr(d + 1)})`,
+    ])());
+    let answered = 0;
+    for (let i = 0; i < 400; i++) {
+      const where = expr(0);
+      let hits: string[];
+      try {
+        hits = store.find({ where: [where] }).map((h) => h.id).sort();
+      } catch (e) {
+        expect(e).toBeInstanceOf(MlmetaError);
+        expect((e as { code: string }).code, where).toBe('E_USAGE');
+        continue;
+      }
+      const parsed = parseWhere(where);
+      const want = records.filter(([id, s]) => matches(parsed, { id, ...s })).map(([id]) => id).sort();
+      expect(hits, where).toEqual(want);
+      answered++;
+    }
+    expect(answered).toBeGreaterThan(200);
+    // the same through the CLI: never an internal error
+    for (const where of [`params.k = "'); DROP TABLE records;--"`, `params.drop != "\\"; DELETE FROM fields; --"`, 'metrics.auc > 0.5 or name ~ "%"']) {
+      const r = mlmeta(dir, ['find', '--where', where, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const bad = mlmeta(dir, ['find', '--where', "params.k = '); DROP TABLE records;--"]);
+    expect(bad.stderr).toMatch(/^error\[E_USAGE\]: bad --where expression/);
+    expect(bad.code).toBe(2);
+    expect(schemaOf(db)).toEqual(schema);
+    expect(JSON.parse(ok(dir, ['find', '--json']))).toHaveLength(records.length);
+  }, 120_000);
+});
+
+describe('find paging', () => {
+  it('pages with --limit and --offset in the sort order', async () => {
+    const { initStore } = await library();
+    const dir = gitRepo();
+    const { store } = initStore({ cwd: dir });
+    for (let i = 0; i < 7; i++) store.createRecord({ kind: 'model', name: `m${i}`, code: 'none', env: 'none', author, metrics: { auc: i / 10 } });
+    const all = store.find({ kind: 'model', sort: 'metrics.auc' }).map((h) => h.record.metrics!.auc);
+    expect(all).toEqual([0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0]);
+    const page = JSON.parse(ok(dir, ['find', '--kind', 'model', '--sort', 'metrics.auc', '--limit', '3', '--offset', '2', '--json'])) as Array<{ record: { metrics: { auc: number } } }>;
+    expect(page.map((h) => h.record.metrics.auc)).toEqual([0.4, 0.3, 0.2]);
+    expect(mlmeta(dir, ['find', '--offset', '-1']).stderr).toMatch(/^error\[E_USAGE\]: --offset must be a whole number/);
   });
 });
