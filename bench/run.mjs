@@ -24,7 +24,7 @@ const rows = [];
 
 function time(cmd, argv, opts = {}) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { cwd: opts.cwd ?? work, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, shell: opts.shell ?? false });
+  const r = spawnSync(cmd, argv, { cwd: opts.cwd ?? work, env: { ...env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, shell: opts.shell ?? false });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`);
   return ms;
@@ -66,23 +66,40 @@ let t0 = Date.now();
 const gen = generateStore(big, N);
 process.stderr.write(`generated ${gen.count} records in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 const cold = mlmeta(big, 'find', '--kind', 'dataset', '--limit', '1');
-row(`first command, cold index (${N} records)`, cold, undefined, undefined, '≤ 10 s at 100k');
+row(`first command, cold index (${N} records)`, cold, undefined, undefined, '≤ 6 s at 100k, ≤ 60 s at 1M');
+const indexFile = path.join(big, '.mlmeta/cache/index.sqlite');
+const indexBytes = ['', '-wal'].reduce((n, x) => n + (fs.existsSync(indexFile + x) ? fs.statSync(indexFile + x).size : 0), 0);
+process.stderr.write(`index: ${(indexBytes / 2 ** 20).toFixed(1)} MiB, ${(indexBytes / gen.count).toFixed(0)} bytes per record\n`);
+rows.push({ what: `index size (${N} records)`, ms: NaN, text: `${(indexBytes / 2 ** 20).toFixed(1)} MiB`, target: `${(indexBytes / gen.count).toFixed(0)} bytes per record` });
 row(`show PREFIX (${N} records)`, median(() => mlmeta(big, 'show', gen.chainHead.slice(0, 10))), 'node start', nodeStart, '≤ 2×, flat in store size');
-row(`show NAME@N (${N} records)`, median(() => mlmeta(big, 'show', 'deep@5'), 5), 'node start', nodeStart);
-row(`record model, next version (${N} records)`, median(() => mlmeta(big, 'record', 'model', '--name', 'fan-1', '--code', 'none', '--env', 'none'), 5), 'node start', nodeStart, '≤ 2×');
+row(`show NAME@N (${N} records)`, median(() => mlmeta(big, 'show', 'deep@5'), 5), 'node start', nodeStart, '≤ 2× at 1M');
+row(`record model, next version (${N} records)`, median(() => mlmeta(big, 'record', 'model', '--name', 'fan-1', '--code', 'none', '--env', 'none'), 5), 'node start', nodeStart, '≤ 2.5× at 1M');
 row('lineage of a 10,000-deep chain, --json, warm', median(() => mlmeta(big, 'lineage', gen.chainHead, '--json'), 5), 'node start', nodeStart, '≤ 0.3 s');
 row('descendants of a dataset feeding 10k models, warm', median(() => mlmeta(big, 'lineage', gen.fanData, '--down', '--kind', 'model', '--json'), 5), 'node start', nodeStart, '≤ 0.3 s');
-row('find with a metrics filter, warm', median(() => mlmeta(big, 'find', '--kind', 'model', '--where', 'metrics.auc > 0.95', '--limit', '10'), 5), 'node start', nodeStart, '≤ 0.5 s');
+row('find with a metrics filter, warm', median(() => mlmeta(big, 'find', '--kind', 'model', '--where', 'metrics.auc > 0.95', '--limit', '10'), 5), 'node start', nodeStart, '≤ 0.2 s at 100k');
+const findSorted = ['find', '--kind', 'model', '--where', 'metrics.auc > 0.9', '--sort', 'metrics.auc', '--limit', '20'];
+row('find, metrics filter, sorted by the metric, --limit 20, warm', median(() => mlmeta(big, ...findSorted), 5), 'node start', nodeStart, '≤ 0.3 s at 1M');
+row('find, page 50 of 20 (--offset 980), sorted by created, warm', median(() => mlmeta(big, 'find', '--limit', '20', '--offset', '980'), 5), 'node start', nodeStart, '≤ 0.2 s at 100k');
+row('log NAME (one line), warm', median(() => mlmeta(big, 'log', 'deep', '--json'), 3), 'node start', nodeStart);
+// Peak memory of the heaviest queries (whole process, max RSS).
+const rssFile = path.join(work, 'rss');
+const peak = (...a) => {
+  time(process.execPath, ['--require', path.join(here, 'maxrss.cjs'), BIN, ...a], { cwd: big, env: { MLMETA_BENCH_RSS: rssFile } });
+  return Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+};
+const rss = Math.max(peak('lineage', gen.chainHead, '--json'), peak('lineage', gen.fanData, '--down', '--json'), peak(...findSorted), peak('find', '--kind', 'model', '--limit', '100'));
+process.stderr.write(`peak memory of a query: ${rss.toFixed(0)} MiB\n`);
+rows.push({ what: 'peak memory of a query (lineage up/down, find; max RSS)', ms: NaN, text: `${rss.toFixed(0)} MiB`, target: '≤ 200 MB' });
 const warm = median(() => mlmeta(big, 'show', 'deep@5'), 5);
-// a "git pull" that adds 100 records: objects arrive from outside mlmeta
+// a "git pull" that adds 1,000 records: objects arrive from outside mlmeta
 const extra = path.join(work, 'extra');
 fs.mkdirSync(extra);
-generateStore(extra, 100, { chain: 100, fan: 0 });
+generateStore(extra, 1000, { chain: 1000, fan: 0 });
 for (const fan of fs.readdirSync(path.join(extra, '.mlmeta/objects'))) {
   fs.mkdirSync(path.join(big, '.mlmeta/objects', fan), { recursive: true });
   for (const f of fs.readdirSync(path.join(extra, '.mlmeta/objects', fan))) fs.copyFileSync(path.join(extra, '.mlmeta/objects', fan, f), path.join(big, '.mlmeta/objects', fan, f));
 }
-row('next command after 100 records arrive (show NAME@N)', mlmeta(big, 'show', 'deep@5'), 'warm show NAME@N', warm, '≤ 2×');
+row('next command after 1,000 records arrive (show NAME@N)', mlmeta(big, 'show', 'deep@5'), 'warm show NAME@N', warm, '≤ 1 s');
 
 if (args.includes('--store-only')) {
   report();
@@ -188,7 +205,7 @@ const lines = [
   '',
   '| operation | time | baseline | ratio | target |',
   '| --- | ---: | --- | ---: | --- |',
-  ...rows.map((r) => `| ${r.what} | ${r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(0)} ms`} | ${r.baseName ? `${r.baseName} ${r.baseMs >= 1000 ? `${(r.baseMs / 1000).toFixed(2)} s` : `${r.baseMs.toFixed(0)} ms`}` : ''} | ${r.ratio ? `${r.ratio.toFixed(2)}×` : ''} | ${r.target ?? ''} |`),
+  ...rows.map((r) => `| ${r.what} | ${r.text ?? ''}${Number.isNaN(r.ms) ? '' : r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(0)} ms`} | ${r.baseName ? `${r.baseName} ${r.baseMs >= 1000 ? `${(r.baseMs / 1000).toFixed(2)} s` : `${r.baseMs.toFixed(0)} ms`}` : ''} | ${r.ratio ? `${r.ratio.toFixed(2)}×` : ''} | ${r.target ?? ''} |`),
   '',
 ];
 process.stdout.write(lines.join('\n'));
