@@ -131,25 +131,38 @@ function compileCmp(e: Extract<Expr, { type: 'cmp' }>, params: unknown[]): strin
   return 'mlm_cmp(r.id, r.summary, ?, ?, ?) = 1';
 }
 
+/**
+ * How hits are ordered. Missing values come last either way, ties by id: the hits that have
+ * the sort value are one query (ordered by an index: `--sort metrics.auc --limit 20` reads
+ * 20 entries of fields_num, not every hit), those without it a second one, asked only when
+ * the page reaches past the first.
+ */
 interface Ordering {
-  /** a join on the sort key, with its bound key */
-  join?: string;
-  joinParams: unknown[];
-  order: string;
-  orderParams: unknown[];
+  /** SQL after FROM records r for the hits with a value, and its parameters */
+  withValue: { from: string; params: unknown[]; order: string; cond?: string };
+  /** condition for the hits without one */
+  without?: { cond: string; params: unknown[] };
+  /** a single query (no index can serve the order) */
+  single?: { order: string; params: unknown[] };
 }
 
-/** ORDER BY for a sort path: missing values last either way, ties by id. */
 function orderBy(sort: string, desc: boolean): Ordering {
   const dir = desc ? 'DESC' : 'ASC';
   const field = sort.split('.');
   if ((field[0] === 'params' || field[0] === 'metrics') && field.length >= 2) {
-    return { join: 'LEFT JOIN fields s ON s.id = r.id AND s.key = ?', joinParams: [sort], order: `ORDER BY (s.txt IS NULL), s.num ${dir}, s.txt ${dir}, r.id ASC`, orderParams: [] };
+    return {
+      withValue: { from: 'JOIN fields s ON s.id = r.id AND s.key = ?', params: [sort], order: `ORDER BY s.num ${dir}, s.txt ${dir}, r.id ASC` },
+      without: { cond: 'NOT EXISTS (SELECT 1 FROM fields s WHERE s.id = r.id AND s.key = ?)', params: [sort] },
+    };
   }
   const column = TEXT_COLUMNS[sort] ?? (sort === 'version' ? 'r.version' : undefined);
-  if (column) return { joinParams: [], order: `ORDER BY (${column} IS NULL), ${column} ${dir}, r.id ASC`, orderParams: [] };
+  if (column) return { withValue: { from: '', params: [], order: `ORDER BY ${column} ${dir}, r.id ASC`, cond: `${column} IS NOT NULL` }, without: { cond: `${column} IS NULL`, params: [] } };
   const path = JSON.stringify(field);
-  return { joinParams: [], order: `ORDER BY (mlm_get(r.id, r.summary, ?) IS NULL), mlm_get(r.id, r.summary, ?) ${dir}, r.id ASC`, orderParams: [path, path] };
+  return { withValue: { from: '', params: [], order: '' }, single: { order: `ORDER BY (mlm_get(r.id, r.summary, ?) IS NULL), mlm_get(r.id, r.summary, ?) ${dir}, r.id ASC`, params: [path, path] } };
+}
+
+function where(conds: string[]): string {
+  return conds.length ? `WHERE ${conds.join(' AND ')}` : '';
 }
 
 export function findIds(graph: Graph, q: FindQuery): Array<{ id: string; record: Summary }> {
@@ -169,9 +182,24 @@ export function findIds(graph: Graph, q: FindQuery): Array<{ id: string; record:
     }
   }
   const o = orderBy(q.sort ?? 'created', !q.ascending);
-  const sql = `SELECT r.id, r.summary FROM records r ${o.join ?? ''} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ${o.order} LIMIT ? OFFSET ?`;
-  // Bound in the order they appear in the text: the sort join, the conditions, the order, the page.
-  const params = [...o.joinParams, ...condParams, ...o.orderParams, q.limit ?? -1, q.offset ?? 0];
-  const rows = graph.query((stmt) => stmt(sql).raw().all(...params)) as Array<[string, string]>;
+  const limit = q.limit ?? -1;
+  const offset = q.offset ?? 0;
+  const run = (sql: string, params: unknown[]) => graph.query((stmt) => stmt(sql).raw().all(...params)) as Array<[string, string]>;
+  let rows: Array<[string, string]>;
+  if (o.single) {
+    rows = run(`SELECT r.id, r.summary FROM records r ${where(conds)} ${o.single.order} LIMIT ? OFFSET ?`, [...condParams, ...o.single.params, limit, offset]);
+  } else {
+    // Parameters are bound in the order they appear in the text.
+    const w = o.withValue;
+    const valued = w.cond ? [...conds, w.cond] : conds;
+    const valuedParams = [...w.params, ...condParams];
+    rows = run(`SELECT r.id, r.summary FROM records r ${w.from} ${where(valued)} ${w.order} LIMIT ? OFFSET ?`, [...valuedParams, limit, offset]);
+    if (o.without && (limit < 0 || rows.length < limit)) {
+      const before = offset > 0 ? (graph.query((stmt) => stmt(`SELECT count(*) FROM records r ${w.from} ${where(valued)}`).pluck().get(...valuedParams)) as number) : 0;
+      const rest = run(`SELECT r.id, r.summary FROM records r ${where([...conds, o.without.cond])} ORDER BY r.id ASC LIMIT ? OFFSET ?`,
+        [...condParams, ...o.without.params, limit < 0 ? -1 : limit - rows.length, Math.max(0, offset - before)]);
+      rows = rows.concat(rest);
+    }
+  }
   return rows.map(([id, s]) => ({ id, record: JSON.parse(s) as Summary }));
 }

@@ -160,6 +160,36 @@ export class Graph {
     return this.childrenWithKind(id).map(({ role, id: cid }) => ({ role, id: cid }));
   }
 
+  /**
+   * One step of a lineage walk for a whole frontier at once: every parent (`up`) or child
+   * (`down`) edge of these records, with the other end's row (kind null: not in the store).
+   */
+  step(ids: string[], direction: 'up' | 'down'): Array<{ from: string; other: string; role: string; row: Described & { commit?: string } | undefined }> {
+    const sql = direction === 'up'
+      ? `SELECT e.child, e.parent, e.role, ${ROW.split(', ').map((c) => `o.${c}`).join(', ')} FROM json_each(?) j JOIN edges e ON e.child = j.value LEFT JOIN records o ON o.id = e.parent ORDER BY j.key, e.pos`
+      : `SELECT e.parent, e.child, e.role, ${ROW.split(', ').map((c) => `o.${c}`).join(', ')} FROM json_each(?) j JOIN edges e ON e.parent = j.value JOIN records o ON o.id = e.child ORDER BY j.key, e.child, e.pos`;
+    const rows = this.query((q) => q(sql).all(JSON.stringify(ids))) as Array<Record<string, unknown>>;
+    return rows.map((r) => {
+      const [from, other] = direction === 'up' ? [r.child as string, r.parent as string] : [r.parent as string, r.child as string];
+      return { from, other, role: r.role as string, row: r.kind === null ? undefined : this.described(r as unknown as Row) };
+    });
+  }
+
+  private described(r: Row): Described & { commit?: string } {
+    return { id: r.id, kind: r.kind, ...(r.name !== null ? { name: r.name } : {}), ...(r.version ? { version: r.version } : {}), label: labelOf(r), facts: JSON.parse(r.facts) as Described['facts'], ...(r.kind !== 'alias' && r.commit ? { commit: r.commit } : {}) };
+  }
+
+  /** The lineage view of a record (with its code commit, when it has one). */
+  describeWithCommit(id: string): (Described & { commit?: string }) | undefined {
+    const r = this.row(id);
+    return r ? this.described(r) : undefined;
+  }
+
+  /** Ids of version `version` of the line (kind, name): one unless two branches both made it. */
+  versionOf(kind: string, name: string, version: number): string[] {
+    return this.query((q) => q('SELECT id FROM records WHERE name = ? AND kind = ? AND version = ? ORDER BY created DESC, id').pluck().all(name, kind, version)) as string[];
+  }
+
   /** The lineage view of a record. */
   describe(id: string): Described | undefined {
     const r = this.row(id);
@@ -195,7 +225,8 @@ export class Graph {
 
   /** The versions of a line that no later version of the same line names as `previous`. */
   heads(kind: string, name: string): string[] {
-    return this.members(kind, name, `AND NOT EXISTS (SELECT 1 FROM edges e JOIN records c ON c.id = e.child
+    // CROSS JOIN keeps SQLite's planner from scanning the whole line per version (edges first).
+    return this.members(kind, name, `AND NOT EXISTS (SELECT 1 FROM edges e CROSS JOIN records c ON c.id = e.child
       WHERE e.parent = r.id AND e.role = 'previous' AND c.name = r.name AND c.kind = r.kind AND c.alias IS r.alias)`);
   }
 

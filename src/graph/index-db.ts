@@ -62,6 +62,7 @@ function configure(db: SqlDatabase, onDisk: boolean): void {
   if (onDisk) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL'); // a cache: losing the last transaction to a power cut is fine
   db.pragma(`busy_timeout = ${BUSY_MS}`);
+  db.pragma('cache_size = -65536'); // 64 MiB of page cache (a limit, not an allocation): a cold build inserts in id order, which is random
   ensureSchema(db);
 }
 
@@ -240,9 +241,10 @@ function statements(db: SqlDatabase) {
   return s;
 }
 
-function insertParsed(db: SqlDatabase, p: Parsed): void {
+/** Insert the rows of an id the index does not hold (`replace`: it may hold it; its old rows go first). */
+function insertParsed(db: SqlDatabase, p: Parsed, replace = false): void {
   const s = statements(db);
-  for (const d of s.dels) d.run(p.id); // a re-insert (a damaged row, a racing writer) replaces all of it
+  if (replace) for (const d of s.dels) d.run(p.id);
   if ('error' in p) {
     s.broken.run(p.id, p.id.slice(0, 2), p.error);
     return;
@@ -294,7 +296,7 @@ export function indexWritten(layout: StoreLayout, id: string, bytes: Buffer): vo
   const s = statements(h.db);
   try {
     h.db.transaction(() => {
-      insertParsed(h.db, p);
+      insertParsed(h.db, p, true); // another process may have indexed it already
       const m = folderMtime(layout, fan);
       const listed = listIdsIn(layout.objects, fan);
       const have = new Set(s.idsOf.all(fan, fan) as string[]);

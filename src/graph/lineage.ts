@@ -5,7 +5,7 @@
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
 import { MlmetaError } from '../errors.js';
-import type { Graph } from './graph.js';
+import type { Described, Graph } from './graph.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -53,41 +53,46 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
   const nodes = new Map<string, LineageNode>();
   const edges = new Map<string, LineageEdge>();
   const addEdge = (from: string, to: string, role: string) => edges.set(`${from}\u0000${to}\u0000${role}`, { from, to, role });
-  const addNode = (id: string, depth: number): void => {
-    if (nodes.has(id)) return;
-    const d = graph.describe(id);
-    nodes.set(id, d ? { ...d, depth } : { id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} });
+  const missing = (id: string, depth: number): LineageNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} });
+  const nodeOf = (d: Described & { commit?: string }, depth: number): LineageNode => {
+    const { commit: _c, ...view } = d;
+    return { ...view, depth };
   };
-  const start = graph.describe(root);
+  const start = graph.describeWithCommit(root);
   if (!start) {
-    nodes.set(root, { id: root, kind: 'missing', label: `missing ${root.slice(0, 12)}`, depth: 0, facts: {} });
+    nodes.set(root, missing(root, 0));
     return { root, nodes: [...nodes.values()], edges: [] };
   }
-  addNode(root, 0);
-  // Breadth first, one indexed edge lookup per node, so --depth stops the walk early.
+  nodes.set(root, nodeOf(start, 0));
+  // Breadth first, one indexed query per level for the whole frontier, so --depth stops the
+  // walk early and a 10,000-deep chain is 10,000 small queries, not a load of the store.
   if (direction === 'up' || direction === 'both') {
+    const commits = new Map<string, string | undefined>([[root, start.commit]]);
     let frontier = [root];
     const seen = new Set<string>([root]);
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
+      const byChild = new Map<string, ReturnType<Graph['step']>>();
+      for (const p of graph.step(frontier, 'up')) byChild.set(p.from, [...(byChild.get(p.from) ?? []), p]);
       const next: string[] = [];
       for (const id of frontier) {
-        const commit = graph.get(id)?.commit;
+        const commit = commits.get(id);
         if (commit) {
           const c = `commit:${commit}`;
           addEdge(c, id, 'code');
           if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, facts: {} });
         }
-        for (const p of graph.parentsOf(id)) {
-          if (p.kind === 'alias') continue;
-          addEdge(p.id, id, p.role);
-          if (p.kind === undefined) {
-            addNode(p.id, -d);
+        for (const p of byChild.get(id) ?? []) {
+          if (p.row?.kind === 'alias') continue;
+          addEdge(p.other, p.from, p.role);
+          if (!p.row) {
+            if (!nodes.has(p.other)) nodes.set(p.other, missing(p.other, -d));
             continue;
           }
-          if (!seen.has(p.id)) {
-            seen.add(p.id);
-            addNode(p.id, -d);
-            next.push(p.id);
+          if (!seen.has(p.other)) {
+            seen.add(p.other);
+            if (!nodes.has(p.other)) nodes.set(p.other, nodeOf(p.row, -d));
+            commits.set(p.other, p.row.commit);
+            next.push(p.other);
           }
         }
       }
@@ -99,15 +104,13 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     const seenDown = new Set<string>([root]);
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
       const next: string[] = [];
-      for (const id of frontier) {
-        for (const c of graph.childrenWithKind(id)) {
-          if (c.kind === 'alias') continue;
-          addEdge(id, c.id, c.role);
-          if (!seenDown.has(c.id)) {
-            seenDown.add(c.id);
-            addNode(c.id, d);
-            next.push(c.id);
-          }
+      for (const c of graph.step(frontier, 'down')) {
+        if (!c.row || c.row.kind === 'alias') continue;
+        addEdge(c.from, c.other, c.role);
+        if (!seenDown.has(c.other)) {
+          seenDown.add(c.other);
+          if (!nodes.has(c.other)) nodes.set(c.other, nodeOf(c.row, d));
+          next.push(c.other);
         }
       }
       frontier = next;

@@ -44,7 +44,7 @@ export function resolveRef(layout: StoreLayout, getGraph: () => Graph, ref: stri
       const kinds = kindsFor(graph, parsed.name, opts, ref);
       const ids: string[] = [];
       for (const kind of kinds) {
-        for (const id of graph.line(kind, parsed.name)) if (graph.get(id)?.version === parsed.version) ids.push(id);
+        ids.push(...graph.versionOf(kind, parsed.name, parsed.version));
       }
       if (ids.length === 1) return ids[0]!;
       if (ids.length === 0) throw new MlmetaError('E_NOT_FOUND', `${parsed.name} has no version ${parsed.version}`);

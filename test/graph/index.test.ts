@@ -209,6 +209,12 @@ describe('find paging', () => {
     expect(all).toEqual([0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0]);
     const page = JSON.parse(ok(dir, ['find', '--kind', 'model', '--sort', 'metrics.auc', '--limit', '3', '--offset', '2', '--json'])) as Array<{ record: { metrics: { auc: number } } }>;
     expect(page.map((h) => h.record.metrics.auc)).toEqual([0.4, 0.3, 0.2]);
+    // hits without the sort value come last, by id, and pages run across them
+    const bare = [0, 1].map(() => store.createRecord({ kind: 'model', name: 'bare', code: 'none', env: 'none', author }).id).sort();
+    const tail = store.find({ kind: 'model', sort: 'metrics.auc', limit: 3, offset: 6 });
+    expect(tail.map((h) => h.id)).toEqual([store.find({ kind: 'model', sort: 'metrics.auc' })[6]!.id, ...bare]);
+    expect(tail[0]!.record.metrics!.auc).toBe(0);
+    expect(store.find({ kind: 'model', sort: 'metrics.auc', ascending: true, offset: 7 }).map((h) => h.id)).toEqual(bare);
     expect(mlmeta(dir, ['find', '--offset', '-1']).stderr).toMatch(/^error\[E_USAGE\]: --offset must be a whole number/);
   });
 });
