@@ -20,7 +20,7 @@ import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject } from '../store/objects.js';
 import { isRacy } from '../store/racy.js';
 import { rowsOf, type RecordRows } from './rows.js';
-import { ensureSchema } from './schema.js';
+import { createIndexes, dropIndexes, ensureSchema } from './schema.js';
 
 export const INDEX_FILE = 'index.sqlite';
 /** How long a writer waits for another's transaction before giving up (SQLITE_BUSY). */
@@ -202,6 +202,20 @@ export function refresh(layout: StoreLayout, db: SqlDatabase): void {
     if (k === undefined || k === '' || k !== String(m)) stale.push(fan);
   }
   if (gone.length) writeFans(layout, db, gone, new Map());
+  // A cold build of a big store: secondary indexes are made once at the end (schema.ts).
+  const cold = known.size === 0 && stale.length >= COLD_FROM;
+  if (cold) dropIndexes(db);
+  try {
+    buildFans(layout, db, stale);
+  } finally {
+    if (cold) createIndexes(db);
+  }
+}
+
+/** From this many folders on an empty index, the cold build path is taken. */
+const COLD_FROM = 64;
+
+function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[]): void {
   for (let i = 0; i < stale.length; i += FANS_PER_TRANSACTION) {
     const group = stale.slice(i, i + FANS_PER_TRANSACTION);
     // Parse what is new before taking the write lock: other processes keep writing meanwhile.

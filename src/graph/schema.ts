@@ -25,10 +25,6 @@ CREATE TABLE records (
   facts   TEXT NOT NULL,          -- JSON: the facts lineage views show
   summary TEXT NOT NULL           -- JSON: every field but bulky ones (summary.ts)
 ) WITHOUT ROWID;
-CREATE INDEX records_fan ON records(fan);
-CREATE INDEX records_line ON records(name, kind, alias);
-CREATE INDEX records_created ON records(created);
-CREATE INDEX records_kind_created ON records(kind, created);
 
 -- objects whose record is malformed: left out of answers, remembered so they are not re-read
 CREATE TABLE broken (
@@ -36,7 +32,6 @@ CREATE TABLE broken (
   fan   TEXT NOT NULL,
   error TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX broken_fan ON broken(fan);
 
 -- parents, in order; indexed both ways for lineage walks
 CREATE TABLE edges (
@@ -46,7 +41,6 @@ CREATE TABLE edges (
   role   TEXT NOT NULL,
   PRIMARY KEY (child, pos)
 ) WITHOUT ROWID;
-CREATE INDEX edges_parent ON edges(parent, role);
 
 -- params.* and metrics.* scalar leaves, by dotted path: num holds numbers (and numeric
 -- text), txt the value as text; indexed for range queries and sorting on one key
@@ -57,8 +51,6 @@ CREATE TABLE fields (
   txt TEXT NOT NULL,
   PRIMARY KEY (id, key)
 ) WITHOUT ROWID;
-CREATE INDEX fields_num ON fields(key, num);
-CREATE INDEX fields_txt ON fields(key, txt);
 
 -- content hashes for which: artifacts, outputs and manifest files
 CREATE TABLE hashes (
@@ -67,8 +59,6 @@ CREATE TABLE hashes (
   how    TEXT NOT NULL,          -- artifact | output | file
   path   TEXT
 );
-CREATE INDEX hashes_sha ON hashes(sha256);
-CREATE INDEX hashes_id ON hashes(id);
 
 -- each fan-out folder's mtime (ns, as text) when indexed; '' when it was racy
 CREATE TABLE fans (
@@ -77,6 +67,37 @@ CREATE TABLE fans (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Secondary indexes, apart from the tables: a cold build drops them and makes them once at
+ * the end (sorting once is much faster than keeping them in order row by row). Any process
+ * that finds one missing makes it (createIndexes), so an interrupted build costs only time.
+ */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS records_fan ON records(fan);
+CREATE INDEX IF NOT EXISTS records_line ON records(name, kind, alias);
+CREATE INDEX IF NOT EXISTS records_created ON records(created);
+CREATE INDEX IF NOT EXISTS records_kind_created ON records(kind, created);
+CREATE INDEX IF NOT EXISTS broken_fan ON broken(fan);
+CREATE INDEX IF NOT EXISTS edges_parent ON edges(parent, role);
+CREATE INDEX IF NOT EXISTS fields_num ON fields(key, num);
+CREATE INDEX IF NOT EXISTS fields_txt ON fields(key, txt);
+CREATE INDEX IF NOT EXISTS hashes_sha ON hashes(sha256);
+CREATE INDEX IF NOT EXISTS hashes_id ON hashes(id);
+`;
+
+export const INDEX_NAMES = [...INDEXES.matchAll(/IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);
+
+export function createIndexes(db: SqlDatabase): void {
+  const have = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck().all() as string[]);
+  if (INDEX_NAMES.every((n) => have.has(n))) return;
+  db.transaction(() => db.exec(INDEXES)).immediate();
+}
+
+/** Drop the indexes a build does not read (it lists each folder's ids through the *_fan ones). */
+export function dropIndexes(db: SqlDatabase): void {
+  db.transaction(() => { for (const n of INDEX_NAMES) if (!n.endsWith('_fan')) db.exec(`DROP INDEX IF EXISTS ${n}`); }).immediate();
+}
+
 /** Tables this version expects (checked on open: a damaged or foreign file is rebuilt). */
 export const TABLE_NAMES = ['records', 'broken', 'edges', 'fields', 'hashes', 'fans'];
 
@@ -84,10 +105,11 @@ export const TABLE_NAMES = ['records', 'broken', 'edges', 'fields', 'hashes', 'f
 export function ensureSchema(db: SqlDatabase): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   const present = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).sort();
-  if (version === SCHEMA_VERSION && present.join() === [...TABLE_NAMES].sort().join()) return;
+  if (version === SCHEMA_VERSION && present.join() === [...TABLE_NAMES].sort().join()) return createIndexes(db);
   db.transaction(() => {
     for (const t of present) db.exec(`DROP TABLE IF EXISTS "${t.replace(/"/g, '""')}"`);
     db.exec(TABLES);
+    db.exec(INDEXES);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
