@@ -74,7 +74,7 @@ CREATE TABLE fans (
  */
 const INDEXES = `
 CREATE INDEX IF NOT EXISTS records_fan ON records(fan);
-CREATE INDEX IF NOT EXISTS records_line ON records(name, kind, alias);
+CREATE INDEX IF NOT EXISTS records_line ON records(name, kind, version);
 CREATE INDEX IF NOT EXISTS records_created ON records(created);
 CREATE INDEX IF NOT EXISTS records_kind_created ON records(kind, created);
 CREATE INDEX IF NOT EXISTS broken_fan ON broken(fan);
