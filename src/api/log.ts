@@ -21,7 +21,10 @@ export interface LogEntry {
   metrics?: Record<string, unknown>;
 }
 
-export function logOf(store: Store, name?: string, opts: { kind?: string } = {}): LogEntry[] {
+export function logOf(store: Store, name?: string, opts: { kind?: string; limit?: number; offset?: number } = {}): LogEntry[] {
+  for (const [flag, v] of [['--limit', opts.limit], ['--offset', opts.offset]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new MlmetaError('E_USAGE', `${flag} must be a whole number`);
+  }
   const graph = store.graph();
   const lines: Array<[string, string]> = [];
   for (const key of graph.lineKeys()) {
@@ -61,6 +64,8 @@ export function logOf(store: Store, name?: string, opts: { kind?: string } = {})
   // One name: by version (clocks of different machines may disagree). All: by time.
   const byVersion = (a: LogEntry, b: LogEntry) => b.version - a.version || b.created.localeCompare(a.created);
   const byTime = (a: LogEntry, b: LogEntry) => b.created.localeCompare(a.created) || b.version - a.version;
-  return entries.sort((a, b) => (name !== undefined ? byVersion(a, b) : byTime(a, b)) || a.id.localeCompare(b.id));
+  entries.sort((a, b) => (name !== undefined ? byVersion(a, b) : byTime(a, b)) || a.id.localeCompare(b.id));
+  const from = opts.offset ?? 0;
+  return entries.slice(from, opts.limit !== undefined ? from + opts.limit : undefined);
 }
 

@@ -118,7 +118,7 @@ export class Store {
     return showRecord(this, this.resolve(ref, opts));
   }
 
-  log(name?: string, opts: { kind?: string } = {}): LogEntry[] {
+  log(name?: string, opts: { kind?: string; limit?: number; offset?: number } = {}): LogEntry[] {
     return logOf(this, name, opts);
   }
 

@@ -199,8 +199,8 @@ describe('a hostile --where', () => {
   }, 120_000);
 });
 
-describe('find paging', () => {
-  it('pages with --limit and --offset in the sort order', async () => {
+describe('paging', () => {
+  it('find and log page with --limit and --offset in their order', async () => {
     const { initStore } = await library();
     const dir = gitRepo();
     const { store } = initStore({ cwd: dir });
@@ -216,5 +216,9 @@ describe('find paging', () => {
     expect(tail[0]!.record.metrics!.auc).toBe(0);
     expect(store.find({ kind: 'model', sort: 'metrics.auc', ascending: true, offset: 7 }).map((h) => h.id)).toEqual(bare);
     expect(mlmeta(dir, ['find', '--offset', '-1']).stderr).toMatch(/^error\[E_USAGE\]: --offset must be a whole number/);
+    // log pages the same way, newest version first
+    for (let i = 0; i < 3; i++) store.createRecord({ kind: 'model', name: 'bare', code: 'none', env: 'none', author });
+    expect(JSON.parse(ok(dir, ['log', 'bare', '--limit', '2', '--offset', '1', '--json'])).map((e: { version: number }) => e.version)).toEqual([4, 3]);
+    expect(mlmeta(dir, ['log', '--limit', 'x']).stderr).toMatch(/^error\[E_USAGE\]: --limit must be a whole number/);
   });
 });
