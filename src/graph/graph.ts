@@ -54,7 +54,11 @@ interface Row {
 }
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
-/** newest version first; ties by created, then id, for a stable order */
+/**
+ * newest version first; ties by created, then id, for a stable order. Line queries name
+ * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
+ * records_kind_created for the ORDER BY, i.e. every record of the kind.
+ */
 const NEWEST_FIRST = 'ORDER BY coalesce(version, 0) DESC, created DESC, id ASC';
 
 function labelOf(r: Row): string {
@@ -187,7 +191,7 @@ export class Graph {
 
   /** Ids of version `version` of the line (kind, name): one unless two branches both made it. */
   versionOf(kind: string, name: string, version: number): string[] {
-    return this.query((q) => q('SELECT id FROM records WHERE name = ? AND kind = ? AND version = ? ORDER BY created DESC, id').pluck().all(name, kind, version)) as string[];
+    return this.query((q) => q('SELECT id FROM records INDEXED BY records_line WHERE name = ? AND kind = ? AND version = ? ORDER BY created DESC, id').pluck().all(name, kind, version)) as string[];
   }
 
   /** The lineage view of a record. */
@@ -201,9 +205,9 @@ export class Graph {
   private members(kind: string, name: string, extra = ''): string[] {
     if (kind === 'alias') {
       const at = name.lastIndexOf('@');
-      return this.query((q) => q(`SELECT id FROM records r WHERE name = ? AND kind = 'alias' AND alias = ? ${extra} ${NEWEST_FIRST}`).pluck().all(name.slice(0, at), name.slice(at + 1))) as string[];
+      return this.query((q) => q(`SELECT id FROM records r INDEXED BY records_line WHERE name = ? AND kind = 'alias' AND alias = ? ${extra} ${NEWEST_FIRST}`).pluck().all(name.slice(0, at), name.slice(at + 1))) as string[];
     }
-    return this.query((q) => q(`SELECT id FROM records r WHERE name = ? AND kind = ? ${extra} ${NEWEST_FIRST}`).pluck().all(name, kind)) as string[];
+    return this.query((q) => q(`SELECT id FROM records r INDEXED BY records_line WHERE name = ? AND kind = ? ${extra} ${NEWEST_FIRST}`).pluck().all(name, kind)) as string[];
   }
 
   /** The line keys present: `kind\0name` (alias chains as `alias\0name@alias`). */
