@@ -173,12 +173,14 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
       artifacts.push(h.artifact);
       if (h.manifest) manifests.push(h.manifest);
     }
-    if (input.metricsFile) metrics = mergeMappings(readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics'), metrics);
-  } else if (input.metricsFile && fs.existsSync(path.resolve(store.cwd, input.metricsFile))) {
+  }
+  // The command has run (maybe for hours): a missing or unreadable metrics file loses its
+  // metrics, with a warning, never the run itself.
+  if (input.metricsFile && (code === 0 || fs.existsSync(path.resolve(store.cwd, input.metricsFile)))) {
     try {
       metrics = mergeMappings(readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics'), metrics);
-    } catch {
-      warnings.push(`metrics file ${input.metricsFile} of the failed run is unreadable; not recorded`);
+    } catch (e) {
+      warnings.push(`metrics file ${input.metricsFile} not recorded: ${e instanceof MlmetaError ? e.message : String(e)}`);
     }
   }
 

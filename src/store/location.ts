@@ -40,9 +40,27 @@ export function layoutOf(root: string): StoreLayout {
  */
 function isStore(dir: string): boolean {
   try {
-    return fs.statSync(path.join(dir, 'config.yaml')).isFile();
+    // lstat: a config.yaml that is a link does not make a store
+    return fs.lstatSync(path.join(dir, 'config.yaml')).isFile();
   } catch {
     return false;
+  }
+}
+
+/**
+ * A `.mlmeta` found by walking up must be a real folder: a committed symlink would send
+ * every record into another project's store (or anywhere), so it is refused, not followed.
+ * (`--store`/MLMETA_DIR name a folder on purpose and may go through links.)
+ */
+function refuseLinkedStore(candidate: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(candidate);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) {
+    throw new MlmetaError('E_IO', `${candidate} is a symlink (committed to the repository?); refused: a store must be a real folder`);
   }
 }
 
@@ -98,6 +116,7 @@ function locateStore(opts: LocateOptions): StoreLayout {
   let dir = path.resolve(opts.cwd ?? process.cwd());
   for (;;) {
     const candidate = path.join(dir, STORE_DIRNAME);
+    refuseLinkedStore(candidate);
     if (isStore(candidate)) return layoutOf(candidate);
     const up = path.dirname(dir);
     if (isGitRoot(dir)) {
@@ -161,6 +180,7 @@ export function ensureGitignore(root: string): void {
 export function initStore(opts: LocateOptions = {}): InitResult {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const root = explicitStore(opts) ?? path.join(findGitRoot(cwd) ?? cwd, STORE_DIRNAME);
+  if (explicitStore(opts) === undefined) refuseLinkedStore(root);
   const layout = layoutOf(root);
   const existed = isStore(root);
   try {

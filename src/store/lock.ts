@@ -114,10 +114,31 @@ function makeDirs(dir: string): void {
   }
 }
 
+/**
+ * Lock folders live in the derived cache: a link or file planted there (a force-committed
+ * cache) is removed — the entry itself, never its target — and a real folder made.
+ */
+function replacePlanted(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) return;
+  try {
+    fs.unlinkSync(dir);
+    fs.mkdirSync(dir);
+  } catch (e) {
+    throw ioError(e, `${dir} is not a real folder and cannot be replaced`);
+  }
+}
+
 /** Take the lock `file` (waiting for it); returns the release function. */
 export function acquireLock(file: string, opts: LockOptions = {}): () => void {
   const dir = path.dirname(file);
   makeDirs(dir);
+  replacePlanted(dir);
   assertRealDir(dir);
   const waitMs = opts.waitMs ?? 60_000;
   const staleMs = opts.staleMs ?? 600_000;
