@@ -163,6 +163,19 @@ describe('a planted lock folder', () => {
   });
 });
 
+describe('secrets in messages', () => {
+  it('-m text is redacted like every other field, with a warning, nowhere under .mlmeta', () => {
+    const repo = project();
+    const secrets = ['sk-abcdefghijklmnopqrstuvwx', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'sc-GGG999'];
+    const r = mlmeta(repo, ['record', 'model', '--name', 'm', ...quiet, '-m', `used ${secrets[0]} token=${secrets[2]} and ${secrets[1]}`]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: message: redacted/);
+    const all = [...snapshot(path.join(repo, '.mlmeta')).values()].map((b) => Buffer.from(b, 'base64').toString('latin1')).join('\n');
+    for (const secret of secrets) expect(all).not.toContain(secret);
+    expect(JSON.parse(ok(repo, ['show', 'm', '--json'])).record.message).toMatch(/^used .*\[redacted\]/);
+  });
+});
+
 describe('the command line', () => {
   it('refuses count flags that are not digits', () => {
     const repo = project();
