@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
-import { readNoFollow, writeFileAtomic } from './atomic.js';
+import { readNoFollow, removePlantedEntry, writeFileAtomic } from './atomic.js';
 import { OBJECTS_PLACEHOLDER } from './objects.js';
 
 export const STORE_DIRNAME = '.mlmeta';
@@ -81,30 +81,11 @@ export function explicitStore(opts: LocateOptions): string | undefined {
   return chosen ? path.resolve(cwd, chosen) : undefined;
 }
 
-/**
- * `cache/` is derived and never committed, but a collaborator can force-commit a symlink
- * there (`git add -f`), and every cache write would then land wherever it points. Such a
- * link (or a plain file) is removed — the link itself, never its target — and the cache
- * rebuilt in a real folder.
- */
-function replacePlantedCache(layout: StoreLayout): StoreLayout {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(layout.cache);
-  } catch {
-    return layout; // not made yet
-  }
-  if (st.isDirectory()) return layout;
-  try {
-    fs.unlinkSync(layout.cache);
-  } catch (e) {
-    throw ioError(e, `${layout.cache} is not a real folder (a symlink planted in the store?) and cannot be removed`);
-  }
-  return layout;
-}
-
 export function findStore(opts: LocateOptions = {}): StoreLayout {
-  return replacePlantedCache(locateStore(opts));
+  const layout = locateStore(opts);
+  // A planted `cache` link would take every cache write elsewhere (see removePlantedEntry).
+  removePlantedEntry(layout.cache);
+  return layout;
 }
 
 function locateStore(opts: LocateOptions): StoreLayout {

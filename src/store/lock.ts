@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
-import { assertRealDir } from './atomic.js';
+import { assertRealDir, removePlantedEntry } from './atomic.js';
 import { writerMayBeAlive, writerTag } from './writer.js';
 
 export interface LockOptions {
@@ -114,31 +114,12 @@ function makeDirs(dir: string): void {
   }
 }
 
-/**
- * Lock folders live in the derived cache: a link or file planted there (a force-committed
- * cache) is removed — the entry itself, never its target — and a real folder made.
- */
-function replacePlanted(dir: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(dir);
-  } catch {
-    return;
-  }
-  if (st.isDirectory()) return;
-  try {
-    fs.unlinkSync(dir);
-    fs.mkdirSync(dir);
-  } catch (e) {
-    throw ioError(e, `${dir} is not a real folder and cannot be replaced`);
-  }
-}
-
 /** Take the lock `file` (waiting for it); returns the release function. */
 export function acquireLock(file: string, opts: LockOptions = {}): () => void {
   const dir = path.dirname(file);
+  // Lock folders live in the derived cache: a planted link there is replaced, never used.
+  removePlantedEntry(dir);
   makeDirs(dir);
-  replacePlanted(dir);
   assertRealDir(dir);
   const waitMs = opts.waitMs ?? 60_000;
   const staleMs = opts.staleMs ?? 600_000;
