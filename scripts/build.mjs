@@ -9,7 +9,9 @@
 // - dist/types: declarations from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -31,7 +33,7 @@ const cjs = {
   target: 'node20',
   outExtension: { '.js': '.cjs' },
   outdir: 'dist',
-  define: { 'import.meta.url': '__mlmetaImportMetaUrl' },
+  define: { 'import.meta.url': '__mlmetaImportMetaUrl', MLMETA_VERSION: JSON.stringify(version) },
   banner: { js: "const __mlmetaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',

@@ -140,11 +140,26 @@ export interface DataOptions {
  * path in the project; a path outside the project is named by its last segment, with a
  * warning — these flags have no way to pass --name); anything else is a dataset ref.
  */
+/**
+ * A default name must not take over an unrelated line: outside data named `data` would
+ * otherwise become the next version of the project's own `data` dataset.
+ */
+function refuseForeignLine(store: Store, name: string, abs: string): void {
+  const graph = store.graph();
+  for (const head of graph.heads('dataset', name)) {
+    const paths = graph.full(head)?.paths;
+    if (!Array.isArray(paths) || paths.length !== 1 || paths[0] !== abs) {
+      throw new MlmetaError('E_BAD_INPUT', `${abs} is outside the project and its default name ${JSON.stringify(name)} is already a dataset of other files; record it first with \`mlmeta record dataset --name NAME ${abs}\` and pass NAME`);
+    }
+  }
+}
+
 export async function prepareData(store: Store, arg: string, opts: DataOptions): Promise<PreparedData> {
   const abs = path.resolve(store.cwd, arg);
   if (fs.existsSync(abs)) {
     const { outside } = recordedPath(store.layout.project, abs);
     const name = outside ? path.basename(abs) : undefined;
+    if (name !== undefined) refuseForeignLine(store, name, abs);
     const dataset = await prepareDataset(store, { paths: [arg], name, progress: opts.progress, git: opts.git, code: opts.code, date: opts.date });
     const warnings = [...dataset.warnings];
     if (outside) {

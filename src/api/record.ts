@@ -14,7 +14,7 @@ import { captureEnvironment } from '../capture/environment.js';
 import { hashFile } from '../capture/hash-file.js';
 import type { Mapping } from '../capture/values.js';
 import { checkKind, checkName, isVersioned, ROLE_RE, validateRecord, type Artifact, type CodeState, type Parent, type RecordBody } from '../records/record.js';
-import { redactSecrets } from '../records/secrets.js';
+import { redactSecrets, redactText } from '../records/secrets.js';
 import { canonicalYaml, normalise } from '../records/yaml.js';
 import { relativeInside } from '../store/paths.js';
 import { commitData, prepareData, type PreparedData } from './dataset.js';
@@ -174,6 +174,12 @@ export function prepareRecord(store: Store, input: RecordInput): PreparedRecord 
   for (const hit of params ? redactSecrets(params) : []) warnings.push(`param ${hit} looks like a secret; its value was not recorded`);
   const envExtra = { ...(input.envExtra ?? {}) };
   for (const hit of redactSecrets(envExtra)) warnings.push(`env ${hit} looks like a secret; its value was not recorded`);
+  let message = input.message;
+  if (message !== undefined) {
+    const m = redactText(message);
+    for (const h of m.hits) warnings.push(`message: redacted ${h}; it was not recorded`);
+    message = m.text;
+  }
   const envMode = input.env ?? (input.kind === 'dataset' ? 'none' : 'auto');
   const environment = envMode === 'auto' ? captureEnvironment(store.layout.cache, env, envExtra) : Object.keys(envExtra).length ? envExtra : undefined;
 
@@ -189,7 +195,7 @@ export function prepareRecord(store: Store, input: RecordInput): PreparedRecord 
     metrics: input.metrics && Object.keys(input.metrics).length ? input.metrics : undefined,
     artifacts: artifacts.length ? artifacts : undefined,
     env: environment,
-    message: input.message,
+    message,
   };
   const prepared: PreparedRecord = { kind: input.kind, name: input.name, body, parents, warnings };
   // Validate now, with the version commit will give it standing in: commit cannot fail on content.

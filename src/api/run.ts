@@ -16,7 +16,8 @@ import { execute, type ExecuteStdio } from '../capture/execute.js';
 import { readMappingFile, mergeMappings, type Mapping } from '../capture/values.js';
 import { hashFile } from '../capture/hash-file.js';
 import { recordedPath } from '../capture/data-files.js';
-import type { Artifact, Parent } from '../records/record.js';
+import { checkNumbers, type Artifact, type Parent } from '../records/record.js';
+import { normalise } from '../records/yaml.js';
 import { isInside } from '../store/paths.js';
 import { commitData, hashData, manifestOf, prepareData, type PreparedData } from './dataset.js';
 import { captureGitFor, checkRecordInput, commitRecord, prepareRecord, type RecordInput } from './record.js';
@@ -173,12 +174,16 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
       artifacts.push(h.artifact);
       if (h.manifest) manifests.push(h.manifest);
     }
-    if (input.metricsFile) metrics = mergeMappings(readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics'), metrics);
-  } else if (input.metricsFile && fs.existsSync(path.resolve(store.cwd, input.metricsFile))) {
+  }
+  // The command has run (maybe for hours): a missing or unreadable metrics file loses its
+  // metrics, with a warning, never the run itself.
+  if (input.metricsFile && (code === 0 || fs.existsSync(path.resolve(store.cwd, input.metricsFile)))) {
     try {
-      metrics = mergeMappings(readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics'), metrics);
-    } catch {
-      warnings.push(`metrics file ${input.metricsFile} of the failed run is unreadable; not recorded`);
+      const fromFile = readMappingFile(path.resolve(store.cwd, input.metricsFile), 'metrics');
+      checkNumbers(normalise(fromFile, 'metrics'), 'metrics');
+      metrics = mergeMappings(fromFile, metrics);
+    } catch (e) {
+      warnings.push(`metrics file ${input.metricsFile} not recorded: ${e instanceof MlmetaError ? e.message : String(e)}`);
     }
   }
 

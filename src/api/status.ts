@@ -8,22 +8,40 @@ import * as path from 'node:path';
 import { hashFile } from '../capture/hash-file.js';
 import { pathKey, type FileEntry } from '../capture/data-files.js';
 import { hashData } from './dataset.js';
+import { MlmetaError } from '../errors.js';
+import { isInside } from '../store/paths.js';
 import type { Store } from './store.js';
 
 export interface DatasetStatus {
   id: string;
   name: string;
   version: number;
-  state: 'clean' | 'changed' | 'missing';
+  /** `unchecked`: the record's paths or files could not be checked (see `problem`) */
+  state: 'clean' | 'changed' | 'missing' | 'unchecked';
   added: string[];
   removed: string[];
   changed: string[];
+  problem?: string;
 }
 
 export interface ArtifactStatus {
   path: string;
-  state: 'clean' | 'changed' | 'missing';
+  state: 'clean' | 'changed' | 'missing' | 'unchecked';
+  problem?: string;
 }
+
+/**
+ * Where a recorded path is on disk, if it may be looked at: records come from anyone with
+ * commit access, so a relative path must stay inside the project, and an absolute one is
+ * followed only for data recorded as outside the project.
+ */
+function onDisk(store: Store, recorded: string, outsideAllowed: boolean): string | undefined {
+  if (path.isAbsolute(recorded)) return outsideAllowed ? recorded : undefined;
+  const abs = path.join(store.layout.project, recorded);
+  return isInside(store.layout.project, abs) ? abs : undefined;
+}
+
+const problemOf = (e: unknown) => (e instanceof MlmetaError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e));
 
 export interface ModelStatus {
   id: string;
@@ -51,20 +69,31 @@ function diffFiles(recorded: FileEntry[], now: FileEntry[]): Pick<DatasetStatus,
 
 async function datasetStatus(store: Store, id: string): Promise<DatasetStatus> {
   const s = store.graph().full(id)!;
-  const base = { id, name: s.name!, version: s.version ?? 1 };
-  const paths = (s.paths as string[] | undefined) ?? [];
+  const base = { id, name: s.name!, version: s.version ?? 1, added: [], removed: [], changed: [] };
+  const paths = Array.isArray(s.paths) ? (s.paths as unknown[]) : [];
   const manifestId = (s.parents ?? []).find((p) => p.role === 'manifest')?.id;
-  if (!paths.length || !manifestId) return { ...base, state: 'clean', added: [], removed: [], changed: [] };
-  const abs = paths.map((p) => (path.isAbsolute(p) ? p : path.join(store.layout.project, p)));
-  const existing = abs.filter((p) => fs.existsSync(p));
-  const recorded = (store.read(manifestId).files as FileEntry[] | undefined) ?? [];
-  if (existing.length === 0) return { ...base, state: 'missing', added: [], removed: recorded.map((f) => f.path), changed: [] };
-  // The dataset's own --exclude globs (stored with it) still apply, or excluded files show as added.
-  const exclude = Array.isArray(s.exclude) ? s.exclude.filter((x): x is string => typeof x === 'string') : [];
-  const now = await hashData(store, existing, exclude);
-  const d = diffFiles(recorded, now.files);
-  const state = d.added.length || d.removed.length || d.changed.length ? 'changed' : 'clean';
-  return { ...base, state, ...d };
+  if (!paths.length || !manifestId) return { ...base, state: 'clean' };
+  const abs: string[] = [];
+  for (const p of paths) {
+    const where = typeof p === 'string' ? onDisk(store, p, s.outside_project === true) : undefined;
+    if (where === undefined) return { ...base, state: 'unchecked', problem: `recorded path ${JSON.stringify(p)} is outside the project; not looked at` };
+    abs.push(where);
+  }
+  try {
+    const existing = abs.filter((p) => fs.existsSync(p));
+    const recorded = (store.read(manifestId).files as FileEntry[] | undefined) ?? [];
+    if (existing.length === 0) return { ...base, state: 'missing', removed: recorded.map((f) => f.path) };
+    // The dataset's own --exclude globs (stored with it) still apply, or excluded files show as added.
+    const exclude = Array.isArray(s.exclude) ? s.exclude.filter((x): x is string => typeof x === 'string') : [];
+    const now = await hashData(store, existing, exclude);
+    const d = diffFiles(recorded, now.files);
+    const state = d.added.length || d.removed.length || d.changed.length ? 'changed' : 'clean';
+    return { ...base, state, ...d };
+  } catch (e) {
+    // One dataset that cannot be checked (a planted record, a FIFO where data was) must not
+    // hide the status of every other one.
+    return { ...base, state: 'unchecked', problem: problemOf(e) };
+  }
 }
 
 export async function statusOf(store: Store): Promise<StatusReport> {
@@ -88,14 +117,22 @@ export async function statusOf(store: Store): Promise<StatusReport> {
       const s = graph.full(id)!;
       const artifacts: ArtifactStatus[] = [];
       for (const a of s.artifacts ?? []) {
-        const abs = path.isAbsolute(a.path) ? a.path : path.join(store.layout.project, a.path);
+        const abs = onDisk(store, a.path, true);
+        if (abs === undefined) {
+          artifacts.push({ path: a.path, state: 'unchecked', problem: 'recorded path is outside the project; not looked at' });
+          continue;
+        }
         if (!fs.existsSync(abs)) {
           artifacts.push({ path: a.path, state: 'missing' });
           continue;
         }
-        // A folder output (`run --output DIR`) carries its manifest; its sha256 is the folder's digest.
-        const now = typeof (a as { manifest?: unknown }).manifest === 'string' ? (await hashData(store, [abs])).digest : hashFile(abs).sha256;
-        artifacts.push({ path: a.path, state: now === a.sha256 ? 'clean' : 'changed' });
+        try {
+          // A folder output (`run --output DIR`) carries its manifest; its sha256 is the folder's digest.
+          const now = typeof (a as { manifest?: unknown }).manifest === 'string' ? (await hashData(store, [abs])).digest : hashFile(abs).sha256;
+          artifacts.push({ path: a.path, state: now === a.sha256 ? 'clean' : 'changed' });
+        } catch (e) {
+          artifacts.push({ path: a.path, state: 'unchecked', problem: problemOf(e) });
+        }
       }
       const data = (s.parents ?? []).filter((p) => p.role === 'data' && graph.get(p.id)).map((p) => {
         const d = graph.get(p.id)!;

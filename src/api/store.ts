@@ -134,7 +134,10 @@ export class Store {
 
   /** Ancestors (default), descendants or both of REF. */
   lineage(ref: string, opts: LineageOptions = {}): Lineage {
-    return lineageOf(this.graph(), this.resolve(ref), opts);
+    const id = this.resolve(ref);
+    // A record the index left out is malformed: reading it says why (E_CORRUPT_OBJECT).
+    if (!this.graph().get(id)) this.read(id);
+    return lineageOf(this.graph(), id, opts);
   }
 
   /** What changed from REF's previous version to REF, or from REF to OTHER. */

@@ -182,6 +182,11 @@ function excluder(patterns: string[]): Excluder | undefined {
     let glob = dirOnly ? p.replace(/\/+$/, '') : p;
     const anchored = glob.includes('/');
     glob = glob.replace(/^\/+/, '');
+    // gitignore's `!` re-includes; a glob engine reads it as "everything but": refused
+    // rather than silently recording another file set. An empty pattern matches nothing.
+    if (glob === '' || glob.startsWith('!')) {
+      throw new MlmetaError('E_USAGE', `--exclude ${JSON.stringify(p)}: ${glob === '' ? 'an empty pattern' : 're-including with ! is not supported; exclude what you do not want instead'}`);
+    }
     const m = match(glob, { dot: true, basename: !anchored });
     return (rel: string, isDir: boolean) => (!dirOnly || isDir) && m(rel);
   });
@@ -262,6 +267,11 @@ function keyOf(abs: Buffer): string {
 }
 
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
+  return hashPathsSync(inputs, opts);
+}
+
+/** The same, for callers that must stay synchronous (`which` of a folder). */
+export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
   const found = new Map<string, Found>();
   const recorded: string[] = [];
   const emptyFolders: string[] = [];
@@ -269,6 +279,8 @@ export async function hashPaths(inputs: string[], opts: HashOptions): Promise<Ha
   let outside = false;
   for (const input of inputs) {
     const abs = path.resolve(opts.cwd, input);
+    // The store is not data: its records and caches change with every command.
+    if (abs.split(path.sep).includes('.mlmeta')) throw new MlmetaError('E_BAD_INPUT', `${input} is inside an mlmeta store; records and caches are not data`);
     const st = statInput(abs, input);
     const rp = recordedPath(opts.projectRoot, abs);
     recorded.push(rp.path);

@@ -6,8 +6,10 @@
 // KeyboardInterrupt aborts a checkpoint save in a Python `finally:`). Whether we are in the
 // foreground is asked of the kernel when the signal arrives (/proc/self/stat: our process
 // group against the terminal's foreground group), not guessed from stdin: `< /dev/null` at
-// a terminal still gets Ctrl-C. A SIGINT that reached mlmeta any other way (no terminal,
-// a background job, `kill`) and SIGTERM/SIGHUP are passed on once.
+// a terminal still gets Ctrl-C. A SIGINT while mlmeta is not in the foreground (no
+// terminal, a background job) and SIGTERM/SIGHUP are passed on once. A signal does not say
+// who sent it, so a `kill -INT` aimed at mlmeta alone while it is in the foreground is taken
+// for Ctrl-C and not forwarded: use SIGTERM to stop a run from outside.
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';

@@ -174,7 +174,9 @@ function factsFrom(opts: GitCaptureOptions, where: Plan, config: GitResult | und
   }
   // Outside any work tree no code is expected; inside one, say why it is missing.
   if (where.top !== undefined) {
-    for (const p of new Set(problems)) facts.warnings.push(`cannot read the code state of ${where.shownTop} (git: ${p}); the record has no code`);
+    // git then reads only the user's global config: the repository's own user.name is unseen.
+    const author = facts.userName !== undefined ? ', and its author comes from your global git config only' : '';
+    for (const p of new Set(problems)) facts.warnings.push(`cannot read the code state of ${where.shownTop} (git: ${p}); the record has no code${author}`);
   }
   return facts;
 }

@@ -51,3 +51,24 @@ export function envOptions(values: string[]): { env: 'auto' | 'none' | undefined
   }
   return { env, envExtra };
 }
+
+/**
+ * A stored object's exact bytes (`cat`, `show --yaml`). YAML may hold bidi and C1 characters
+ * raw, so on a terminal they are shown escaped; into a pipe or file the bytes go as stored
+ * (what `sha256sum` must see).
+ */
+export function outStoredBytes(bytes: Buffer): void {
+  if (process.stdout.isTTY) process.stdout.write(printableLines(bytes.toString('utf8')));
+  else process.stdout.write(bytes);
+}
+
+/**
+ * A count option (`--depth`, `--limit`): digits only. yargs' own number type takes `''` as
+ * 0, `0x10` as 16, `1e3` as 1000 and a bare flag as nothing at all.
+ */
+export function countOption(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^\d{1,9}$/.test(text)) throw new MlmetaError('E_USAGE', `${flag} must be a whole number (0 or more), not ${JSON.stringify(text)}`);
+  return Number(text);
+}

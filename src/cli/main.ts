@@ -33,12 +33,17 @@ function guardClosedPipes(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
-      throw err;
+      // Any other write failure (a full disk under `> file`) is one line, not a trace.
+      if (stream !== process.stderr) try { process.stderr.write(`error[E_IO]: cannot write the output: ${err.code ?? err.message}\n`); } catch { /* nowhere to say it */ }
+      process.exit(1);
     });
   }
 }
 
 /** One line per error, whatever the message holds (it may quote names from records). */
+/** The package version, put in by the build (scripts/build.mjs); 'dev' when run from source. */
+declare const MLMETA_VERSION: string | undefined;
+
 export function reportError(e: unknown, debug: boolean): number {
   if (isMlmetaError(e)) {
     process.stderr.write(`error[${e.code}]: ${printable(e.message)}\n`);
@@ -86,11 +91,12 @@ export async function main(argv: string[]): Promise<number> {
       .strict()
       .recommendCommands()
       .help()
-      .version()
+      .version(typeof MLMETA_VERSION === 'string' ? MLMETA_VERSION : 'dev')
       .wrap(Math.min(100, process.stdout.columns || 100))
       .fail((msg, err) => {
-        if (err) throw err;
-        throw new MlmetaError('E_USAGE', msg ?? 'bad command line');
+        // yargs' own parse errors (YError, e.g. a flag missing its value) are usage errors too
+        if (err && err.name !== 'YError') throw err;
+        throw new MlmetaError('E_USAGE', msg ?? err?.message ?? 'bad command line');
       })
       .parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

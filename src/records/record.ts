@@ -89,7 +89,8 @@ function isMapping(v: unknown): v is { [k: string]: Json } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkNumbers(v: Json, where: string): void {
+/** Metrics are numbers, or mappings of them (E_BAD_INPUT naming the first that is not). */
+export function checkNumbers(v: Json, where: string): void {
   if (typeof v === 'number') return;
   if (isMapping(v)) {
     for (const [k, x] of Object.entries(v)) checkNumbers(x, `${where}.${k}`);

@@ -24,38 +24,77 @@ export function keyWords(key: string): string[] {
     .filter(Boolean);
 }
 
-// A word that is a secret wherever it stands in a key.
+// Each word of a key is judged with the whole key in view. Numbers under a secret key are
+// redacted too (a PIN is a number), so a key wrongly taken for a secret loses a
+// hyperparameter forever: the exceptions below are for names that ML configs really use.
+
+// Words that are a secret wherever they stand in a key (`user_pw`, `MYSQL_PWD`, `max_password_length`).
 const SECRET_WORDS = new Set([
-  'password', 'passwords', 'passwd', 'pwd', 'pass', 'passphrase', 'passcode', 'secret', 'secrets',
-  'credential', 'credentials', 'creds', 'auth', 'authorization', 'bearer', 'cookie', 'cookies', 'jwt',
+  'password', 'passwords', 'passwd', 'pwd', 'passphrase', 'passcode', 'pincode', 'credential', 'credentials', 'creds',
+  'auth', 'authorization', 'bearer', 'cookie', 'cookies', 'jwt',
 ]);
 // Run-together spellings (`PGPASSWORD`, `dbpassword`, `accesstoken`): a word containing one of these.
 const SECRET_ROOTS = [
-  'password', 'passwd', 'passphrase', 'secret', 'credential', 'apikey', 'accesskey', 'privatekey', 'secretkey',
+  'password', 'passwd', 'passphrase', 'credential', 'apikey', 'accesskey', 'privatekey', 'secretkey',
   'sessionkey', 'signingkey', 'accesstoken', 'authtoken', 'apitoken', 'refreshtoken', 'bearertoken', 'sessiontoken',
 ];
-// `key` alone is an ordinary word (`sort_key`, `key_column`); these make it a secret.
+// Measures and counts: `secret_sharing_rounds`, `num_secrets`, `token_dim`, `pw_kernel_size`
+// count or size something; they hold no secret.
+const MEASURE_WORDS = new Set([
+  'max', 'min', 'num', 'n', 'k', 'r', 'total', 'avg', 'mean', 'count', 'counts', 'limit', 'limits', 'len', 'length',
+  'size', 'budget', 'per', 'dim', 'dims', 'ratio', 'rate', 'rounds', 'round', 'frac', 'fraction',
+]);
+// `key`, `keys`: a credential after one of these (`api_key`, `ssh_keys`), whatever else the key says.
 const KEY_QUALIFIERS = new Set([
   'api', 'access', 'private', 'secret', 'session', 'signing', 'encryption', 'decryption', 'master', 'client', 'ssh',
   'auth', 'account', 'storage', 'shared', 'subscription', 'app', 'hmac', 'license', 'sas', 'service', 'gpg', 'pgp',
 ]);
+// `<anything>_key` (`openai_key`, `KAGGLE_KEY`, `stripe_key`) is a credential unless a word
+// of the key is data or model vocabulary: `sort_key`, `primary_key`, `cache_key`, `rng_key`
+// (JAX), `text_key` (a dataset column), `attn_key`. A bare `key` is not (a sort or dict key).
+const KEY_ML_WORDS = new Set([
+  'sort', 'order', 'primary', 'foreign', 'unique', 'composite', 'natural', 'surrogate', 'partition', 'shard', 'bucket',
+  'group', 'join', 'merge', 'lookup', 'dict', 'map', 'mapping', 'table', 'row', 'record', 'entry', 'item', 'object',
+  'blob', 'prefix', 'col', 'cols', 'column', 'columns', 'field', 'fields', 'attr', 'attribute', 'property', 'name',
+  'names', 'id', 'ids', 'idx', 'index', 'value', 'values', 'query', 'cache', 'hash', 'hashing', 'checkpoint', 'ckpt',
+  'state', 'config', 'metric', 'monitor', 'score', 'feature', 'features', 'label', 'labels', 'target', 'targets',
+  'class', 'category', 'time', 'timestamp', 'date', 'seed', 'random', 'rng', 'prng', 'noise', 'dropout', 'init',
+  'sample', 'sampling', 'shuffle', 'split', 'data', 'dataset', 'text', 'image', 'audio', 'video', 'input', 'output',
+  'prompt', 'response', 'answer', 'question', 'context', 'attention', 'attn', 'head', 'heads', 'proj', 'layer',
+  'embed', 'embedding', 'kv', 'qk', 'memory', 'seq', 'sequence', 'token', 'tokens', 'vocab', 'node', 'edge', 'graph',
+  ...MEASURE_WORDS,
+]);
+// What may follow the last `key` and still leave it last: `stripe_key_2`, `openai_key_prod`.
+const KEY_SUFFIX = /^(?:\d+|v\d+|live|test|prod|production|dev|staging|old|new|backup|b64|base64|hex|raw)$/;
+// A key ending in one of these names where a secret is kept, not the secret (`password_file`,
+// `ssh_key_path`): its value is a path, which the value checks still see.
+const LOCATION_WORDS = new Set(['file', 'filename', 'path', 'dir']);
 // `token` is a credential, but in ML it is mostly a unit of text: `max_tokens`, `pad_token_id`,
-// `eos_token`, `token_limit`. A singular `token` is secret unless a word of the key marks it
-// as text; plural `tokens` is secret only right after one of TOKEN_QUALIFIERS (`api_tokens`).
+// `token_dim`, `token_pruning_ratio`. A singular `token` is secret right after one of
+// TOKEN_QUALIFIERS (`hf_token`, `id_token`), else unless a word of the key marks it as text or
+// a measure; plural `tokens` is secret only right after a qualifier (`api_tokens`).
 const TOKEN_QUALIFIERS = new Set([
   'access', 'api', 'bearer', 'refresh', 'session', 'oauth', 'id', 'personal', 'security', 'csrf', 'bot', 'deploy',
   'service', 'user', 'app', 'github', 'gh', 'hf', 'huggingface', 'gitlab', 'slack', 'npm', 'pypi', 'private',
 ]);
-const TEXT_TOKEN_BEFORE = new Set([
+const TEXT_TOKEN_WORDS = new Set([
+  // what a text token is
   'pad', 'eos', 'bos', 'unk', 'sep', 'cls', 'mask', 'start', 'end', 'special', 'sos', 'eot', 'stop', 'begin', 'image',
   'audio', 'video', 'vision', 'placeholder', 'decoder', 'encoder', 'bad', 'new', 'prompt', 'context', 'input', 'output',
   'generated', 'train', 'eval', 'vocab', 'first', 'last',
+  // what is done to text tokens or measured on them
+  'id', 'ids', 'type', 'types', 'index', 'indices', 'idx', 'embedding', 'embeddings', 'dropout', 'drop', 'level',
+  'classification', 'window', 'usage', 'logprobs', 'probs', 'scores', 'weights', 'throughput', 'shift', 'merging',
+  'merge', 'pruning', 'prune', 'mixing', 'mixer', 'pooling', 'pool', 'selection', 'keep', 'at',
+  ...MEASURE_WORDS,
 ]);
-const TEXT_TOKEN_AFTER = new Set([
-  'id', 'ids', 'type', 'types', 'index', 'indices', 'idx', 'embedding', 'embeddings', 'dropout', 'level',
-  'classification', 'window', 'usage', 'logprobs', 'probs', 'scores', 'weights', 'rate', 'throughput',
+// A bare `pass` is ML (`pass_at_k`, `n_pass`, `forward_pass`), a bare `pin` is PyTorch's
+// `pin_memory`; they are a password as the whole key or next to one of these (`db_pass`, `user_pin`).
+const PASS_QUALIFIERS = new Set([
+  'user', 'username', 'db', 'database', 'admin', 'root', 'login', 'account', 'sql', 'mysql', 'postgres', 'pg',
+  'redis', 'mongo', 'smtp', 'ftp', 'sftp', 'mail', 'email', 'ldap', 'vpn', 'wifi', 'sudo', 'ssh', 'basic', 'http',
+  'keystore', 'truststore', 'cert', 'word', 'phrase', 'code', 'sim', 'card',
 ]);
-const COUNT_WORDS = new Set(['max', 'min', 'num', 'n', 'total', 'avg', 'mean', 'count', 'counts', 'limit', 'limits', 'len', 'length', 'size', 'budget', 'per']);
 // In a URL's query or fragment a bare `key` (`?key=AIza…`) or signature (pre-signed S3, Azure
 // SAS `sig`) is the credential itself. In params a `signature` is usually a model's input
 // signature (MLflow), so these count only in URLs.
@@ -67,17 +106,33 @@ const QUERY_SECRET_WORDS = new Set(['key', 'keys', 'sig', 'signature']);
  */
 export function isSecretKey(key: string, context: 'key' | 'query' = 'key'): boolean {
   const w = keyWords(key);
-  const counted = w.some((x) => COUNT_WORDS.has(x));
+  if (w.length > 1 && LOCATION_WORDS.has(w[w.length - 1]!)) return false;
+  const has = (set: Set<string>, except: number) => w.some((x, j) => j !== except && set.has(x));
   return w.some((word, i) => {
     if (SECRET_WORDS.has(word)) return true;
     if (SECRET_ROOTS.some((r) => word.includes(r))) return true;
     if (context === 'query' && QUERY_SECRET_WORDS.has(word)) return true;
     const before = w[i - 1] ?? '';
-    if (word === 'key' || word === 'keys') return KEY_QUALIFIERS.has(before);
-    if (word === 'token') return TOKEN_QUALIFIERS.has(before) || !(counted || TEXT_TOKEN_BEFORE.has(before) || TEXT_TOKEN_AFTER.has(w[i + 1] ?? ''));
-    if (word === 'tokens') return TOKEN_QUALIFIERS.has(before) && !counted;
+    // `secret` (`client_secret`, `mysecret`) unless it is counted (`secret_sharing_rounds`).
+    if (word.includes('secret')) return !has(MEASURE_WORDS, i);
+    // `pw` is a password (`user_pw`) unless it sizes a pointwise layer (`pw_kernel_size`).
+    if (word === 'pw') return !has(MEASURE_WORDS, i) && !w.some((x) => x === 'conv' || x === 'kernel');
+    // `pass`, `pin` (`pin_memory`): a password as the whole key or beside a qualifier.
+    if (word === 'pass' || word === 'pin') return w.length === 1 || has(PASS_QUALIFIERS, i);
+    if (word === 'key') {
+      if (KEY_QUALIFIERS.has(before)) return true;
+      return i > 0 && w.slice(i + 1).every((x) => KEY_SUFFIX.test(x)) && !has(KEY_ML_WORDS, i);
+    }
+    if (word === 'keys') return KEY_QUALIFIERS.has(before);
+    if (word === 'token') return TOKEN_QUALIFIERS.has(before) || !has(TEXT_TOKEN_WORDS, i);
+    if (word === 'tokens') return TOKEN_QUALIFIERS.has(before) && !has(MEASURE_WORDS, i);
     return false;
   });
+}
+
+/** A secret option name (`--password`, `-token`), not its negation (`--no-password`). */
+function isSecretOption(name: string): boolean {
+  return keyWords(name)[0] !== 'no' && isSecretKey(name);
 }
 
 // Credentials recognisable by their form, whatever the key. Each match is replaced.
@@ -101,8 +156,10 @@ const URL_RE = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>`]+/g;
 // `name=value` inside a string: connection strings (`…;Password=x;…`), overrides
 // (`+db.password=x`), environment assignments, query strings the URL parser did not get.
 const PAIR_RE = /(^|[;,\s?&])([-+~]*)([A-Za-z_][\w.-]*)=([^;&\s]*)/g;
-// A whole string that is a header line: `Authorization: Basic …`, `X-Api-Key: …`.
-const HEADER_RE = /^(\s*)([A-Za-z][\w-]*)(\s*:\s*)(\S.*)$/s;
+// A line that is a header or a YAML-ish pair: `Authorization: Basic …`, `password: x`.
+const HEADER_RE = /^([ \t]*)([A-Za-z][\w-]*)([ \t]*:[ \t]*)(\S.*)$/gm;
+// A value that holds no secret: nothing, already redacted, or a shell variable (`$HF_TOKEN`).
+const NO_SECRET_RE = /^(?:|\[redacted\]|\$\w+|\$\{\w+\})$/;
 
 function redactQuery(query: string): string | undefined {
   let changed = false;
@@ -169,16 +226,137 @@ export function redactUrl(url: string): string {
   return redactPatterns(urlWithoutSecrets(url) ?? url);
 }
 
+/** A word of a shell-ish string: where it stands and its text without quotes. */
+interface ShellWord {
+  start: number;
+  end: number;
+  text: string;
+  /** A command separator (`;`, `&&`, `|`, newline, parenthesis) stands between it and the word before. */
+  afterSeparator: boolean;
+}
+
+const SEPARATORS = ';&|()\n';
+
+/**
+ * Split a string as a shell would, roughly: whitespace and separators end words, quotes group
+ * (an unclosed quote is an ordinary character, as in prose: `don't`), a backslash escapes.
+ */
+function shellWords(s: string): ShellWord[] {
+  const words: ShellWord[] = [];
+  let i = 0;
+  let separated = false;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (SEPARATORS.includes(c)) {
+      separated = true;
+      i++;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let text = '';
+    while (i < s.length && !SEPARATORS.includes(s[i]!) && !/\s/.test(s[i]!)) {
+      const d = s[i]!;
+      if (d === '\\' && i + 1 < s.length) {
+        text += s[i + 1];
+        i += 2;
+        continue;
+      }
+      const close = d === '"' || d === "'" ? s.indexOf(d, i + 1) : -1;
+      if (close > 0) {
+        text += s.slice(i + 1, close);
+        i = close + 1;
+        continue;
+      }
+      text += d;
+      i++;
+    }
+    words.push({ start, end: i, text, afterSeparator: separated });
+    separated = false;
+  }
+  return words;
+}
+
+/**
+ * Inside one string (a `sh -c` script, a message): the values of secret options
+ * (`--password X`, `--api_key=X`, `-token X`) and secret assignments (`export HF_TOKEN="x"`),
+ * quotes included, become `[redacted]`.
+ */
+function redactShellWords(s: string, hits: string[]): string {
+  const spans: { start: number; end: number; with: string }[] = [];
+  const words = shellWords(s);
+  words.forEach((word, i) => {
+    const raw = s.slice(word.start, word.end);
+    const eq = word.text.indexOf('=');
+    const pair = eq > 0 ? /^([-+~]*)([A-Za-z_][\w.-]*)$/.exec(word.text.slice(0, eq)) : null;
+    if (pair) {
+      const [name, value] = [word.text.slice(0, eq), word.text.slice(eq + 1)];
+      if (NO_SECRET_RE.test(value) || !(pair[1] ? isSecretOption(pair[2]!) : isSecretKey(pair[2]!))) return;
+      // `NAME="a b"` keeps `NAME=`; a word quoted whole (`"NAME=x"`) is rewritten whole.
+      if (raw.startsWith(`${name}=`)) spans.push({ start: word.start + name.length + 1, end: word.end, with: REDACTED });
+      else spans.push({ start: word.start, end: word.end, with: `${name}=${REDACTED}` });
+      hits.push(`the value of ${name}`);
+      return;
+    }
+    const opt = /^--?([A-Za-z][\w.-]+)$/.exec(word.text);
+    const next = words[i + 1];
+    if (!opt || !next || next.afterSeparator || next.text.startsWith('--') || NO_SECRET_RE.test(next.text) || !isSecretOption(opt[1]!)) return;
+    spans.push({ start: next.start, end: next.end, with: REDACTED });
+    hits.push(`the value of ${word.text}`);
+  });
+  let out = s;
+  for (const span of spans.reverse()) out = out.slice(0, span.start) + span.with + out.slice(span.end);
+  return out;
+}
+
+/** Every rule for text, in order; `hits` gets one phrase per redaction. */
+function scan(s: string, hits: string[]): string {
+  let out = s.replace(URL_RE, (u) => {
+    const r = urlWithoutSecrets(u);
+    if (r === undefined) return u;
+    hits.push('credentials in a URL');
+    return r;
+  });
+  for (const re of SECRET_VALUE_PATTERNS) {
+    out = out.replace(re, () => {
+      hits.push('a credential-shaped value');
+      return REDACTED;
+    });
+  }
+  out = redactShellWords(out, hits);
+  // Pairs the shell split does not reach: `Server=db;Pwd=x` inside quotes, `a=1,token=x`.
+  out = out.replace(PAIR_RE, (all, sep: string, dashes: string, name: string, value: string) => {
+    if (NO_SECRET_RE.test(value) || !isSecretKey(name, sep === '?' || sep === '&' ? 'query' : 'key')) return all;
+    hits.push(`the value of ${dashes}${name}`);
+    return `${sep}${dashes}${name}=${REDACTED}`;
+  });
+  out = out.replace(HEADER_RE, (all, indent: string, name: string, colon: string, value: string) => {
+    if (value === REDACTED || value.startsWith('//') || !isSecretKey(name)) return all;
+    hits.push(`the value of ${name}`);
+    return `${indent}${name}${colon}${REDACTED}`;
+  });
+  return out;
+}
+
 /** A string with everything that looks like a credential replaced, or undefined when nothing does. */
 export function redactString(s: string): string | undefined {
-  let out = s.replace(URL_RE, (u) => urlWithoutSecrets(u) ?? u);
-  out = redactPatterns(out);
-  out = out.replace(PAIR_RE, (all, sep: string, dashes: string, name: string, value: string) =>
-    value !== '' && value !== REDACTED && isSecretKey(name, sep === '?' || sep === '&' ? 'query' : 'key') ? `${sep}${dashes}${name}=${REDACTED}` : all,
-  );
-  const header = HEADER_RE.exec(out);
-  if (header && header[4] !== REDACTED && !header[4]!.startsWith('//') && isSecretKey(header[2]!)) out = `${header[1]}${header[2]}${header[3]}${REDACTED}`;
+  const out = scan(s, []);
   return out === s ? undefined : out;
+}
+
+/**
+ * Free text (a record's message) fit for a record: credential-shaped values, URL credentials,
+ * `name=secret` pieces, `--secret-option value`, `Header: value` lines redacted. `hits` has
+ * one phrase per redaction, to follow "redacted " in a warning: `the value of --password`,
+ * `the value of HF_TOKEN`, `a credential-shaped value`, `credentials in a URL`.
+ */
+export function redactText(s: string): { text: string; hits: string[] } {
+  const hits: string[] = [];
+  const text = scan(s, hits);
+  return { text, hits: text === s ? [] : hits };
 }
 
 function pathOf(prefix: string, key: string): string {
@@ -244,9 +422,10 @@ export function redactSecrets(value: { [k: string]: Json }, prefix = ''): string
 /**
  * A command line fit for a record: the values of secret options (`--password X`,
  * `--token=X`, `-token X`), of secret `KEY=VALUE` arguments, secret-looking values and
- * credentials in URLs are replaced by `[redacted]`; option names are kept. `hits` names
- * the redacted arguments as `command[i]`. Short options (`-p X`) are left alone: a
- * letter says nothing about its meaning, but the value tests still apply to them.
+ * credentials in URLs are replaced by `[redacted]`; option names are kept. Each argument
+ * is also read as a shell string, so `sh -c './t.sh --password X; export HF_TOKEN=Y'` loses
+ * both values. `hits` names the redacted arguments as `command[i]`. Short options (`-p X`)
+ * are left alone: a letter says nothing about its meaning, but the value tests still apply.
  */
 export function redactCommand(argv: string[]): { argv: string[]; hits: string[] } {
   const out = [...argv];
@@ -261,7 +440,7 @@ export function redactCommand(argv: string[]): { argv: string[]; hits: string[] 
     // (`--use_auth_token --model gpt2`) or the option is a negation (`--no-password`).
     const opt = /^--?([A-Za-z][\w.-]+)$/.exec(argv[i]!);
     const next = out[i + 1];
-    if (opt && next !== undefined && next !== '' && next !== REDACTED && !next.startsWith('--') && keyWords(opt[1]!)[0] !== 'no' && isSecretKey(opt[1]!)) {
+    if (opt && next !== undefined && next !== '' && next !== REDACTED && !next.startsWith('--') && isSecretOption(opt[1]!)) {
       out[i + 1] = REDACTED;
       hit.add(i + 1);
       i++;

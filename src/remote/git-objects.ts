@@ -38,7 +38,8 @@ export function readLooseObject(gitDir: string, oid: string): { type: string; bo
 }
 
 export interface TreeEntry {
-  mode: '100644' | '40000';
+  /** as git writes it: we write only '100644' (a blob) and '40000' (a tree); read trees may hold '120000' (a link), '160000' (a submodule), '100755'… */
+  mode: string;
   name: string;
   oid: string;
 }
@@ -57,7 +58,7 @@ export function decodeTree(body: Buffer): TreeEntry[] {
     const sp = body.indexOf(0x20, i);
     const nul = body.indexOf(0, sp);
     const mode = body.toString('utf8', i, sp);
-    out.push({ mode: mode === '40000' ? '40000' : '100644', name: body.toString('utf8', sp + 1, nul), oid: body.toString('hex', nul + 1, nul + 21) });
+    out.push({ mode, name: body.toString('utf8', sp + 1, nul), oid: body.toString('hex', nul + 1, nul + 21) });
     i = nul + 21;
   }
   return out;

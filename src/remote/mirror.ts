@@ -34,8 +34,11 @@ export function syncGitDir(layout: StoreLayout): string {
 /**
  * Versions before 0.2 wrote the remote's URL (tokens included) into the config and named
  * remote-tracking refs after it. Remove both: no URL is kept on disk, refs are named by a hash.
+ * They also kept one "previous push" for every remote (refs/mlmeta/local), which would carry
+ * records pushed to one remote into pushes to another: it goes too.
  */
 function scrubLegacySecrets(gitDir: string): void {
+  fs.rmSync(path.join(gitDir, 'refs/mlmeta/local'), { force: true });
   const config = path.join(gitDir, 'config');
   try {
     if (/^\s*url\s*=/m.test(fs.readFileSync(config, 'utf8'))) writeFileAtomic(config, BASE_CONFIG, { durable: false });

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
+import { parseRecordBytes } from '../records/record.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { ensureGitignore, type StoreLayout } from '../store/location.js';
 import { withLockAsync } from '../store/lock.js';
@@ -21,7 +22,12 @@ import { STORE_REF, fetchTip, pushCommit, remoteKey, remoteTip, resolveRemote, t
 
 const MAX_ATTEMPTS = 5;
 /** Our last successful push: its tree is part of every later push (records are forever). */
-const LOCAL_TIP = 'refs/mlmeta/local';
+/**
+ * Our previous push to one remote (named by its key): what that remote had from us, so a
+ * later push there never drops it. Never shared between remotes: records pushed to an
+ * internal remote must not reach a public one through another remote's push.
+ */
+const pushedRef = (remote: Remote) => `refs/mlmeta/pushed/${remoteKey(remote)}`;
 
 export interface PullResult {
   /** the remote, without credentials */
@@ -31,6 +37,8 @@ export interface PullResult {
   remoteObjects: number;
   /** objects added to the local store */
   received: number;
+  /** objects of the remote that are not records (right hash, but not a valid record): not pulled */
+  skipped: string[];
 }
 
 export interface PushResult {
@@ -44,6 +52,8 @@ export interface PushResult {
   upToDate: boolean;
   /** 1, or more when the remote moved between our look and our push */
   attempts: number;
+  /** objects of the remote that are not records: not pulled (see PullResult) */
+  skipped: string[];
 }
 
 export interface SyncOptions {
@@ -78,9 +88,9 @@ async function treeOfCommit(gitDir: string, commit: string): Promise<string> {
   return m[1]!;
 }
 
-/** Our previous push, if the sync repository still has it (the cache may have been cleared). */
-async function previousPush(gitDir: string): Promise<{ commit?: string; root: Root }> {
-  const commit = readRef(gitDir, LOCAL_TIP);
+/** Our previous push to this remote, if the sync repository still has it (the cache may have been cleared). */
+async function previousPush(gitDir: string, remote: Remote): Promise<{ commit?: string; root: Root }> {
+  const commit = readRef(gitDir, pushedRef(remote));
   const body = commit ? readLooseObject(gitDir, commit) : undefined;
   const m = body?.type === 'commit' ? /^tree ([0-9a-f]{40})/.exec(body.body.toString('utf8')) : null;
   if (!m) return { root: new Map() };
@@ -98,6 +108,7 @@ interface Pulled {
   root: Root;
   remoteObjects: number;
   received: number;
+  skipped: string[];
 }
 
 async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string): Promise<Pulled> {
@@ -123,12 +134,21 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   }
   const blobs = await readGitObjects(gitDir, missing.map(([, oid]) => oid));
   const checked: Array<{ id: string; bytes: Buffer }> = [];
+  const skipped: string[] = [];
   for (const [id, oid] of missing) {
     const blob = blobs.get(oid);
     if (!blob) throw new MlmetaError('E_REMOTE', `object ${id} (blob ${oid}) is missing from the fetched data`);
-    const actual = sha256Hex(blob.body);
+    const actual = blob.type === 'blob' ? sha256Hex(blob.body) : `a git ${blob.type}, not a file`;
     if (actual !== id) {
       throw new MlmetaError('E_CORRUPT_OBJECT', `the remote's object ${id} is corrupt (its bytes hash to ${actual}); nothing was pulled`, { id });
+    }
+    // Right name, but not a record (any bytes can be named by their hash): it would make
+    // every clone's verify fail for good, so it stays out, and the user is told.
+    try {
+      parseRecordBytes(blob.body, id);
+    } catch {
+      skipped.push(id);
+      continue;
     }
     checked.push({ id, bytes: blob.body });
   }
@@ -137,7 +157,7 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   if (checked.length) ensureGitignore(layout.root);
   const received = writeObjectsBulk(layout.objects, checked);
   writeRef(gitDir, `refs/mlmeta/remotes/${remoteKey(remote)}`, tip);
-  return { tree, root, remoteObjects, received };
+  return { tree, root, remoteObjects, received, skipped };
 }
 
 /** Resolve the remote, then run `fn` holding the sync lock. */
@@ -150,30 +170,32 @@ function withSync<T>(layout: StoreLayout, remoteArg: string, opts: SyncOptions, 
 export async function pullStore(layout: StoreLayout, remoteArg = 'origin', opts: SyncOptions = {}): Promise<PullResult> {
   return withSync(layout, remoteArg, opts, async (remote, gitDir) => {
     const tip = await remoteTip(gitDir, remote);
-    if (!tip) return { remote: remote.shown, remoteObjects: 0, received: 0 };
-    const { remoteObjects, received } = await pullTip(layout, gitDir, remote, tip);
-    return { remote: remote.shown, tip, remoteObjects, received };
+    if (!tip) return { remote: remote.shown, remoteObjects: 0, received: 0, skipped: [] };
+    const { remoteObjects, received, skipped } = await pullTip(layout, gitDir, remote, tip);
+    return { remote: remote.shown, tip, remoteObjects, received, skipped };
   });
 }
 
 export async function pushStore(layout: StoreLayout, remoteArg = 'origin', opts: SyncOptions = {}): Promise<PushResult> {
   return withSync(layout, remoteArg, opts, async (remote, gitDir) => {
     let received = 0;
+    const skipped = new Set<string>();
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const tip = await remoteTip(gitDir, remote);
       const pulled = tip ? await pullTip(layout, gitDir, remote, tip) : undefined;
       received += pulled?.received ?? 0;
+      for (const id of pulled?.skipped ?? []) skipped.add(id);
       const local = buildLocalTree(layout, gitDir, { readNew: true });
-      const previous = await previousPush(gitDir);
+      const previous = await previousPush(gitDir, remote);
       const union = await unionTree(gitDir, local, previous.root, pulled?.root ?? new Map());
       if (union.tree === pulled?.tree) {
-        return { remote: remote.shown, commit: tip, sent: 0, received, upToDate: true, attempts: attempt };
+        return { remote: remote.shown, commit: tip, sent: 0, received, upToDate: true, attempts: attempt, skipped: [...skipped] };
       }
       const parents = [...new Set([previous.commit, tip].filter((x): x is string => x !== undefined))];
       const commit = writeGitObject(gitDir, 'commit', encodeCommit(union.tree, parents, `mlmeta: ${union.objects} records`, new Date()));
       if (await pushCommit(gitDir, remote, commit)) {
-        writeRef(gitDir, LOCAL_TIP, commit);
-        return { remote: remote.shown, commit, sent: union.added, received, upToDate: false, attempts: attempt };
+        writeRef(gitDir, pushedRef(remote), commit);
+        return { remote: remote.shown, commit, sent: union.added, received, upToDate: false, attempts: attempt, skipped: [...skipped] };
       }
     }
     throw new MlmetaError('E_REMOTE', `the remote's ${STORE_REF} kept moving; ${MAX_ATTEMPTS} attempts failed, try again`);

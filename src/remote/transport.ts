@@ -86,7 +86,9 @@ const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find((l) => 
  * (relative to `cwd`; a configured path, relative to that repository's top folder, as git reads it).
  */
 export function resolveRemote(cwd: string, remote: string): Remote {
-  if (/^[A-Za-z0-9][\w.-]*$/.test(remote) && !fs.existsSync(path.resolve(cwd, remote))) {
+  // As git does: a configured remote of that name wins over a folder of that name (a
+  // project may hold a folder called `origin`, even a planted bare repo with hooks).
+  if (/^[A-Za-z0-9][\w.-]*$/.test(remote)) {
     const gitOut = (args: string[]) => {
       try {
         return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
@@ -95,9 +97,10 @@ export function resolveRemote(cwd: string, remote: string): Remote {
       }
     };
     const url = gitOut(['config', '--get', `remote.${remote}.url`]);
-    if (!url) throw new MlmetaError('E_NOT_FOUND', `no git remote named ${remote}; give a URL or a path, or \`git remote add ${remote} URL\``);
-    if (isPathLike(url)) return remoteOf(path.resolve(gitOut(['rev-parse', '--show-toplevel']) ?? cwd, url));
-    return remoteOf(url);
+    if (url) return isPathLike(url) ? remoteOf(path.resolve(gitOut(['rev-parse', '--show-toplevel']) ?? cwd, url)) : remoteOf(url);
+    if (!fs.existsSync(path.resolve(cwd, remote))) {
+      throw new MlmetaError('E_NOT_FOUND', `no git remote named ${remote}; give a URL or a path, or \`git remote add ${remote} URL\``);
+    }
   }
   return remoteOf(isPathLike(remote) ? path.resolve(cwd, remote) : remote);
 }
@@ -120,8 +123,15 @@ export function remoteKey(remote: Remote): string {
   return createHash('sha256').update(remote.shown).digest('hex').slice(0, 40);
 }
 
+/**
+ * A local path, as git tells one from a URL: not `scheme://…`, and not scp-like `[user@]host:path`
+ * (a colon before any slash).
+ */
 function isPathLike(url: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[\w.-]+@[\w.-]+:/.test(url);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return false;
+  const colon = url.indexOf(':');
+  const slash = url.indexOf('/');
+  return colon <= 0 || (slash !== -1 && slash < colon);
 }
 
 /** The safe form of a URL for messages: no user info, no secret-looking query values. */
@@ -236,4 +246,15 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
   if (r.ok) return true;
   if (/rejected|non-fast-forward|fetch first|failed to update ref|cannot lock ref/i.test(r.out + r.err)) return false;
   throw new MlmetaError('E_REMOTE', `cannot push to ${remote.shown}: ${firstLine(r.err || r.out)}`);
+}
+
+/**
+ * `git clone` for `mlmeta clone`: credentials in the URL are passed in memory, as for push
+ * and pull, so the clone's `origin` (in its .git/config) is the URL without them.
+ */
+export function gitClone(cwd: string, url: string, dir: string): void {
+  needGit('mlmeta clone');
+  const remote = resolveRemote(cwd, url);
+  const r = runGit(['clone', '--quiet', '--', remote.url, dir], remote);
+  if (!r.ok) throw new MlmetaError('E_REMOTE', `git clone failed: ${firstLine(r.err.split('\n').reverse().join('\n'))}`);
 }

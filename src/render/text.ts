@@ -80,13 +80,14 @@ export function renderStatus(r: StatusReport): string {
   const lines: string[] = [];
   for (const d of r.datasets) {
     lines.push(`dataset ${printable(d.name)}@${d.version}: ${d.state}`);
+    if (d.problem) lines.push(`    ${printable(d.problem)}`);
     for (const f of d.changed) lines.push(`    changed:  ${printable(f)}`);
     for (const f of d.added) lines.push(`    added:    ${printable(f)}`);
     for (const f of d.removed) lines.push(`    removed:  ${printable(f)}`);
   }
   for (const m of r.models) {
     lines.push(`model ${printable(m.name)}@${m.version}: ${m.state}`);
-    for (const a of m.artifacts) if (a.state !== 'clean') lines.push(`    ${a.state.padEnd(8)}  ${printable(a.path)}`);
+    for (const a of m.artifacts) if (a.state !== 'clean') lines.push(`    ${a.state.padEnd(8)}  ${printable(a.path)}${a.problem ? `: ${printable(a.problem)}` : ''}`);
     for (const d of m.data) {
       if (d.newer) lines.push(`    data ${printable(d.name)}@${d.version} has a newer version (${short(d.newer)})`);
       if (d.changedOnDisk) lines.push(`    data ${printable(d.name)}@${d.version} changed on disk`);

@@ -39,6 +39,27 @@ export function assertRealDir(dir: string): void {
   if (!st.isDirectory()) throw new MlmetaError('E_IO', `${dir} is not a real folder (a symlink or file planted in the store?); refused`);
 }
 
+/**
+ * Derived folders (the cache and what is in it) are never committed, but a collaborator can
+ * force-commit a link or file in their place (`git add -f`), and every write would then land
+ * wherever it points. Such an entry is removed — the entry itself, never its target — so a
+ * real folder can be made there. Nothing happens when `dir` is a real folder or absent.
+ */
+export function removePlantedEntry(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) return;
+  try {
+    fs.unlinkSync(dir);
+  } catch (e) {
+    throw ioError(e, `${dir} is not a real folder (a link planted in the store?) and cannot be removed`);
+  }
+}
+
 /** fsync a folder so a rename or create in it is on disk. */
 export function fsyncDir(dir: string): void {
   let fd: number | undefined;

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
-import { readNoFollow, writeFileAtomic } from './atomic.js';
+import { readNoFollow, removePlantedEntry, writeFileAtomic } from './atomic.js';
 import { OBJECTS_PLACEHOLDER } from './objects.js';
 
 export const STORE_DIRNAME = '.mlmeta';
@@ -40,9 +40,27 @@ export function layoutOf(root: string): StoreLayout {
  */
 function isStore(dir: string): boolean {
   try {
-    return fs.statSync(path.join(dir, 'config.yaml')).isFile();
+    // lstat: a config.yaml that is a link does not make a store
+    return fs.lstatSync(path.join(dir, 'config.yaml')).isFile();
   } catch {
     return false;
+  }
+}
+
+/**
+ * A `.mlmeta` found by walking up must be a real folder: a committed symlink would send
+ * every record into another project's store (or anywhere), so it is refused, not followed.
+ * (`--store`/MLMETA_DIR name a folder on purpose and may go through links.)
+ */
+function refuseLinkedStore(candidate: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(candidate);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) {
+    throw new MlmetaError('E_IO', `${candidate} is a symlink (committed to the repository?); refused: a store must be a real folder`);
   }
 }
 
@@ -63,30 +81,11 @@ export function explicitStore(opts: LocateOptions): string | undefined {
   return chosen ? path.resolve(cwd, chosen) : undefined;
 }
 
-/**
- * `cache/` is derived and never committed, but a collaborator can force-commit a symlink
- * there (`git add -f`), and every cache write would then land wherever it points. Such a
- * link (or a plain file) is removed — the link itself, never its target — and the cache
- * rebuilt in a real folder.
- */
-function replacePlantedCache(layout: StoreLayout): StoreLayout {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(layout.cache);
-  } catch {
-    return layout; // not made yet
-  }
-  if (st.isDirectory()) return layout;
-  try {
-    fs.unlinkSync(layout.cache);
-  } catch (e) {
-    throw ioError(e, `${layout.cache} is not a real folder (a symlink planted in the store?) and cannot be removed`);
-  }
-  return layout;
-}
-
 export function findStore(opts: LocateOptions = {}): StoreLayout {
-  return replacePlantedCache(locateStore(opts));
+  const layout = locateStore(opts);
+  // A planted `cache` link would take every cache write elsewhere (see removePlantedEntry).
+  removePlantedEntry(layout.cache);
+  return layout;
 }
 
 function locateStore(opts: LocateOptions): StoreLayout {
@@ -98,6 +97,7 @@ function locateStore(opts: LocateOptions): StoreLayout {
   let dir = path.resolve(opts.cwd ?? process.cwd());
   for (;;) {
     const candidate = path.join(dir, STORE_DIRNAME);
+    refuseLinkedStore(candidate);
     if (isStore(candidate)) return layoutOf(candidate);
     const up = path.dirname(dir);
     if (isGitRoot(dir)) {
@@ -161,6 +161,7 @@ export function ensureGitignore(root: string): void {
 export function initStore(opts: LocateOptions = {}): InitResult {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const root = explicitStore(opts) ?? path.join(findGitRoot(cwd) ?? cwd, STORE_DIRNAME);
+  if (explicitStore(opts) === undefined) refuseLinkedStore(root);
   const layout = layoutOf(root);
   const existed = isStore(root);
   try {

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
-import { assertRealDir } from './atomic.js';
+import { assertRealDir, removePlantedEntry } from './atomic.js';
 import { writerMayBeAlive, writerTag } from './writer.js';
 
 export interface LockOptions {
@@ -117,6 +117,8 @@ function makeDirs(dir: string): void {
 /** Take the lock `file` (waiting for it); returns the release function. */
 export function acquireLock(file: string, opts: LockOptions = {}): () => void {
   const dir = path.dirname(file);
+  // Lock folders live in the derived cache: a planted link there is replaced, never used.
+  removePlantedEntry(dir);
   makeDirs(dir);
   assertRealDir(dir);
   const waitMs = opts.waitMs ?? 60_000;

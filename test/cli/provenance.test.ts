@@ -125,10 +125,15 @@ describe('mlmeta run', () => {
 describe('signals', () => {
   it('passes SIGTERM on to the command once and records the outcome', async () => {
     const repo = project();
-    const child = spawn(process.execPath, [BIN, 'run', '--name', 'long', '--', 'sh', '-c', 'trap "exit 42" TERM; sleep 30 >/dev/null 2>&1 & wait'], {
+    const child = spawn(process.execPath, [BIN, 'run', '--name', 'long', '--', 'sh', '-c', 'trap "exit 42" TERM; touch started; sleep 30 >/dev/null 2>&1 & wait'], {
       cwd: repo, env: { ...process.env, MLMETA_DIR: '' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    // The command is running (its trap set, mlmeta's handlers installed when it was spawned)
+    // once it has touched its marker; a fixed sleep loses this race on a loaded machine.
+    for (let waited = 0; !fs.existsSync(path.join(repo, 'started')); waited += 20) {
+      if (waited > 30_000) throw new Error('the command never started');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     child.kill('SIGTERM');
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
     expect(code).toBe(42);

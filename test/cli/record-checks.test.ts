@@ -53,7 +53,7 @@ describe('record dataset PATH', () => {
   it('refuses the flags of other records, naming them, with the store unchanged', () => {
     const repo = project();
     const before = objects(repo);
-    const r = mlmeta(repo, ['record', 'dataset', 'data', '--param', 'x=1', '--metric', 'auc=1', '--env', 'none', '--parent', 'nosuch']);
+    const r = mlmeta(repo, ['record', 'dataset', 'data', '--param', 'x=1', '--metric', 'auc=1', '--env', 'GPU=a100', '--parent', 'nosuch']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('error[E_USAGE]: record dataset PATH… does not take --param, --metric, --env, --parent\n');
     const x = mlmeta(repo, ['record', 'model', '--name', 'm', '--exclude', '*.tmp']);

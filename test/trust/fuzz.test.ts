@@ -154,7 +154,11 @@ describe('fuzz (seeded, bounded)', () => {
       if (argv[0] === 'init') argv[0] = 'show';
       const extra = argv[0] === 'record' ? ['--code', 'none', '--env', 'none'] : [];
       // An unknown command, or a value no flag can take, must be refused.
-      const refuse = argv[0] === 'frob' || argv.includes('BAD KIND') || argv.includes('2020-13-45') || argv.includes('auc=abc');
+      // So must a count flag without digits after it, or a --format no renderer has.
+      const badValue = (flag: string, ok: (v: string | undefined) => boolean) => argv.some((w, k) => w === flag && !ok(argv[k + 1]));
+      const refuse = argv[0] === 'frob' || argv.includes('BAD KIND') || argv.includes('2020-13-45') || argv.includes('auc=abc') ||
+        badValue('--depth', (v) => v !== undefined && /^\d+$/.test(v)) || badValue('--limit', (v) => v !== undefined && /^\d+$/.test(v)) ||
+        badValue('--format', (v) => v === 'mermaid');
       await check([...argv, ...extra], `argv ${JSON.stringify(argv)}`, refuse ? 'refuse' : 'may-write');
     }
     // object files planted in the store: named by their hash (so only parsing can reject them) or misnamed

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { storeFrom, type GlobalArgs } from '../context.js';
+import { outStoredBytes, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs { id: string }
 
@@ -10,6 +10,6 @@ export const catCommand: CommandModule<GlobalArgs, Args> = {
     .example('$0 cat 3f2a9c01', 'the raw YAML; `sha256sum` of it equals the id'),
   handler: (args) => {
     const store = storeFrom(args);
-    process.stdout.write(store.cat(store.resolve(args.id)));
+    outStoredBytes(store.cat(store.resolve(args.id)));
   },
 };

@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { printable } from '../../render/safe.js';
 import { short } from '../../render/text.js';
-import { list, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+import { countOption, list, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
-interface Args extends GlobalArgs { kind?: string; name?: string; where?: string[]; since?: string; until?: string; sort?: string; asc?: boolean; limit?: number; offset?: number }
+interface Args extends GlobalArgs { kind?: string; name?: string; where?: string[]; since?: string; until?: string; sort?: string; asc?: boolean; limit?: string; offset?: string }
 
 export const findCommand: CommandModule<GlobalArgs, Args> = {
   command: 'find',
@@ -16,11 +16,11 @@ export const findCommand: CommandModule<GlobalArgs, Args> = {
     .option('until', { type: 'string', describe: 'created in or before: as --since (2026 means to the end of 2026)' })
     .option('sort', { type: 'string', describe: 'field to sort by, largest first (default: created, newest first)' })
     .option('asc', { type: 'boolean', describe: 'sort smallest first' })
-    .option('limit', { type: 'number', describe: 'at most this many hits' })
-    .option('offset', { type: 'number', describe: 'skip this many hits first (paging, with --limit)' })
+    .option('limit', { type: 'string', requiresArg: true, describe: 'at most this many hits' })
+    .option('offset', { type: 'string', requiresArg: true, describe: 'skip this many hits first (paging, with --limit)' })
     .example('$0 find --kind model --where "metrics.auc > 0.9" --sort metrics.auc', 'models that beat 0.9, best first'),
   handler: (args) => {
-    const hits = storeFrom(args).find({ kind: args.kind, name: args.name, where: list(args.where), since: args.since, until: args.until, sort: args.sort, ascending: args.asc, limit: args.limit, offset: args.offset });
+    const hits = storeFrom(args).find({ kind: args.kind, name: args.name, where: list(args.where), since: args.since, until: args.until, sort: args.sort, ascending: args.asc, limit: countOption(args.limit, '--limit'), offset: countOption(args.offset, '--offset') });
     if (args.json) outJson(hits);
     else {
       out(hits.map((h) => {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { renderShow, showNotes } from '../../render/text.js';
-import { note, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+import { note, out, outJson, outStoredBytes, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs { ref: string; yaml?: boolean; kind?: string }
 
@@ -17,7 +17,7 @@ export const showCommand: CommandModule<GlobalArgs, Args> = {
     const store = storeFrom(args);
     const view = store.show(args.ref, { kind: args.kind });
     if (args.json) outJson(view);
-    else if (args.yaml) process.stdout.write(store.cat(view.id));
+    else if (args.yaml) outStoredBytes(store.cat(view.id));
     else {
       out(renderShow(view));
       for (const n of showNotes(view)) note(n);

@@ -1,12 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { initStore, openStore } from '../../api/store.js';
-import { STORE_DIRNAME } from '../../store/location.js';
+import { cloneRepository } from '../../api/clone.js';
+import { initStore } from '../../api/store.js';
 import { MlmetaError } from '../../errors.js';
 import { note, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs { remote?: string }
+
+/** Objects on the remote that are not records were left out: say which. */
+function skippedNotes(ids: string[]): void {
+  for (const id of ids) note(`warning: the remote's object ${id} is not a valid record; not pulled (run \`mlmeta verify\` where it was made)`);
+}
 
 export const pushCommand: CommandModule<GlobalArgs, Args> = {
   command: 'push [remote]',
@@ -18,6 +21,7 @@ export const pushCommand: CommandModule<GlobalArgs, Args> = {
   handler: async (args) => {
     const res = await storeFrom(args).push(args.remote, { progress: !args.json && process.stderr.isTTY === true, cwd: process.cwd() });
     if (args.json) return outJson(res);
+    skippedNotes(res.skipped);
     if (res.received) note(`received ${res.received} record(s) pushed by others first`);
     note(res.upToDate ? `${res.remote}: up to date` : `${res.remote}: sent ${res.sent} record(s) in ${res.commit!.slice(0, 12)}`);
   },
@@ -39,6 +43,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     }
     const res = await store.pull(args.remote, { progress: !args.json && process.stderr.isTTY === true, cwd: process.cwd() });
     if (args.json) return outJson(res);
+    skippedNotes(res.skipped);
     note(res.tip ? `${res.remote}: received ${res.received} new record(s) of ${res.remoteObjects}` : `${res.remote}: no lineage pushed there yet`);
   },
 };
@@ -53,26 +58,10 @@ export const cloneCommand: CommandModule<GlobalArgs, CloneArgs> = {
     .positional('dir', { type: 'string' })
     .example('$0 clone https://git.example.com/team/repo.git', 'code and lineage for a new teammate'),
   handler: async (args) => {
-    const dir = path.resolve(args.dir ?? path.basename(args.url.replace(/\/+$/, '')).replace(/\.git$/, ''));
-    try {
-      execFileSync('git', ['clone', '--quiet', args.url, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (e) {
-      const msg = String((e as { stderr?: Buffer }).stderr ?? e).trim().split('\n').pop();
-      throw new MlmetaError('E_REMOTE', `git clone failed: ${msg}`);
-    }
-    // The new repository's own store, named explicitly: never one found by walking up
-    // (a parent project's), never MLMETA_DIR or --store (someone else's).
-    const where = { store: path.join(dir, STORE_DIRNAME), cwd: dir, env: {} };
-    let store;
-    try {
-      store = openStore(where);
-    } catch (e) {
-      if (!(e instanceof MlmetaError && e.code === 'E_NO_STORE')) throw e;
-      store = initStore(where).store;
-    }
-    const res = await store.pull('origin', { progress: !args.json && process.stderr.isTTY === true, cwd: dir });
-    if (args.json) return outJson({ dir, ...res });
-    note(`cloned into ${dir}; received ${res.received} record(s) from refs/mlmeta/store`);
-    out(dir);
+    const res = await cloneRepository({ url: args.url, dir: args.dir, progress: !args.json && process.stderr.isTTY === true });
+    if (args.json) return outJson(res);
+    skippedNotes(res.skipped);
+    note(`cloned into ${res.dir}; received ${res.received} record(s) from refs/mlmeta/store`);
+    out(res.dir);
   },
 };
