@@ -27,6 +27,14 @@ export interface Node {
   commit?: string;
 }
 
+/** One edge of a lineage walk: from the record walked from to the other end (row undefined: not in the store). */
+export interface WalkStep {
+  from: string;
+  other: string;
+  role: string;
+  row: (Described & { commit?: string }) | undefined;
+}
+
 /** A record as lineage views show it. */
 export interface Described {
   id: string;
@@ -54,6 +62,8 @@ interface Row {
 }
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
+/** ROW of the other end of an edge (`o`), in walks. */
+const OTHER = ROW.split(', ').map((c) => `o.${c}`).join(', ');
 /**
  * newest version first; ties by created, then id, for a stable order. Line queries name
  * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
@@ -166,17 +176,49 @@ export class Graph {
 
   /**
    * One step of a lineage walk for a whole frontier at once: every parent (`up`) or child
-   * (`down`) edge of these records, with the other end's row (kind null: not in the store).
+   * (`down`) edge of these records, with the other end's row (undefined: not in the store),
+   * ordered by frontier, then (up) parent position or (down) child id and position.
    */
-  step(ids: string[], direction: 'up' | 'down'): Array<{ from: string; other: string; role: string; row: Described & { commit?: string } | undefined }> {
+  step(ids: string[], direction: 'up' | 'down'): WalkStep[] {
     const sql = direction === 'up'
-      ? `SELECT e.child, e.parent, e.role, ${ROW.split(', ').map((c) => `o.${c}`).join(', ')} FROM json_each(?) j JOIN edges e ON e.child = j.value LEFT JOIN records o ON o.id = e.parent ORDER BY j.key, e.pos`
-      : `SELECT e.parent, e.child, e.role, ${ROW.split(', ').map((c) => `o.${c}`).join(', ')} FROM json_each(?) j JOIN edges e ON e.parent = j.value JOIN records o ON o.id = e.child ORDER BY j.key, e.child, e.pos`;
+      ? `SELECT e.child, e.parent, e.role, ${OTHER} FROM json_each(?) j JOIN edges e ON e.child = j.value LEFT JOIN records o ON o.id = e.parent ORDER BY j.key, e.pos`
+      : `SELECT e.parent, e.child, e.role, ${OTHER} FROM json_each(?) j JOIN edges e ON e.parent = j.value JOIN records o ON o.id = e.child ORDER BY j.key, e.child, e.pos`;
     const rows = this.query((q) => q(sql).all(JSON.stringify(ids))) as Array<Record<string, unknown>>;
-    return rows.map((r) => {
-      const [from, other] = direction === 'up' ? [r.child as string, r.parent as string] : [r.parent as string, r.child as string];
-      return { from, other, role: r.role as string, row: r.kind === null ? undefined : this.described(r as unknown as Row) };
-    });
+    return rows.map((r) => this.walkStep(r, direction));
+  }
+
+  /**
+   * Every edge a whole lineage walk from `root` may follow, in one recursive query, grouped
+   * by the record it leaves from (each group in `step`'s order). The recursion follows edges
+   * only (no record lookups: those cost a page read each on a cold cache), so it may reach a
+   * few records lineage will not walk into (past an alias or a missing record); the caller's
+   * walk decides. UNION (not UNION ALL) visits each record once, however many paths reach
+   * it, so a dense DAG costs its size, not its path count. The rows are ordered in JS: an
+   * ORDER BY here sorts the whole result in a temporary b-tree.
+   */
+  walk(root: string, direction: 'up' | 'down'): Map<string, WalkStep[]> {
+    const sql = direction === 'up'
+      ? `WITH RECURSIVE walk(id) AS (SELECT ? UNION SELECT e.parent FROM walk w JOIN edges e ON e.child = w.id)
+         SELECT e.child, e.pos, e.parent, e.role, ${OTHER} FROM walk w CROSS JOIN edges e ON e.child = w.id LEFT JOIN records o ON o.id = e.parent`
+      : `WITH RECURSIVE walk(id) AS (SELECT ? UNION SELECT e.child FROM walk w JOIN edges e ON e.parent = w.id)
+         SELECT e.parent, e.pos, e.child, e.role, ${OTHER} FROM walk w CROSS JOIN edges e ON e.parent = w.id JOIN records o ON o.id = e.child`;
+    const rows = this.query((q) => q(sql).all(root)) as Array<Record<string, unknown>>;
+    const from = new Map<string, Array<[WalkStep, number]>>();
+    for (const r of rows) {
+      const s: [WalkStep, number] = [this.walkStep(r, direction), r.pos as number];
+      const group = from.get(s[0].from);
+      if (group) group.push(s);
+      else from.set(s[0].from, [s]);
+    }
+    const order = direction === 'up'
+      ? (x: [WalkStep, number], y: [WalkStep, number]) => x[1] - y[1]
+      : (x: [WalkStep, number], y: [WalkStep, number]) => (x[0].other < y[0].other ? -1 : x[0].other > y[0].other ? 1 : x[1] - y[1]);
+    return new Map([...from].map(([id, group]) => [id, group.sort(order).map(([s]) => s)]));
+  }
+
+  private walkStep(r: Record<string, unknown>, direction: 'up' | 'down'): WalkStep {
+    const [from, other] = direction === 'up' ? [r.child as string, r.parent as string] : [r.parent as string, r.child as string];
+    return { from, other, role: r.role as string, row: r.kind === null ? undefined : this.described(r as unknown as Row) };
   }
 
   private described(r: Row): Described & { commit?: string } {

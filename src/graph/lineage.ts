@@ -5,7 +5,7 @@
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
 import { MlmetaError } from '../errors.js';
-import type { Described, Graph } from './graph.js';
+import type { Described, Graph, WalkStep } from './graph.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -43,6 +43,9 @@ export interface LineageOptions {
   kind?: string;
 }
 
+/** Up to this --depth a walk asks one query per level; deeper or unbounded, one recursive query. */
+const PER_LEVEL_UP_TO = 8;
+
 export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {}): Lineage {
   const direction = opts.direction ?? 'up';
   // `--depth abc` arrives as NaN: refuse it (and negatives) as `find --limit` does.
@@ -64,15 +67,27 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     return { root, nodes: [...nodes.values()], edges: [] };
   }
   nodes.set(root, nodeOf(start, 0));
-  // Breadth first, one indexed query per level for the whole frontier, so --depth stops the
-  // walk early and a 10,000-deep chain is 10,000 small queries, not a load of the store.
+  // Breadth first over the edges a step gives for a whole frontier. Unbounded (or deep) walks
+  // fetch every edge they follow in one recursive query (Graph.walk): a 10,000-deep chain is
+  // one statement, not 10,000. A shallow --depth asks one indexed query per level instead,
+  // so it stops early in a big graph.
+  const stepper = (direction: 'up' | 'down'): ((frontier: string[]) => WalkStep[]) => {
+    if (maxDepth <= PER_LEVEL_UP_TO) return (frontier) => graph.step(frontier, direction);
+    const from = graph.walk(root, direction);
+    return (frontier) => frontier.flatMap((id) => from.get(id) ?? []);
+  };
   if (direction === 'up' || direction === 'both') {
     const commits = new Map<string, string | undefined>([[root, start.commit]]);
     let frontier = [root];
     const seen = new Set<string>([root]);
+    const step = stepper('up');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const byChild = new Map<string, ReturnType<Graph['step']>>();
-      for (const p of graph.step(frontier, 'up')) byChild.set(p.from, [...(byChild.get(p.from) ?? []), p]);
+      const byChild = new Map<string, WalkStep[]>();
+      for (const p of step(frontier)) {
+        const group = byChild.get(p.from);
+        if (group) group.push(p);
+        else byChild.set(p.from, [p]);
+      }
       const next: string[] = [];
       for (const id of frontier) {
         const commit = commits.get(id);
@@ -102,9 +117,10 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
   if (direction === 'down' || direction === 'both') {
     let frontier = [root];
     const seenDown = new Set<string>([root]);
+    const step = stepper('down');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
       const next: string[] = [];
-      for (const c of graph.step(frontier, 'down')) {
+      for (const c of step(frontier)) {
         if (!c.row || c.row.kind === 'alias') continue;
         addEdge(c.from, c.other, c.role);
         if (!seenDown.has(c.other)) {
