@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import type { CodeState } from '../records/record.js';
 import { redactString, redactUrl } from '../records/secrets.js';
-import { findGitRoot, STORE_DIRNAME } from '../store/location.js';
+import { findGitRoot } from '../store/location.js';
 import { relativeInside } from '../store/paths.js';
 
 export interface GitFacts {
@@ -181,19 +181,8 @@ function factsFrom(opts: GitCaptureOptions, where: Plan, config: GitResult | und
   return facts;
 }
 
-function normalised(a: GitCaptureOptions | string, withCode?: boolean, needAuthor?: boolean): GitCaptureOptions {
-  // The positional form (root, withCode, needAuthor) predates the options: root is both the
-  // folder read and the folder holding the store.
-  if (typeof a === 'string') return { cwd: a, storeRoot: path.join(a, STORE_DIRNAME), withCode: withCode ?? true, needAuthor: needAuthor ?? true };
-  return a;
-}
-
 /** Code state and author of the work tree at `cwd`, synchronously (two git processes in turn). */
-export function captureGit(opts: GitCaptureOptions): GitFacts;
-/** @deprecated pass GitCaptureOptions */
-export function captureGit(root: string, withCode?: boolean, needAuthor?: boolean): GitFacts;
-export function captureGit(a: GitCaptureOptions | string, withCode?: boolean, needAuthor?: boolean): GitFacts {
-  const opts = normalised(a, withCode, needAuthor);
+export function captureGit(opts: GitCaptureOptions): GitFacts {
   const code = opts.withCode !== false || opts.require === true;
   if (!code && opts.needAuthor === false) return { warnings: [] };
   const env = opts.env ?? process.env;
@@ -203,11 +192,7 @@ export function captureGit(a: GitCaptureOptions | string, withCode?: boolean, ne
 }
 
 /** The same, with the two git processes running at once. */
-export async function captureGitAsync(opts: GitCaptureOptions): Promise<GitFacts>;
-/** @deprecated pass GitCaptureOptions */
-export async function captureGitAsync(root: string, withCode?: boolean, needAuthor?: boolean): Promise<GitFacts>;
-export async function captureGitAsync(a: GitCaptureOptions | string, withCode?: boolean, needAuthor?: boolean): Promise<GitFacts> {
-  const opts = normalised(a, withCode, needAuthor);
+export async function captureGitAsync(opts: GitCaptureOptions): Promise<GitFacts> {
   const code = opts.withCode !== false || opts.require === true;
   if (!code && opts.needAuthor === false) return { warnings: [] };
   const env = opts.env ?? process.env;
