@@ -5,7 +5,12 @@ import { decodeUtf8, parseYaml, type Json } from './yaml.js';
 
 export const FORMAT_VERSION = 1;
 /** Kinds that are not versions of anything. */
-export const UNVERSIONED_KINDS = new Set(['manifest', 'alias', 'eval']);
+export const UNVERSIONED_KINDS = new Set(['manifest', 'series', 'alias', 'eval', 'signature', 'reproduction']);
+/**
+ * Kinds that are pure content (no `created`): equal content gives one object. A manifest is a
+ * file list; a series is one metric's points (records/history.ts).
+ */
+export const CONTENT_KINDS = new Set(['manifest', 'series']);
 export const KIND_RE = /^[a-z][a-z0-9-]*$/;
 export const ROLE_RE = /^[a-z][a-z0-9_-]*$/;
 export const ID_RE = /^[0-9a-f]{64}$/;
@@ -109,7 +114,7 @@ export function validateRecord(v: unknown, code: 'E_CORRUPT_OBJECT' | 'E_BAD_INP
   if (typeof v.kind !== 'string' || !KIND_RE.test(v.kind)) fail(`bad kind ${JSON.stringify(v.kind)}`);
   const kind = v.kind as string;
   // A manifest is pure content (a file list), so equal data gives one manifest object.
-  if (typeof v.created !== 'string' && !(kind === 'manifest' && v.created === undefined)) fail('created is not a timestamp string');
+  if (typeof v.created !== 'string' && !(CONTENT_KINDS.has(kind) && v.created === undefined)) fail('created is not a timestamp string');
   if (v.name !== undefined && typeof v.name !== 'string') fail('name is not a string');
   if (isVersioned(kind)) {
     if (typeof v.name !== 'string') fail(`a ${kind} record needs a name`);
