@@ -77,18 +77,18 @@ export function encodePoints(points: MetricPoint[]): string {
   return out;
 }
 
+/** One stored point: `step value time`, each part in the exact form encodePoints writes. */
+const POINT_RE = /^(\d{1,16}) (nan|-?inf|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?) (-|-?\d{1,16})$/;
+
 export function decodePoints(text: string, what = 'history'): MetricPoint[] {
   const out: MetricPoint[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const [s, v, t, extra] = line.split(' ');
-    const step = Number(s);
-    const value = parseValue(v ?? '');
-    const time = t === '-' ? undefined : Number(t);
-    if (extra !== undefined || !Number.isInteger(step) || (Number.isNaN(value) && v !== 'nan') || (time !== undefined && !Number.isFinite(time))) {
-      throw new MlmetaError('E_CORRUPT_OBJECT', `${what}: bad point ${JSON.stringify(line.slice(0, 80))}`);
-    }
-    out.push(time === undefined ? { step, value } : { step, value, time });
+    const m = POINT_RE.exec(line);
+    if (!m) throw new MlmetaError('E_CORRUPT_OBJECT', `${what}: bad point ${JSON.stringify(line.slice(0, 80))}`);
+    const step = Number(m[1]);
+    const value = parseValue(m[2]!);
+    out.push(m[3] === '-' ? { step, value } : { step, value, time: Number(m[3]) });
   }
   return out;
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { buildHistory, decodePoints, encodePoints, INLINE_POINTS, pointsOf, seriesObject, summarise, type MetricPoint } from '../../src/records/history.js';
+import { parseRecordBytes } from '../../src/records/record.js';
+import { canonicalYaml, parseYaml } from '../../src/records/yaml.js';
+
+const curve = (n: number, t0 = 1_732_100_000_000): MetricPoint[] => Array.from({ length: n }, (_, i) => ({ step: i, value: 1 / (i + 1), time: t0 + i * 1000 }));
+
+describe('metric history', () => {
+  it('round-trips points through text, ordered by step, with nan/inf kept', () => {
+    const pts: MetricPoint[] = [{ step: 2, value: Infinity }, { step: 0, value: 0.5, time: 10 }, { step: 1, value: NaN, time: 11 }, { step: 3, value: -Infinity, time: 12 }];
+    const text = encodePoints(pts);
+    expect(text).toBe('0 0.5 10\n1 nan 11\n2 inf -\n3 -inf 12\n');
+    const back = decodePoints(text);
+    expect(back.map((p) => p.step)).toEqual([0, 1, 2, 3]);
+    expect(Number.isNaN(back[1]!.value)).toBe(true);
+    expect(back[2]).toEqual({ step: 2, value: Infinity });
+  });
+
+  it('summarises finite values only; last is the highest step', () => {
+    expect(summarise([{ step: 5, value: 0.1 }, { step: 1, value: 0.9 }, { step: 3, value: NaN }])).toEqual({ count: 3, min: 0.1, max: 0.9, last: 0.1, first_step: 1, last_step: 5 });
+    const diverged = summarise([{ step: 0, value: 1 }, { step: 1, value: NaN }]);
+    expect(diverged.last).toBeUndefined();
+    expect(diverged.max).toBe(1);
+  });
+
+  it('keeps small curves inline and moves large ones to a content-addressed series object', () => {
+    const { history, objects } = buildHistory({ loss: curve(INLINE_POINTS), acc: curve(INLINE_POINTS + 1) });
+    expect(Object.keys(history)).toEqual(['acc', 'loss']);
+    expect(history.loss!.points).toBeDefined();
+    expect(history.loss!.series).toBeUndefined();
+    expect(objects).toHaveLength(1);
+    expect(history.acc!.series).toBe(objects[0]!.id);
+    // the series object is a valid record, and the same points give the same bytes
+    const rec = parseRecordBytes(objects[0]!.bytes, objects[0]!.id);
+    expect(rec.kind).toBe('series');
+    expect(seriesObject('acc', [...curve(INLINE_POINTS + 1)].reverse()).id).toBe(objects[0]!.id);
+    const read = (id: string) => parseRecordBytes(objects.find((o) => o.id === id)!.bytes, id) as { points?: unknown };
+    expect(pointsOf(history.acc!, 'acc', read)).toEqual(curve(INLINE_POINTS + 1));
+    // inline points survive the record's YAML round trip
+    const yamlBack = parseYaml(canonicalYaml({ history }), 'x') as { history: typeof history };
+    expect(pointsOf(yamlBack.history.loss!, 'loss', read)).toEqual(curve(INLINE_POINTS));
+  });
+
+  it('refuses bad points with E_BAD_INPUT and bad stored text with E_CORRUPT_OBJECT', () => {
+    expect(() => buildHistory({ loss: [{ step: -1, value: 1 }] })).toThrow(/step -1/);
+    expect(() => buildHistory({ loss: [{ step: 0.5, value: 1 }] })).toThrow(/whole number/);
+    expect(() => buildHistory({ loss: [{ step: 0, value: '1' as unknown as number }] })).toThrow(/not a number/);
+    expect(() => decodePoints('0 abc 1\n')).toThrow(expect.objectContaining({ code: 'E_CORRUPT_OBJECT' }));
+    expect(() => decodePoints('0 1 2 3\n')).toThrow(expect.objectContaining({ code: 'E_CORRUPT_OBJECT' }));
+  });
+});
+
+describe('stored points are read strictly', () => {
+  it('refuses a point with a part missing or in another form', () => {
+    for (const bad of ['0\n', '0 \n', '0 1\n', '0x1 1 -\n', '0 0x10 -\n', '0 1 1.5\n', ' 0 1 -\n', '0 Infinity -\n']) {
+      expect(() => decodePoints(bad), bad).toThrow(expect.objectContaining({ code: 'E_CORRUPT_OBJECT' }));
+    }
+    expect(decodePoints('0 1e-7 -\n1 1.5e+300 5\n2 -0.1 -\n')).toEqual([{ step: 0, value: 1e-7 }, { step: 1, value: 1.5e300, time: 5 }, { step: 2, value: -0.1 }]);
+  });
+});
