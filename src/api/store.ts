@@ -16,7 +16,7 @@ import { findRecords, type FindHit, type FindOptions } from './find.js';
 import { lineageOf, type Lineage, type LineageOptions } from '../graph/lineage.js';
 import { recordDataset, type DatasetInput, type DatasetResult } from './dataset.js';
 import { runCommand, type RunInput, type RunResult } from './run.js';
-import { showRecord, type ShowResult } from './show.js';
+import { showHistory, showRecord, type HistoryView, type ShowResult } from './show.js';
 import { logOf, type LogEntry } from './log.js';
 import { whichFile, type WhichResult } from './which.js';
 import { statusOf, type StatusReport } from './status.js';
@@ -116,6 +116,11 @@ export class Store {
 
   show(ref: string, opts: ResolveOptions = {}): ShowResult {
     return showRecord(this, this.resolve(ref, opts));
+  }
+
+  /** One metric's curve of REF (`show --history METRIC`). */
+  history(ref: string, metric: string, opts: ResolveOptions = {}): HistoryView {
+    return showHistory(this, this.resolve(ref, opts), metric);
   }
 
   log(name?: string, opts: { kind?: string; limit?: number; offset?: number } = {}): LogEntry[] {
