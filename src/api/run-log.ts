@@ -16,7 +16,7 @@ import type { Logged } from '../capture/protocol.js';
 import { setDotted } from '../capture/protocol.js';
 import { mergeMappings, type Mapping } from '../capture/values.js';
 import { buildHistory, type ContentObject, type History } from '../records/history.js';
-import type { Artifact } from '../records/record.js';
+import type { Artifact, RecordBody } from '../records/record.js';
 import { redactSecrets } from '../records/secrets.js';
 import type { Json } from '../records/yaml.js';
 import { prepareData, type PreparedData } from './dataset.js';
@@ -34,8 +34,8 @@ export interface FoldedLog {
   /** final values: logged, then the metrics file, then flags (the later wins) */
   metrics: Mapping;
   history: History;
-  /** series objects to write before the records, under the same lock */
-  series: ContentObject[];
+  /** series objects to write before the records, under the same lock; `indexed`: the body as the index keeps it (no points) */
+  series: Array<ContentObject & { indexed: RecordBody }>;
   tags?: Record<string, string>;
   data: PreparedData[];
   warnings: string[];
@@ -97,7 +97,12 @@ export async function foldLog(
       warnings.push(`logged input ${i} not recorded: ${e.message}`);
     }
   }
-  return { params, conflicts: found, metrics, history, series: objects, ...(tags ? { tags } : {}), data, warnings };
+  // The index keeps no points (graph/summary.ts), so a series' rows come from its other fields.
+  const series = objects.map((o) => {
+    const [metric, h] = Object.entries(history).find(([, e]) => e.series === o.id)!;
+    return { ...o, indexed: { count: h.count, kind: 'series', metric, mlmeta: 1 } as unknown as RecordBody };
+  });
+  return { params, conflicts: found, metrics, history, series, ...(tags ? { tags } : {}), data, warnings };
 }
 
 /** Logged outputs not already given as --output, hashed (warnings, never errors: the command has run). */

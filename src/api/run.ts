@@ -243,7 +243,8 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
   // All valid: write datasets, output manifests, the run and the model together.
   const result = store.withWriteLock(() => {
     const dataIds = data.map((d) => commitData(store, d).id);
-    for (const m of [...manifests, ...fold.series]) store.writeRecordBytes(m.bytes);
+    for (const m of manifests) store.writeRecordBytes(m.bytes);
+    for (const s of fold.series) store.writeRecordBytes(s.bytes, s.indexed);
     const run = commitRecord(store, runPrep, { data: dataIds });
     const model = modelPrep ? commitRecord(store, modelPrep, { before: [{ role: 'run', id: run.id }], data: dataIds }) : undefined;
     warnings.push(...run.warnings, ...(model?.warnings ?? []));

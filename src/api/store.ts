@@ -60,10 +60,13 @@ export class Store {
     return parseRecordBytes(this.cat(id), id);
   }
 
-  /** Store canonical record bytes. Its rows go straight into an index open in this process. */
-  writeRecordBytes(bytes: Buffer): { id: string; created: boolean } {
+  /**
+   * Store canonical record bytes. Its rows go straight into an index open in this process;
+   * `known` is the body the bytes were made from, when the caller has it (spares a parse).
+   */
+  writeRecordBytes(bytes: Buffer, known?: RecordBody): { id: string; created: boolean } {
     const res = writeObject(this.layout.objects, bytes);
-    if (res.created) indexWritten(this.layout, res.id, bytes);
+    if (res.created) indexWritten(this.layout, res.id, bytes, known);
     return res;
   }
 
