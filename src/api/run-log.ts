@@ -68,6 +68,17 @@ export async function foldLog(
 ): Promise<FoldedLog> {
   const warnings = [...logged.warnings];
   const found = conflicts(given.params, logged.params);
+  // Both values go into the record and the error: a secret param's values are redacted there
+  // as in params (the dotted path's words decide, like any nested key).
+  for (const c of found) {
+    const holder: Mapping = {};
+    setDotted(holder, c.param, { given: c.given, logged: c.logged });
+    redactSecrets(holder);
+    let node: Json = holder;
+    for (const seg of c.param.split('.')) node = (node as Mapping)[seg]!;
+    c.given = (node as Mapping).given!;
+    c.logged = (node as Mapping).logged!;
+  }
   // On a conflict the given value stays (what the user declared); the logged one is kept in
   // param_conflicts by the caller.
   const params = mergeMappings(logged.params, given.params);
