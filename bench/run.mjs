@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateStore } from './generate.mjs';
+import { benchPython } from './python.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -191,6 +192,9 @@ if (!args.includes('--no-remote')) {
     server.kill('SIGTERM');
   }
 }
+
+// ---------- issue 11: logging from Python ----------
+benchPython({ work, bin: BIN, env, row, median, time });
 
 // ---------- report ----------
 report();

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   E_IO: 'a file system operation failed (permissions, disk full, read-only store)',
   E_GIT: 'git failed or is not available where it is needed',
   E_COMMAND_FAILED: 'the command given to `mlmeta run` could not be started',
+  E_PARAM_CONFLICT: 'a param the command logged differs from its params file or --param flag (the run is recorded, no model version)',
   E_OUTPUT: 'a declared run output that is missing or was not written by the command',
   E_REMOTE: 'a remote could not be reached, or refused the transfer',
   E_LOCKED: 'another mlmeta process holds a lock this command needs, for longer than it waits',

@@ -3,6 +3,7 @@
 // the files), code, environment, artifacts and other parents.
 import { MlmetaError } from '../errors.js';
 import type { FileEntry } from '../capture/data-files.js';
+import { historyOf, type HistorySummary } from '../records/history.js';
 import type { RecordBody } from '../records/record.js';
 import type { Json } from '../records/yaml.js';
 import type { ResolveOptions } from '../graph/resolve.js';
@@ -25,11 +26,20 @@ export interface DataChange {
   files?: { added: string[]; removed: string[]; changed: string[] };
 }
 
+/** A metric curve on either side, summarised (min, max, last, steps); points are never read. */
+export interface CurveChange {
+  metric: string;
+  from?: HistorySummary;
+  to?: HistorySummary;
+}
+
 export interface DiffResult {
   from: { id: string; label: string };
   to: { id: string; label: string };
   params: { added: ValueChange[]; removed: ValueChange[]; changed: ValueChange[] };
   metrics: MetricChange[];
+  /** every metric with a curve on either side, changed or not: two curves can differ in shape with equal final values */
+  curves: CurveChange[];
   data: DataChange[];
   code?: { from?: string; to?: string; fromDirty?: boolean; toDirty?: boolean };
   env: ValueChange[];
@@ -127,6 +137,24 @@ export function diffRecords(store: Store, ref: string, otherRef?: string, opts: 
   return diffPair(store, fromId, store.read(fromId), toId, b);
 }
 
+function curveChanges(a: RecordBody, b: RecordBody): CurveChange[] {
+  const summary = (r: RecordBody) => {
+    const m = new Map<string, HistorySummary>();
+    for (const [k, e] of Object.entries(historyOf(r as { history?: unknown }))) {
+      const { count, min, max, last, first_step, last_step } = e;
+      m.set(k, { count, min, max, last, first_step, last_step });
+    }
+    return m;
+  };
+  const ha = summary(a);
+  const hb = summary(b);
+  return [...new Set([...ha.keys(), ...hb.keys()])].sort().map((metric) => ({
+    metric,
+    ...(ha.has(metric) ? { from: ha.get(metric) } : {}),
+    ...(hb.has(metric) ? { to: hb.get(metric) } : {}),
+  }));
+}
+
 function diffPair(store: Store, aId: string, a: RecordBody, bId: string, b: RecordBody): DiffResult {
   const metricsA = flatten(a.metrics as Json);
   const metricsB = flatten(b.metrics as Json);
@@ -153,6 +181,7 @@ function diffPair(store: Store, aId: string, a: RecordBody, bId: string, b: Reco
     to: { id: bId, label: describeRecord(b) },
     params: compareMaps(flatten(a.params as Json), flatten(b.params as Json)),
     metrics,
+    curves: curveChanges(a, b),
     data: dataChanges(store, a, b),
     ...(code ? { code } : {}),
     env: [...env.added, ...env.removed, ...env.changed].sort((x, y) => x.key.localeCompare(y.key)),

@@ -23,6 +23,8 @@ import { commitData, hashData, manifestOf, prepareData, type PreparedData } from
 import { captureGitFor, checkRecordInput, commitRecord, prepareRecord, type RecordInput } from './record.js';
 import { redactCommand } from '../records/secrets.js';
 import type { Store } from './store.js';
+import { openRunDir, readRunDir } from '../capture/protocol.js';
+import { conflictMessage, foldLog, foldOutputs } from './run-log.js';
 
 export interface RunInput {
   command: string[];
@@ -162,7 +164,17 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
 
   const started = new Date();
   const t0 = process.hrtime.bigint();
-  const { code, signal } = await execute(input.command, store.cwd, input.stdio ?? 'inherit');
+  // What the command logs itself (docs/PROTOCOL.md) goes to a private folder, read after it.
+  const logDir = openRunDir();
+  let ran: Awaited<ReturnType<typeof execute>>;
+  let logged: ReturnType<typeof readRunDir>;
+  try {
+    ran = await execute(input.command, store.cwd, input.stdio ?? 'inherit', logDir.env);
+    logged = readRunDir(logDir.dir);
+  } finally {
+    logDir.remove();
+  }
+  const { code, signal } = ran;
   const durationSeconds = Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000;
 
   const artifacts: Artifact[] = [];
@@ -187,8 +199,23 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
     }
   }
 
+  const fold = await foldLog(store, logged, { params, metrics, git, code: input.code, progress: input.progress });
+  warnings.push(...fold.warnings);
+  if (code === 0) {
+    const given = outputs.map((o) => o.abs);
+    const more = await foldOutputs(store, logged.outputs, given, (abs) => {
+      const [o] = planOutputs(store, [abs]);
+      return hashOutput(store, { ...o!, before: { kind: 'none', stamp: '' } });
+    });
+    artifacts.push(...more.artifacts);
+    manifests.push(...more.manifests);
+    warnings.push(...more.warnings);
+  }
+  data.push(...fold.data);
+  const history = Object.keys(fold.history).length ? { history: fold.history } : {};
+
   const manifestParents: Parent[] = manifests.map((m) => ({ role: 'manifest', id: m.id }));
-  const recordCommon: Omit<RecordInput, 'kind'> = { ...common, metrics, git };
+  const recordCommon: Omit<RecordInput, 'kind'> = { ...common, params: fold.params, metrics: fold.metrics, git };
   const runPrep = prepareRecord(store, {
     ...recordCommon,
     kind: 'run',
@@ -203,19 +230,26 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
       status: code === 0 ? 'succeeded' : 'failed',
       ...(signal ? { signal } : {}),
       ...(artifacts.length ? { outputs: artifacts } : {}),
+      ...(fold.tags ? { tags: fold.tags } : {}),
+      ...history,
+      ...(fold.conflicts.length ? { param_conflicts: Object.fromEntries(fold.conflicts.map((c) => [c.param, { given: c.given, logged: c.logged }])) } : {}),
     },
   });
-  const modelPrep = input.model !== undefined && code === 0
-    ? prepareRecord(store, { ...recordCommon, kind: 'model', name: input.model, parentIds: manifestParents, artifactEntries: artifacts })
+  // Params in conflict make no model version: which params made it is not known.
+  const modelPrep = input.model !== undefined && code === 0 && fold.conflicts.length === 0
+    ? prepareRecord(store, { ...recordCommon, kind: 'model', name: input.model, parentIds: manifestParents, artifactEntries: artifacts, extra: history })
     : undefined;
 
   // All valid: write datasets, output manifests, the run and the model together.
-  return store.withWriteLock(() => {
+  const result = store.withWriteLock(() => {
     const dataIds = data.map((d) => commitData(store, d).id);
     for (const m of manifests) store.writeRecordBytes(m.bytes);
+    for (const s of fold.series) store.writeRecordBytes(s.bytes, s.indexed);
     const run = commitRecord(store, runPrep, { data: dataIds });
     const model = modelPrep ? commitRecord(store, modelPrep, { before: [{ role: 'run', id: run.id }], data: dataIds }) : undefined;
     warnings.push(...run.warnings, ...(model?.warnings ?? []));
     return { run: run.id, model: model?.id, exitCode: code, ...(signal ? { signal } : {}), durationSeconds, warnings: [...new Set(warnings)] };
   });
+  if (fold.conflicts.length) throw new MlmetaError('E_PARAM_CONFLICT', conflictMessage(result.run, fold.conflicts), { run: result.run });
+  return result;
 }

@@ -2,6 +2,7 @@
 // Parents are read straight from their objects, so showing by id or prefix never needs
 // the index and costs the same at any store size.
 import { MlmetaError } from '../errors.js';
+import { historyOf, pointsOf, type HistorySummary, type MetricPoint } from '../records/history.js';
 import type { RecordBody } from '../records/record.js';
 import type { Store } from './store.js';
 
@@ -40,4 +41,26 @@ export function showRecord(store: Store, id: string): ShowResult {
     }
   });
   return { id, record, parents };
+}
+
+export interface HistoryView extends HistorySummary {
+  id: string;
+  metric: string;
+  /** the `series` object the points came from, when they are not inline */
+  series?: string;
+  points: MetricPoint[];
+}
+
+/** `show REF --history METRIC`: one curve's points (read from its series object if need be). */
+export function showHistory(store: Store, id: string, metric: string): HistoryView {
+  const record = store.read(id);
+  const history = historyOf(record as { history?: unknown });
+  const entry = Object.hasOwn(history, metric) ? history[metric] : undefined;
+  if (!entry) {
+    const names = Object.keys(history);
+    throw new MlmetaError('E_NOT_FOUND', `${describe(record)} has no history of ${JSON.stringify(metric)}${names.length ? ` (it has: ${names.slice(0, 10).join(', ')})` : ' (it has no metric curves)'}`);
+  }
+  const points = pointsOf(entry, metric, (sid) => store.read(sid) as { points?: unknown });
+  const { points: _inline, series, ...summary } = entry;
+  return { id, metric, ...summary, ...(typeof series === 'string' ? { series } : {}), points };
 }

@@ -16,7 +16,7 @@ import { findRecords, type FindHit, type FindOptions } from './find.js';
 import { lineageOf, type Lineage, type LineageOptions } from '../graph/lineage.js';
 import { recordDataset, type DatasetInput, type DatasetResult } from './dataset.js';
 import { runCommand, type RunInput, type RunResult } from './run.js';
-import { showRecord, type ShowResult } from './show.js';
+import { showHistory, showRecord, type HistoryView, type ShowResult } from './show.js';
 import { logOf, type LogEntry } from './log.js';
 import { whichFile, type WhichResult } from './which.js';
 import { statusOf, type StatusReport } from './status.js';
@@ -60,10 +60,13 @@ export class Store {
     return parseRecordBytes(this.cat(id), id);
   }
 
-  /** Store canonical record bytes. Its rows go straight into an index open in this process. */
-  writeRecordBytes(bytes: Buffer): { id: string; created: boolean } {
+  /**
+   * Store canonical record bytes. Its rows go straight into an index open in this process;
+   * `known` is the body the bytes were made from, when the caller has it (spares a parse).
+   */
+  writeRecordBytes(bytes: Buffer, known?: RecordBody): { id: string; created: boolean } {
     const res = writeObject(this.layout.objects, bytes);
-    if (res.created) indexWritten(this.layout, res.id, bytes);
+    if (res.created) indexWritten(this.layout, res.id, bytes, known);
     return res;
   }
 
@@ -116,6 +119,11 @@ export class Store {
 
   show(ref: string, opts: ResolveOptions = {}): ShowResult {
     return showRecord(this, this.resolve(ref, opts));
+  }
+
+  /** One metric's curve of REF (`show --history METRIC`). */
+  history(ref: string, metric: string, opts: ResolveOptions = {}): HistoryView {
+    return showHistory(this, this.resolve(ref, opts), metric);
   }
 
   log(name?: string, opts: { kind?: string; limit?: number; offset?: number } = {}): LogEntry[] {

@@ -42,9 +42,9 @@ export function inForeground(): boolean {
   }
 }
 
-export function execute(command: string[], cwd: string, stdio: ExecuteStdio): Promise<{ code: number; signal?: string }> {
+export function execute(command: string[], cwd: string, stdio: ExecuteStdio, env?: NodeJS.ProcessEnv): Promise<{ code: number; signal?: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd, stdio: STDIO[stdio] });
+    const child = spawn(command[0]!, command.slice(1), { cwd, stdio: STDIO[stdio], env });
     const forward = (sig: NodeJS.Signals) => () => {
       if (!(sig === 'SIGINT' && inForeground())) child.kill(sig);
     };

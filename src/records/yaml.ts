@@ -9,6 +9,7 @@
 // Reader: input may be hostile (params files, objects from other tools). Aliases are
 // refused outright (an alias bomb expands to gigabytes once anything walks it), nesting
 // is capped, and only the CORE schema's plain types are built: no custom tags.
+import { randomBytes } from 'node:crypto';
 import { dump, load } from 'js-yaml';
 import { MlmetaError } from '../errors.js';
 
@@ -80,6 +81,50 @@ export function normalise(value: unknown, where = 'value', depth = 0): Json {
 }
 
 /** The canonical bytes of a value. */
-export function canonicalYaml(value: unknown): string {
-  return dump(normalise(value), { sortKeys: true, lineWidth: -1, noRefs: true, indent: 2 });
+export function canonicalYaml(value: unknown, longString = LONG_STRING): string {
+  const blocks = new Map<string, string>();
+  const nonce = randomBytes(6).toString('hex');
+  const v = setAsideBlocks(normalise(value), blocks, nonce, longString);
+  let text = dump(v, { sortKeys: true, lineWidth: -1, noRefs: true, indent: 2 });
+  for (const [token, str] of blocks) text = putBlock(text, token, str);
+  return text;
+}
+
+// js-yaml tests every string against its scalar-style regexes, which recurse per character:
+// a 2.8 MB metric curve (10^5 points, records/history.ts) overflows the stack, and 3·10^4
+// points take 0.6 s. A long mapping value made of lines of printable ASCII (single spaces
+// inside, each line ending in one newline) is what js-yaml writes as a `|` literal block, so
+// such strings are set aside and written as that very block, byte for byte (pinned against
+// js-yaml itself in test/records/yaml.test.ts).
+const LONG_STRING = 1 << 14;
+
+function blockSafe(s: string): boolean {
+  // printable ASCII, spaces and newlines only; ends in one newline; no empty line, no
+  // leading, trailing or double space (native regex scans: 4.5 MB in a few ms)
+  return s.endsWith('\n') && !/[^!-~ \n]|^ |\n |  | \n|\n\n|^\n/.test(s);
+}
+
+function setAsideBlocks(v: Json, blocks: Map<string, string>, nonce: string, longString: number): Json {
+  if (Array.isArray(v)) return v.map((x) => setAsideBlocks(x, blocks, nonce, longString));
+  if (v === null || typeof v !== 'object') return v;
+  const out: { [k: string]: Json } = {};
+  for (const [k, x] of Object.entries(v)) {
+    let y: Json;
+    if (typeof x === 'string' && x.length >= longString && blockSafe(x)) {
+      y = `mlmeta-block-${nonce}-${blocks.size}`;
+      blocks.set(y, x);
+    } else y = setAsideBlocks(x, blocks, nonce, longString);
+    Object.defineProperty(out, k, { value: y, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function putBlock(text: string, token: string, str: string): string {
+  const at = text.indexOf(` ${token}\n`);
+  const lineStart = text.lastIndexOf('\n', at) + 1;
+  // the key's column (past any `- ` of a list item), plus js-yaml's indent of 2
+  const indent = /^(?: *- )* */.exec(text.slice(lineStart, at))![0].length + 2;
+  const pad = ' '.repeat(indent);
+  const body = pad + str.slice(0, -1).replaceAll('\n', `\n${pad}`) + '\n';
+  return `${text.slice(0, at)} |\n${body}${text.slice(at + token.length + 2)}`;
 }

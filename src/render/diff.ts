@@ -1,6 +1,7 @@
 // `diff` as text; every record-derived string through `printable` (render/safe.ts).
 import type { DiffResult } from '../api/diff.js';
 import { printable as p } from './safe.js';
+import { curveSummary } from './text.js';
 
 const v = (x: unknown) => p(JSON.stringify(x));
 
@@ -18,6 +19,14 @@ export function renderDiff(d: DiffResult): string {
     for (const m of d.metrics) {
       const delta = m.delta !== undefined ? ` (${m.delta >= 0 ? '+' : ''}${m.delta})` : '';
       out.push(`  ${m.from === undefined ? '+' : m.to === undefined ? '-' : '~'} ${p(m.key)}: ${v(m.from)} -> ${v(m.to)}${delta}`);
+    }
+  }
+  if (d.curves.length) {
+    out.push('curves:');
+    for (const c of d.curves) {
+      out.push(`  ${p(c.metric)}:`);
+      out.push(`      from: ${c.from ? curveSummary(c.from) : '(no curve)'}`);
+      out.push(`      to:   ${c.to ? curveSummary(c.to) : '(no curve)'}`);
     }
   }
   if (d.data.length) {

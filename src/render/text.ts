@@ -2,7 +2,8 @@
 // comes from a record or the disk goes through `printable` (render/safe.ts); notes about the
 // data (forks, dirty work trees) are returned apart, for stderr.
 import type { LogEntry } from '../api/log.js';
-import { describe, type ShowResult } from '../api/show.js';
+import { describe, type HistoryView, type ShowResult } from '../api/show.js';
+import { historyOf, type HistoryEntry } from '../records/history.js';
 import type { StatusReport } from '../api/status.js';
 import type { VerifyReport } from '../api/verify.js';
 import type { WhichResult } from '../api/which.js';
@@ -21,11 +22,40 @@ export function renderShow(v: ShowResult): string {
       lines.push(`  ${printable(p.role).padEnd(9)} ${short(p.id)}  ${what}`);
     }
   }
-  const { parents: _p, mlmeta: _m, ...rest } = r;
+  const { parents: _p, mlmeta: _m, history: _h, ...rest } = r;
   // Canonical YAML escapes control characters in strings itself; the bidi controls and
   // separators it leaves raw are escaped here.
   lines.push(printableLines(canonicalYaml(rest).trimEnd()));
+  // Curves: one line each, from the summary; the points (maybe 10^5, maybe in a series
+  // object) are for `show --history METRIC`.
+  const history = historyOf(r as { history?: unknown });
+  const names = Object.keys(history).sort();
+  if (names.length) {
+    lines.push('history:  (points: mlmeta show REF --history METRIC)');
+    for (const n of names) lines.push(`  ${printable(n)}: ${curveSummary(history[n]!)}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+const num = (x: unknown) => (typeof x === 'number' ? String(x) : '?');
+
+/** `1000 points, steps 0..999, min 0.01, max 2.3, last 0.02` (fields from a record: untrusted). */
+export function curveSummary(h: Pick<HistoryEntry, 'count' | 'first_step' | 'last_step' | 'min' | 'max' | 'last'>): string {
+  const parts = [`${num(h.count)} point${h.count === 1 ? '' : 's'}`, `steps ${num(h.first_step)}..${num(h.last_step)}`];
+  if (h.min !== undefined) parts.push(`min ${num(h.min)}`);
+  if (h.max !== undefined) parts.push(`max ${num(h.max)}`);
+  parts.push(h.last !== undefined ? `last ${num(h.last)}` : 'last not finite');
+  return parts.join(', ');
+}
+
+/** `show --history METRIC`: a header, then `step value time` per point (time as ISO-8601). */
+export function renderHistory(v: HistoryView): string {
+  const out = [`# ${printable(v.metric)}: ${curveSummary(v)}`, '# step value time'];
+  for (const p of v.points) {
+    const value = Number.isNaN(p.value) ? 'nan' : p.value === Infinity ? 'inf' : p.value === -Infinity ? '-inf' : String(p.value);
+    out.push(`${p.step} ${value} ${p.time === undefined ? '-' : new Date(p.time).toISOString()}`);
+  }
+  return out.join('\n') + '\n';
 }
 
 /** Notes about a shown record, for stderr: stdout carries only the record. */
