@@ -14,6 +14,7 @@ import { logCommand } from './commands/log.js';
 import { recordCommand } from './commands/record.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
+import { signCommand } from './commands/sign.js';
 import { statusCommand } from './commands/status.js';
 import { cloneCommand, pullCommand, pushCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(cloneCommand)
       .command(demoCommand)
       .command(whichCommand)
+      .command(signCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
