@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { MlmetaError, isMlmetaError } from '../errors.js';
 import { printable } from '../render/safe.js';
 import { aliasCommand } from './commands/alias.js';
+import { auditCommand } from './commands/audit.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { diffCommand } from './commands/diff.js';
@@ -89,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(demoCommand)
       .command(whichCommand)
       .command(signCommand)
+      .command(auditCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
