@@ -13,6 +13,7 @@ import { lineageCommand } from './commands/lineage.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { recordCommand } from './commands/record.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { signCommand } from './commands/sign.js';
@@ -91,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(whichCommand)
       .command(signCommand)
       .command(auditCommand)
+      .command(reproduceCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
