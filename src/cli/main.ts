@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { MlmetaError, isMlmetaError } from '../errors.js';
 import { printable } from '../render/safe.js';
 import { aliasCommand } from './commands/alias.js';
+import { attestCommand } from './commands/attest.js';
 import { auditCommand } from './commands/audit.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(signCommand)
       .command(auditCommand)
       .command(reproduceCommand)
+      .command(attestCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
