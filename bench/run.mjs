@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateStore } from './generate.mjs';
+import { proveRows } from './prove.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -191,6 +192,8 @@ if (!args.includes('--no-remote')) {
     server.kill('SIGTERM');
   }
 }
+
+await proveRows({ row: (what, ms, baseName, baseMs, target) => row(what, ms, baseName, baseMs, target), work, env });
 
 // ---------- report ----------
 report();

@@ -6,11 +6,10 @@ import { MlmetaError } from '../errors.js';
 import { StatCache } from '../capture/stat-cache.js';
 import { parseRef } from '../records/refs.js';
 import type { RecordBody } from '../records/record.js';
-import { hasObject } from '../store/objects.js';
 import type { Store } from '../api/store.js';
 import { datasetFiles, fileState } from './inputs.js';
 import { resolveTrust, type TrustOptions } from './keys.js';
-import { checkSignaturesOf, type SignatureCheck } from './sign.js';
+import { checkSignature, checkSignaturesOf, type SignatureCheck } from './sign.js';
 import { runTool } from './tool.js';
 
 export type AuditStatus = 'ok' | 'info' | 'warning' | 'broken';
@@ -59,25 +58,26 @@ const labelOf = (r: RecordBody, id: string) => `${r.kind}${r.name !== undefined 
 /** REF and every ancestor, read from disk and hash-checked; missing and corrupt ones reported. */
 function readAncestry(store: Store, root: string, items: AuditItem[]): Map<string, RecordBody> {
   const records = new Map<string, RecordBody>();
-  const stack = [root];
-  const seen = new Set(stack);
+  // [id, the child that names it, as which role]
+  const stack: Array<[string, string?, string?]> = [[root]];
+  const seen = new Set([root]);
   while (stack.length) {
-    const id = stack.pop()!;
+    const [id, child, role] = stack.pop()!;
     let rec: RecordBody;
     try {
       rec = store.read(id);
     } catch (e) {
       if (!(e instanceof MlmetaError)) throw e;
-      items.push({ check: 'records', status: 'broken', id, message: `${id.slice(0, 12)} cannot be trusted: ${e.message}` });
+      if (e.code === 'E_NOT_FOUND' && child) {
+        items.push({ check: 'records', status: 'broken', id: child, message: `missing parent: ${labelOf(records.get(child)!, child)} names ${role} ${id}, which is not in this store` });
+      } else items.push({ check: 'records', status: 'broken', id, message: `${id.slice(0, 12)} cannot be trusted: ${e.message}` });
       continue;
     }
     records.set(id, rec);
     for (const p of rec.parents ?? []) {
       if (seen.has(p.id)) continue;
       seen.add(p.id);
-      if (!hasObject(store.layout.objects, p.id)) {
-        items.push({ check: 'records', status: 'broken', id, message: `missing parent: ${labelOf(rec, id)} names ${p.role} ${p.id}, which is not in this store` });
-      } else stack.push(p.id);
+      stack.push([p.id, id, p.role]);
     }
   }
   return records;
@@ -161,8 +161,7 @@ export function auditRecord(store: Store, ref: string, opts: AuditOptions = {}):
   const trust = resolveTrust(store, opts);
   if (trust.allowedInRepo) items.push({ check: 'trust', status: 'warning', message: `the allowed-signers file ${trust.allowedSigners} is inside the repository: whoever can commit can add themselves` });
   if (!trust.allowedSigners) items.push({ check: 'trust', status: 'warning', message: 'no allowed-signers file (git config gpg.ssh.allowedSignersFile, or --allowed-signers): whose signatures they are is not checked' });
-  const signatures: SignatureCheck[] = [];
-  for (const rid of records.keys()) signatures.push(...checkSignaturesOf(store, rid, trust));
+  const signatures = signaturesAmong(store, [...records.keys()]).map((s) => checkSignature(store, s, trust));
   for (const s of signatures) {
     if (s.status === 'valid' || s.status === 'no-trust') continue;
     const what = `signature ${s.id.slice(0, 12)} of ${s.signed ? labelOf(records.get(s.signed)!, s.signed) : '?'}`;
@@ -228,4 +227,9 @@ function aliasChain(store: Store, name: string, alias: string): string[] {
     }
   }
   return out;
+}
+
+/** The signature records that sign any of these ids, in one query (an ancestry may hold thousands). */
+function signaturesAmong(store: Store, ids: string[]): string[] {
+  return store.graph().query((q) => q("SELECT DISTINCT e.child FROM json_each(?) j JOIN edges e ON e.parent = j.value JOIN records c ON c.id = e.child WHERE e.role = 'signed' AND c.kind = 'signature' ORDER BY e.child").pluck().all(JSON.stringify(ids))) as string[];
 }

@@ -15,13 +15,25 @@ export interface TrustOptions {
   revocation?: string;
 }
 
+const SETTINGS = '^(user\\.signingkey|gpg\\.ssh\\.allowedsignersfile|gpg\\.ssh\\.revocationfile)$';
+const configCache = new WeakMap<Store, Map<string, string>>();
+
+/** The signing settings of git config, read once per store in one git process (keys lower-cased, last value wins, as git does). */
 function gitConfig(store: Store, key: string): string | undefined {
-  try {
-    const r = runTool('git', ['config', '--type=path', '--get', key], { cwd: store.layout.project, env: store.env });
-    return r.status === 0 && r.stdout.trim() ? r.stdout.replace(/\n$/, '') : undefined;
-  } catch {
-    return undefined; // no git: only flags
+  let all = configCache.get(store);
+  if (!all) {
+    all = new Map();
+    try {
+      const r = runTool('git', ['config', '-z', '--type=path', '--get-regexp', SETTINGS], { cwd: store.layout.project, env: store.env });
+      for (const entry of r.status === 0 ? r.stdout.split('\0') : []) {
+        const nl = entry.indexOf('\n');
+        if (nl > 0) all.set(entry.slice(0, nl).toLowerCase(), entry.slice(nl + 1));
+      }
+    } catch { /* no git: only flags */ }
+    configCache.set(store, all);
   }
+  const v = all.get(key.toLowerCase());
+  return v === undefined || v === '' ? undefined : v;
 }
 
 /** git's top folder for the project, or the project itself outside git. */
