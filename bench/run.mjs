@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateStore } from './generate.mjs';
 import { benchPython } from './python.mjs';
+import { proveRows } from './prove.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -195,6 +196,7 @@ if (!args.includes('--no-remote')) {
 
 // ---------- issue 11: logging from Python ----------
 benchPython({ work, bin: BIN, env, row, median, time });
+await proveRows({ row: (what, ms, baseName, baseMs, target) => row(what, ms, baseName, baseMs, target), work, env });
 
 // ---------- report ----------
 report();

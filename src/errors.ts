@@ -17,6 +17,9 @@ export const ERROR_CODES = {
   E_PARAM_CONFLICT: 'a param the command logged differs from its params file or --param flag (the run is recorded, no model version)',
   E_OUTPUT: 'a declared run output that is missing or was not written by the command',
   E_REMOTE: 'a remote could not be reached, or refused the transfer',
+  E_SIGNATURE: 'no signing key, ssh-keygen could not sign, or a signature required by the command is missing or not valid',
+  E_DATA_CHANGED: 'an input of a recorded run is missing or no longer matches its manifest (reproduce); the files are named',
+  E_REPRODUCE: 'the reproduced command failed or was interrupted, or the record cannot be re-run; nothing was recorded',
   E_LOCKED: 'another mlmeta process holds a lock this command needs, for longer than it waits',
   E_INTERNAL: 'a bug: an unexpected failure (report it with MLMETA_DEBUG=1 output)',
 } as const;

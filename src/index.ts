@@ -11,3 +11,7 @@ export { canonicalYaml, parseYaml } from './records/yaml.js';
 export { sha256Hex } from './store/objects.js';
 export type { StoreLayout } from './store/location.js';
 export { parseParamPairs, parseMetricPairs, readMappingFile } from './capture/values.js';
+export { signRecord, checkSignature, signaturesOf, type SignOptions, type SignResult, type SignatureCheck } from './prove/sign.js';
+export { auditRecord, type AuditReport, type AuditOptions, type AuditItem } from './prove/audit.js';
+export { reproduce, type ReproduceOptions, type ReproduceResult, type Verdict } from './prove/reproduce.js';
+export { attest, statementFor, pae } from './prove/attest.js';

@@ -7,6 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { initStore, type Store } from './store.js';
+import { reproduce } from '../prove/reproduce.js';
+import { signRecord } from '../prove/sign.js';
 
 const TRAIN_JS = `// A stand-in training script: reads data/, params.json; writes model.bin, metrics.json.
 const fs = require('fs');
@@ -23,6 +25,8 @@ export interface DemoResult {
   datasets: string[];
   models: string[];
   alias: string;
+  /** the demo's SSH signing key and allowed-signers file: outside the repo and the store */
+  signing?: { keys: string; signature: string; reproduction: string; note: string };
 }
 
 function git(dir: string, ...args: string[]): void {
@@ -75,6 +79,32 @@ export async function runDemo(target?: string): Promise<DemoResult> {
   commitAll('record churn-model@3');
   const alias = store.setAlias({ alias: 'production', ref: m3.model!, message: 'best auc so far' });
   commitAll('promote churn-model@3 to production');
+  const signing = await signAndReproduce(dir, store, m3.model!, alias.id);
+  if (signing) commitAll('sign and reproduce churn-model@3');
   const datasets = store.log('data', { kind: 'dataset' }).map((e) => e.id);
-  return { dir, datasets, models: [m1.model!, m2.model!, m3.model!], alias: alias.id };
+  return { dir, datasets, models: [m1.model!, m2.model!, m3.model!], alias: alias.id, ...(signing ? { signing } : {}) };
+}
+
+/**
+ * A demo signing key, made for the demo in a temp folder of its own — never in the repo or
+ * the store — trusted through an allowed-signers file there, set in the demo repo's git
+ * config as a user would. Skipped (undefined) where ssh-keygen is not installed.
+ */
+async function signAndReproduce(dir: string, store: Store, model: string, aliasMove: string): Promise<DemoResult['signing']> {
+  const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'mlmeta-demo-keys-'));
+  const key = path.join(keys, 'demo_ed25519');
+  try {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'demo@mlmeta.invalid', '-f', key], { stdio: 'ignore' });
+  } catch {
+    fs.rmSync(keys, { recursive: true, force: true });
+    return undefined;
+  }
+  const pub = fs.readFileSync(`${key}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  fs.writeFileSync(path.join(keys, 'allowed_signers'), `demo@mlmeta.invalid namespaces="mlmeta" ${pub}\n`);
+  git(dir, 'config', 'user.signingKey', key);
+  git(dir, 'config', 'gpg.ssh.allowedSignersFile', path.join(keys, 'allowed_signers'));
+  const signature = signRecord(store, model).id;
+  signRecord(store, aliasMove);
+  const repro = await reproduce(store, model, { stdio: 'ignore' });
+  return { keys, signature, reproduction: repro.id, note: `churn-model@3 and its production move are signed with a demo key made for this demo in ${keys} (outside the repo; trusted via ${path.join(keys, 'allowed_signers')}, set in the repo's git config), and reproduced: ${repro.verdict}` };
 }

@@ -134,6 +134,13 @@ async function hashOutput(store: Store, o: PlannedOutput): Promise<{ artifact: A
 }
 
 
+/** Where and how the command ran, beyond its argv: paths relative to the project; override keys only (their values are in params, redacted if secret). */
+function invocationOf(store: Store, input: RunInput): Record<string, unknown> {
+  const rel = (p: string) => recordedPath(store.layout.project, path.resolve(store.cwd, p)).path;
+  const overrides = Object.keys(input.params ?? {});
+  return { cwd: rel('.'), ...(input.paramsFile ? { params_file: rel(input.paramsFile) } : {}), ...(overrides.length ? { param_overrides: overrides } : {}), ...(input.metricsFile ? { metrics_file: rel(input.metricsFile) } : {}) };
+}
+
 /** The command line as recorded: secret-looking option values and URLs redacted (the command runs as given). */
 function commandToRecord(command: string[], warnings: string[]): string[] {
   const { argv, hits } = redactCommand(command);
@@ -233,6 +240,7 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
       ...(fold.tags ? { tags: fold.tags } : {}),
       ...history,
       ...(fold.conflicts.length ? { param_conflicts: Object.fromEntries(fold.conflicts.map((c) => [c.param, { given: c.given, logged: c.logged }])) } : {}),
+      invocation: invocationOf(store, input), // what `mlmeta reproduce` needs to run it again
     },
   });
   // Params in conflict make no model version: which params made it is not known.

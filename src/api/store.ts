@@ -22,6 +22,8 @@ import { whichFile, type WhichResult } from './which.js';
 import { statusOf, type StatusReport } from './status.js';
 import { pullStore, pushStore, type PullResult, type PushResult, type SyncOptions } from '../remote/sync.js';
 import { verifyStore, type VerifyReport } from './verify.js';
+import type { TrustOptions } from '../prove/keys.js';
+import { signRecord, type SignOptions, type SignResult } from '../prove/sign.js';
 
 export interface OpenOptions extends LocateOptions {}
 
@@ -180,8 +182,13 @@ export class Store {
     return pullStore(this.layout, remote, { cwd: this.cwd, ...opts });
   }
 
+  /** Sign REF's exact bytes with an SSH key (ssh-keygen -Y sign, namespace mlmeta) as a `signature` record. */
+  sign(ref: string, opts: SignOptions = {}): SignResult {
+    return signRecord(this, ref, opts);
+  }
+
   /** Check every object (or REF and its ancestors); `fix` removes temp files of dead writers first. */
-  verify(ref?: string, opts: { fix?: boolean } = {}): VerifyReport {
+  verify(ref?: string, opts: { fix?: boolean; signatures?: boolean | TrustOptions } = {}): VerifyReport {
     return verifyStore(this, ref, opts);
   }
 }

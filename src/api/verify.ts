@@ -8,6 +8,8 @@ import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { canonicalYaml } from '../records/yaml.js';
 import { cleanTempFiles, hasObject, listAllIds, objectPath, readNoFollow, sha256Hex, strayEntries } from '../store/objects.js';
 import type { Store } from './store.js';
+import type { TrustOptions } from '../prove/keys.js';
+import { signatureFindings } from '../prove/verify-signatures.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -23,6 +25,12 @@ export const FINDINGS = {
   BAD_VERSION: { severity: 'warning', about: 'version is not 1 + the highest `previous` version of the same name' },
   PLANTED_LINK: { severity: 'error', about: 'a symlink in objects/ (at an object name or as a fan-out folder): never followed; the next write of that object replaces it, or remove it' },
   STRAY_FILE: { severity: 'warning', about: 'a file in objects/ that is not an object (e.g. a temp file left by a crash)' },
+  BAD_SIGNATURE: { severity: 'error', about: 'a signature record that does not verify over the bytes of the record it signs (or is malformed)' },
+  KEY_EXPIRED: { severity: 'error', about: "a signature made outside its key's valid-after/valid-before window in the allowed-signers file" },
+  KEY_REVOKED: { severity: 'error', about: 'a signature by a key in the revocation file' },
+  UNTRUSTED_SIGNATURE: { severity: 'warning', about: 'a valid signature by a key the allowed-signers file does not list' },
+  NO_ALLOWED_SIGNERS: { severity: 'warning', about: 'signatures were found but no allowed-signers file is configured, so whose they are is unknown' },
+  ALLOWED_SIGNERS_IN_REPO: { severity: 'warning', about: 'the allowed-signers file is committed in the repository: whoever can commit can add themselves' },
   NOT_CANONICAL: { severity: 'info', about: "valid, but not in mlmeta's canonical form (written by another tool)" },
 } as const satisfies Record<string, { severity: Severity; about: string }>;
 
@@ -77,7 +85,7 @@ function checkObject(store: Store, id: string, findings: Finding[]): RecordBody 
   return record;
 }
 
-export function verifyStore(store: Store, ref?: string, opts: { fix?: boolean } = {}): VerifyReport {
+export function verifyStore(store: Store, ref?: string, opts: { fix?: boolean; signatures?: boolean | TrustOptions } = {}): VerifyReport {
   const findings: Finding[] = [];
   const fixed = opts.fix ? cleanTempFiles(store.layout.objects) : [];
   const records = new Map<string, RecordBody>();
@@ -122,6 +130,9 @@ export function verifyStore(store: Store, ref?: string, opts: { fix?: boolean } 
     if (rec.kind === 'model' && !hasDataAncestor(store, id, records)) {
       findings.push(finding('NO_DATA_LINEAGE', `${id}: model ${rec.name}@${rec.version} has no dataset among its ancestors`, { id }));
     }
+  }
+  if (opts.signatures) {
+    for (const f of signatureFindings(store, records, ref === undefined, opts.signatures === true ? {} : opts.signatures)) findings.push(finding(f.finding, f.message, { id: f.id }));
   }
   findings.sort((a, b) => (a.id ?? a.path ?? '').localeCompare(b.id ?? b.path ?? '') || a.finding.localeCompare(b.finding));
   return {

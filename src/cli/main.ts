@@ -4,6 +4,8 @@ import yargs from 'yargs';
 import { MlmetaError, isMlmetaError } from '../errors.js';
 import { printable } from '../render/safe.js';
 import { aliasCommand } from './commands/alias.js';
+import { attestCommand } from './commands/attest.js';
+import { auditCommand } from './commands/audit.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { diffCommand } from './commands/diff.js';
@@ -12,8 +14,10 @@ import { lineageCommand } from './commands/lineage.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { recordCommand } from './commands/record.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
+import { signCommand } from './commands/sign.js';
 import { statusCommand } from './commands/status.js';
 import { cloneCommand, pullCommand, pushCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
@@ -87,6 +91,10 @@ export async function main(argv: string[]): Promise<number> {
       .command(cloneCommand)
       .command(demoCommand)
       .command(whichCommand)
+      .command(signCommand)
+      .command(auditCommand)
+      .command(reproduceCommand)
+      .command(attestCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()

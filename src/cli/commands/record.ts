@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { parseParentArg } from '../../api/record.js';
 import { mergeMappings, parseMetricPairs, parseParamPairs, readMappingFile } from '../../capture/values.js';
 import { MlmetaError } from '../../errors.js';
+import { signerFor } from '../../prove/sign.js';
 import { envOptions, list, note, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
@@ -20,6 +21,7 @@ interface Args extends GlobalArgs {
   message?: string;
   code?: string;
   date?: string;
+  sign?: boolean;
 }
 
 /** Flags that do not apply to `record dataset PATH…`. */
@@ -43,6 +45,7 @@ export const recordCommand: CommandModule<GlobalArgs, Args> = {
     .option('artifact', { type: 'string', array: true, describe: 'file the record produced, hashed (repeatable)' })
     .option('message', { alias: 'm', type: 'string', describe: 'free text' })
     .option('code', { type: 'string', default: 'auto', describe: 'auto (read git), none, or a commit' })
+    .option('sign', { type: 'boolean', describe: 'sign the new record (SSH key from git user.signingKey); default: sign in .mlmeta/config.yaml' })
     .option('date', { type: 'string', describe: 'fix `created` (2026-03-14, an ISO-8601 time, or @SECONDS; also SOURCE_DATE_EPOCH)' })
     .example('$0 record dataset data/train', 'hash data/train into a new version of dataset "data/train"')
     .example('$0 record model --name churn --data train@2 --param lr=0.1 --metric auc=0.91 --artifact model.pkl', 'the next version of churn')
@@ -51,6 +54,7 @@ export const recordCommand: CommandModule<GlobalArgs, Args> = {
     const store = storeFrom(args);
     const progress = !args.json && process.stderr.isTTY === true;
     const paths = list(args.paths);
+    const sign = signerFor(store, args.sign);
     if (paths.length && args.kind !== 'dataset') throw new MlmetaError('E_USAGE', 'file arguments are only for `record dataset`; use --artifact or --data');
     if (args.kind === 'dataset' && paths.length) {
       // A dataset of files is its files: flags for other records would be silently lost.
@@ -61,6 +65,7 @@ export const recordCommand: CommandModule<GlobalArgs, Args> = {
       for (const w of ds.warnings) note(`warning: ${w}`);
       if (ds.reused) note(`unchanged: dataset ${ds.name}@${ds.version} already holds this data`);
       if (ds.outside) note(`warning: ${paths.join(', ')} is outside the project; recorded as an absolute path`);
+      if (sign) note(`signature ${sign(ds.id).id}`);
       if (args.json) outJson(ds);
       else out(ds.id);
       return;
@@ -84,6 +89,7 @@ export const recordCommand: CommandModule<GlobalArgs, Args> = {
       envExtra,
     });
     for (const w of res.warnings) note(`warning: ${w}`);
+    if (sign) note(`signature ${sign(res.id).id}`);
     if (args.json) outJson({ id: res.id, created: res.created, record: res.record });
     else out(res.id);
   },

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { parseMetricPairs, parseParamPairs } from '../../capture/values.js';
+import { signerFor } from '../../prove/sign.js';
 import { envOptions, list, note, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
@@ -14,6 +15,7 @@ interface Args extends GlobalArgs {
   message?: string;
   env?: string[];
   code?: string;
+  sign?: boolean;
   '--'?: string[];
 }
 
@@ -33,11 +35,13 @@ export const runCommand: CommandModule<GlobalArgs, Args> = {
     .option('metric', { type: 'string', array: true, describe: 'key=number (repeatable)' })
     .option('message', { alias: 'm', type: 'string', describe: 'free text' })
     .option('env', { type: 'string', array: true, describe: 'none, or KEY=VALUE to add (repeatable)' })
+    .option('sign', { type: 'boolean', describe: 'sign the model (or the run) once recorded; default: sign in .mlmeta/config.yaml' })
     .option('code', { type: 'string', default: 'auto', describe: 'auto (read git), none, or a commit' })
     .example('$0 run --model churn --input data --output model.bin --params params.yaml --metrics metrics.json -- python train.py', 'train and record churn\'s next version'),
   handler: async (args) => {
     const store = storeFrom(args);
     const { env, envExtra } = envOptions(list(args.env));
+    const sign = signerFor(store, args.sign);
     const res = await store.run({
       command: list(args['--']),
       model: args.model,
@@ -57,6 +61,7 @@ export const runCommand: CommandModule<GlobalArgs, Args> = {
       stdio: args.json ? 'stderr' : 'inherit',
     });
     for (const w of res.warnings) note(`warning: ${w}`);
+    if (sign) note(`signature ${sign(res.model ?? res.run).id}`);
     if (args.json) outJson(res);
     else {
       note(`mlmeta: command exited ${res.exitCode}${res.signal ? ` (${res.signal})` : ''} after ${res.durationSeconds}s; run ${res.run.slice(0, 12)}${res.model ? `, model ${res.model.slice(0, 12)}` : ''}`);
