@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   E_OUTPUT: 'a declared run output that is missing or was not written by the command',
   E_REMOTE: 'a remote could not be reached, or refused the transfer',
   E_LOCKED: 'another mlmeta process holds a lock this command needs, for longer than it waits',
+  E_IMPORT_SOURCE: 'a file of an MLflow or DVC source that cannot be read as that tool writes it (the file is named)',
   E_INTERNAL: 'a bug: an unexpected failure (report it with MLMETA_DEBUG=1 output)',
 } as const;
 

@@ -8,6 +8,7 @@ import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { diffCommand } from './commands/diff.js';
 import { findCommand } from './commands/find.js';
+import { importCommand } from './commands/import.js';
 import { lineageCommand } from './commands/lineage.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(cloneCommand)
       .command(demoCommand)
       .command(whichCommand)
+      .command(importCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
