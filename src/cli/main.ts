@@ -7,6 +7,7 @@ import { aliasCommand } from './commands/alias.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { diffCommand } from './commands/diff.js';
+import { exportCommand } from './commands/export.js';
 import { findCommand } from './commands/find.js';
 import { importCommand } from './commands/import.js';
 import { lineageCommand } from './commands/lineage.js';
@@ -89,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(demoCommand)
       .command(whichCommand)
       .command(importCommand)
+      .command(exportCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
