@@ -108,6 +108,7 @@ function readRun(runDir: string, experimentId: string, meta: Meta, root: string)
     id,
     experimentId,
     status: runStatusName(meta.status),
+    runName: str(meta.run_name) ?? str(meta.name),
     start: msOf(meta.start_time),
     end: msOf(meta.end_time),
     user: str(meta.user_id),

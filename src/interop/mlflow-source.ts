@@ -16,6 +16,8 @@ export interface MlRun {
   experimentId: string;
   /** RUNNING | SCHEDULED | FINISHED | FAILED | KILLED (as MLflow names them) */
   status: string;
+  /** the run name (meta.yaml run_name, 1.x `name`, or the SQL column) */
+  runName?: string;
   start?: number;
   end?: number;
   user?: string;

@@ -107,7 +107,7 @@ function readTables(file: string, t: Tables): MlflowSource {
   const runs: MlRun[] = t.all('runs').map((r) => {
     const id = s(r.run_uuid)!;
     return {
-      id, experimentId: s(r.experiment_id) ?? '0', status: runStatusName(r.status), start: msOf(r.start_time), end: msOf(r.end_time), user: s(r.user_id),
+      id, experimentId: s(r.experiment_id) ?? '0', status: runStatusName(r.status), runName: s(r.name), start: msOf(r.start_time), end: msOf(r.end_time), user: s(r.user_id),
       lifecycle: s(r.lifecycle_stage), artifactUri: s(r.artifact_uri), sourceType: s(r.source_type), sourceName: s(r.source_name),
       params: params.get(id) ?? {}, tags: tags.get(id) ?? {}, metrics: metrics.get(id) ?? {}, inputs: inputs.get(id) ?? [],
     };
