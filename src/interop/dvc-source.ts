@@ -41,7 +41,8 @@ function gitBytes(root: string, args: string[]): Buffer | undefined {
   }
 }
 
-const LOG_FORMAT = '--format=%H%x00%ct%x00%an <%ae>';
+// The author date: when the change was made (a rebase keeps it; the committer date moves).
+const LOG_FORMAT = '--format=%H%x00%at%x00%an <%ae>';
 
 function parseLog(line: string): Stamp & { commit: string } {
   const [commit, ct, author] = line.split('\u0000') as [string, string, string];
