@@ -55,10 +55,13 @@ export function modelCard(g: Subgraph): string {
   if (metrics.length) front.metrics = metrics.map(([k]) => k);
   if (bases.length) front.base_model = bases.length === 1 ? bases[0] : bases;
   if (metrics.length && datasetNames.length) {
-    const d = g.records.get(datasets[0]!)!;
+    // The dataset the model's own run trained on, when there is one: the closest data.
+    const runParents = (model.parents ?? []).filter((p) => g.records.get(p.id)?.kind === 'run').flatMap((p) => g.records.get(p.id)!.parents ?? []);
+    const dataId = runParents.find((p) => g.records.get(p.id)?.kind === 'dataset')?.id ?? datasets[0]!;
+    const d = g.records.get(dataId)!;
     front['model-index'] = [{
       name: model.name,
-      results: [{ task: { type: 'other', name: 'mlmeta recorded metrics' }, dataset: { type: d.name ?? datasets[0]!, name: d.name ?? datasets[0]!, revision: datasets[0]! }, metrics: metrics.map(([k, v]) => ({ type: k, name: k, value: v })) }],
+      results: [{ task: { type: 'other', name: 'mlmeta recorded metrics' }, dataset: { type: d.name ?? dataId, name: d.name ?? dataId, revision: dataId }, metrics: metrics.map(([k, v]) => ({ type: k, name: k, value: v })) }],
     }];
   }
   const commit = (model.code as { commit?: string } | undefined)?.commit ?? runs.map((id) => (g.records.get(id)!.code as { commit?: string } | undefined)?.commit).find(Boolean);
@@ -66,6 +69,7 @@ export function modelCard(g: Subgraph): string {
   lines.push('---', canonicalYaml(front).trimEnd(), '---', '');
   lines.push(`# ${md(model.name ?? g.root)}`, '');
   lines.push(`Version ${md(model.version ?? 1)} of model ${md(model.name)}, recorded ${md(model.created)}${model.author ? ` by ${md(model.author)}` : ''}. mlmeta record ${code(g.root)}.`, '');
+  if (typeof model.digest === 'string' || model.digests) lines.push(`Digests: ${md(digestText(g.root, model))}.`, '');
   if (typeof model.message === 'string' && model.message) lines.push(md(model.message), '');
   lines.push('## How it was made', '');
   if (runs.length === 0) lines.push('No run is recorded in its lineage.', '');
