@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateStore } from './generate.mjs';
+import { benchInterop } from './interop.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -191,6 +192,9 @@ if (!args.includes('--no-remote')) {
     server.kill('SIGTERM');
   }
 }
+
+// ---------- issue 10: import ----------
+benchInterop(work, row);
 
 // ---------- report ----------
 report();

@@ -95,7 +95,8 @@ function metricFiles(dir: string, root: string): Record<string, MetricPoint[]> {
 }
 
 function readRun(runDir: string, experimentId: string, meta: Meta, root: string): MlRun {
-  const id = str(meta.run_id) ?? str(meta.run_uuid) ?? path.basename(runDir);
+  // An id of digits only may have been parsed as a number: then the folder name says it.
+  const id = typeof meta.run_id === 'string' ? meta.run_id : typeof meta.run_uuid === 'string' ? meta.run_uuid : path.basename(runDir);
   const inputs: MlRun['inputs'] = [];
   for (const inputId of dirs(path.join(runDir, 'inputs'))) {
     const m = readMeta(path.join(runDir, 'inputs', inputId, 'meta.yaml'), root);

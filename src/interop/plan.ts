@@ -10,10 +10,11 @@
 // line's head(s) as `previous`, exactly as commitRecord does. Same source twice → nothing
 // added; a source that grew → only the new records.
 //
-// All or nothing. Everything that can fail (reading, parsing, validating) happens before
-// the lock. Under it, ids are computed first and the objects are then written parents
-// first (series objects before their runs), each file atomically: an interrupted import
-// leaves whole records whose parents exist, and running it again completes it.
+// All or nothing. Reading and parsing the source happen before the lock. Under it, every
+// record's bytes are computed and validated first, and only then are the objects written,
+// parents first (series objects before their runs), each file atomically: a refusal writes
+// nothing, an interrupted import leaves whole records whose parents exist, and running it
+// again completes it.
 import { MlmetaError } from '../errors.js';
 import { lineKey } from '../graph/graph.js';
 import type { ContentObject } from '../records/history.js';
@@ -63,7 +64,10 @@ export interface ImportResult {
   warnings: string[];
 }
 
-/** Check every planned record as far as the plan alone decides it (before any lock). */
+/**
+ * Check the plan's shape: every parent ref planned before it is named. Record contents are
+ * validated when the plan is resolved, which happens before the first write.
+ */
 export function checkPlan(plan: ImportPlan): void {
   const known = new Set<string>();
   for (const r of plan.records) {
@@ -72,10 +76,14 @@ export function checkPlan(plan: ImportPlan): void {
     }
     if (known.has(r.ref)) throw new MlmetaError('E_INTERNAL', `import plan: ${r.ref} is planned twice`);
     known.add(r.ref);
-    const placeholder = '0'.repeat(64);
-    const parents = r.parents.map((p) => ({ role: p.role, id: 'id' in p ? p.id : placeholder }));
-    validateRecord(normalise(finalBody(plan.tool, r, parents, isVersioned(r.kind) ? 1 : undefined, placeholder), r.ref), 'E_BAD_INPUT', `imported ${r.kind} ${JSON.stringify(r.name)}`);
   }
+}
+
+/** JSON with sorted keys: a stable text to hash for import keys (cheaper than the YAML form). */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
 }
 
 /** An alias record's `target` is its `target` parent, known once parents are resolved. */
@@ -125,7 +133,7 @@ function resolvePlan(store: Store, plan: ImportPlan): { applied: AppliedRecord[]
   for (const r of plan.records) {
     const parents: Parent[] = r.parents.map((p) => ({ role: p.role, id: 'id' in p ? p.id : ids.get(p.ref)! }));
     const body0 = bodyOf(r, parents);
-    const key = sha256Hex(canonicalYaml({ kind: r.kind, name: r.name, body: body0, parents }));
+    const key = sha256Hex(stableJson({ kind: r.kind, name: r.name, body: body0, parents }));
     let st: LineState;
     let version: number | undefined;
     if (r.kind === 'alias') {

@@ -56,7 +56,8 @@ describe('import mlflow: real mlruns fixtures', () => {
   it('v2.17: multi-step metrics as history, diff between runs, registry aliases', () => {
     const d = storeRepo();
     importJson(d, fixture('mlflow/v2_17-country-guess/mlruns'));
-    const hit = json(ok(d, ['find', '--where', 'mlflow.run_id = "73a1c9a8038c4ad8bb32cf6ddfa937e7"', '--json']));
+    const hit = json(ok(d, ['find', '--kind', 'run', '--where', 'mlflow.run_id = "73a1c9a8038c4ad8bb32cf6ddfa937e7"', '--json']));
+    expect(hit).toHaveLength(1); // (the registered version made from it carries the run id too)
     const run = json(ok(d, ['show', hit[0].id, '--json'])).record;
     expect(run.mlflow.run_name).toBe('entertaining-owl-269');
     expect(run.params.learning_rate).toBe('0.006062179392646305');
