@@ -11,3 +11,8 @@ export { canonicalYaml, parseYaml } from './records/yaml.js';
 export { sha256Hex } from './store/objects.js';
 export type { StoreLayout } from './store/location.js';
 export { parseParamPairs, parseMetricPairs, readMappingFile } from './capture/values.js';
+export { importMlflow, importDvc, type ImportOptions } from './interop/import.js';
+export type { ImportResult, AppliedRecord } from './interop/plan.js';
+export { exportOpenLineage, postEvents } from './interop/openlineage.js';
+export { exportProv } from './interop/prov.js';
+export { exportModelCard } from './interop/model-card.js';
