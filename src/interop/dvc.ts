@@ -18,7 +18,8 @@ import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { hashFile } from '../capture/hash-file.js';
 import { canonicalYaml, parseYaml, type Json } from '../records/yaml.js';
-import { compact, iso, redactInto, safeName } from './common.js';
+import { isInside } from '../store/paths.js';
+import { compact, iso, redactField, redactInto, safeName } from './common.js';
 import { atCommit, commitsChanging, workTree, type DvcSnapshot, type Stamp } from './dvc-source.js';
 import type { ImportPlan, PlannedParent, PlannedRecord } from './plan.js';
 
@@ -191,7 +192,9 @@ function md5Hex(bytes: Buffer): string {
  */
 function localSha256(snap: DvcSnapshot, e: Entry): { sha256: string; size: number } | undefined {
   if (!snap.local || !e.md5 || e.md5.endsWith('.dir')) return undefined;
-  const file = path.join(snap.root, e.path);
+  const file = path.resolve(snap.root, e.path);
+  // A path from the lock file is untrusted: only files inside the project are read.
+  if (!isInside(snap.root, file)) return undefined;
   const st = fs.statSync(file, { throwIfNoEntry: false });
   if (!st?.isFile() || (e.size !== undefined && st.size !== e.size && e.hash === 'md5')) return undefined;
   const bytes = fs.readFileSync(file);
@@ -255,7 +258,7 @@ export function planDvc(dir: string, opts: DvcOptions = {}): ImportPlan {
         const e = entryOf(o, base);
         if (!e) { stateWarnings.push(`${file}: an out without a path; skipped`); continue; }
         const local = localSha256(snap, e);
-        const imported = isMap(importDep) && isMap(importDep.repo) ? compact({ path: importDep.path, url: importDep.repo.url, rev_lock: importDep.repo.rev_lock }) : undefined;
+        const imported = isMap(importDep) && isMap(importDep.repo) ? compact({ path: importDep.path, url: typeof importDep.repo.url === 'string' ? redactField(importDep.repo.url, `${file} repo url`, stateWarnings) : importDep.repo.url, rev_lock: importDep.repo.rev_lock }) : undefined;
         const ref = plan({
           ref: `${n}:dvcfile:${e.path}`, kind: 'dataset', name: safeName(e.path, `dvc-${e.md5 ?? 'data'}`), parents: [],
           body: compact({ ...at(snap.stampOf(file)), digests: digestsOf(e, local), size: local?.size ?? e.size, dvc: dvcFields(e, compact({ file, stage_md5: typeof doc.md5 === 'string' ? doc.md5 : undefined, frozen: doc.frozen === true ? true : undefined, import: imported })) }),

@@ -144,7 +144,7 @@ export function planMlflow(src: MlflowSource): ImportPlan {
         message: note ? redactField(note, `run ${r.id} note`, warnings) : undefined,
         mlflow: compact({
           run_id: r.id, experiment_id: r.experimentId, experiment: expName, run_name: r.tags['mlflow.runName'] ?? r.runName,
-          status: r.status, lifecycle_stage: r.lifecycle !== 'active' ? r.lifecycle : undefined, artifact_uri: r.artifactUri,
+          status: r.status, lifecycle_stage: r.lifecycle !== 'active' ? r.lifecycle : undefined, artifact_uri: r.artifactUri ? redactField(r.artifactUri, `run ${r.id} artifact_uri`, warnings) : undefined,
           parent_run_id: parentRunId, inputs: r.inputs.some((i) => i.context) ? r.inputs.map((i) => compact({ dataset_id: i.datasetId, context: i.context })) : undefined,
           tags: system,
         }),
