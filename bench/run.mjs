@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { generateStore } from './generate.mjs';
 import { benchPython } from './python.mjs';
 import { proveRows } from './prove.mjs';
+import { benchInterop } from './interop.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -197,6 +198,8 @@ if (!args.includes('--no-remote')) {
 // ---------- issue 11: logging from Python ----------
 benchPython({ work, bin: BIN, env, row, median, time });
 await proveRows({ row: (what, ms, baseName, baseMs, target) => row(what, ms, baseName, baseMs, target), work, env });
+// ---------- issue 10: import ----------
+benchInterop(work, row);
 
 // ---------- report ----------
 report();

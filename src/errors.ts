@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   E_DATA_CHANGED: 'an input of a recorded run is missing or no longer matches its manifest (reproduce); the files are named',
   E_REPRODUCE: 'the reproduced command failed or was interrupted, or the record cannot be re-run; nothing was recorded',
   E_LOCKED: 'another mlmeta process holds a lock this command needs, for longer than it waits',
+  E_IMPORT_SOURCE: 'a file of an MLflow or DVC source that cannot be read as that tool writes it (the file is named)',
   E_INTERNAL: 'a bug: an unexpected failure (report it with MLMETA_DEBUG=1 output)',
 } as const;
 

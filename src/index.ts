@@ -15,3 +15,8 @@ export { signRecord, checkSignature, signaturesOf, type SignOptions, type SignRe
 export { auditRecord, type AuditReport, type AuditOptions, type AuditItem } from './prove/audit.js';
 export { reproduce, type ReproduceOptions, type ReproduceResult, type Verdict } from './prove/reproduce.js';
 export { attest, statementFor, pae } from './prove/attest.js';
+export { importMlflow, importDvc, type ImportOptions } from './interop/import.js';
+export type { ImportResult, AppliedRecord } from './interop/plan.js';
+export { exportOpenLineage, postEvents } from './interop/openlineage.js';
+export { exportProv } from './interop/prov.js';
+export { exportModelCard } from './interop/model-card.js';

@@ -9,7 +9,9 @@ import { auditCommand } from './commands/audit.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { diffCommand } from './commands/diff.js';
+import { exportCommand } from './commands/export.js';
 import { findCommand } from './commands/find.js';
+import { importCommand } from './commands/import.js';
 import { lineageCommand } from './commands/lineage.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
@@ -95,6 +97,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(auditCommand)
       .command(reproduceCommand)
       .command(attestCommand)
+      .command(importCommand)
+      .command(exportCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
