@@ -24,14 +24,6 @@ export interface VersionRow {
   message: string | null;
 }
 
-export interface ColumnInfo {
-  key: string;
-  /** versions that have the field */
-  count: number;
-  /** distinct values among them */
-  distinct: number;
-}
-
 export interface Neighbour {
   id: string;
   role: string;
@@ -46,16 +38,26 @@ const all = <T>(g: Graph, sql: string, ...params: unknown[]): T[] => (g.query as
 const one = <T>(g: Graph, sql: string, ...params: unknown[]): T => (g.query as Q)((q) => q(sql).get(...params)) as T;
 const pluck = <T>(g: Graph, sql: string, ...params: unknown[]): T[] => (g.query as Q)((q) => q(sql).pluck().all(...params)) as T[];
 
-/** Lines of a kind, most recently changed first: one page, and how many there are. */
+/**
+ * Lines of a kind, most recently changed first: one page, and how many there are. The page
+ * walks the (kind, created) index newest first and stops once it has seen enough names, so
+ * page 1 of 40,000 model lines reads a few dozen rows, not every model.
+ */
 export function linesOf(g: Graph, kind: string, limit: number, offset: number): { rows: LineRow[]; total: number } {
-  const total = one<{ n: number }>(g, 'SELECT count(DISTINCT name) AS n FROM records WHERE kind = ? AND name IS NOT NULL', kind).n;
-  const heads = all<{ name: string; latest: number; versions: number; created: string }>(g,
-    `SELECT name, max(version) AS latest, count(*) AS versions, max(created) AS created FROM records
-     WHERE kind = ? AND name IS NOT NULL GROUP BY name ORDER BY created DESC, name LIMIT ? OFFSET ?`, kind, limit, offset);
-  const rows = heads.map((r) => {
-    const latest = one<{ id: string; facts: string } | undefined>(g,
-      'SELECT id, facts FROM records INDEXED BY records_line WHERE name = ? AND kind = ? AND version = ? ORDER BY created DESC, id LIMIT 1', r.name, kind, r.latest);
-    return { ...r, kind, id: latest?.id ?? '', facts: latest ? (JSON.parse(latest.facts) as LineRow['facts']) : {} };
+  const total = one<{ n: number }>(g, 'SELECT count(*) AS n FROM (SELECT DISTINCT name FROM records INDEXED BY records_line WHERE kind = ? AND name IS NOT NULL)', kind).n;
+  const names: Array<{ name: string; created: string }> = [];
+  const seen = new Set<string>();
+  const newest = (g.query as Q)((q) => q('SELECT name, created FROM records INDEXED BY records_kind_created WHERE kind = ? AND name IS NOT NULL ORDER BY created DESC').raw().iterate(kind)) as IterableIterator<[string, string]>;
+  for (const [name, created] of newest) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    if (seen.size > offset) names.push({ name, created });
+    if (names.length >= limit) break;
+  }
+  const rows = names.map(({ name, created }) => {
+    const latest = one<{ id: string; version: number; facts: string }>(g,
+      'SELECT id, version, facts FROM records INDEXED BY records_line WHERE name = ? AND kind = ? ORDER BY version DESC, created DESC, id LIMIT 1', name, kind);
+    return { name, kind, created, latest: latest.version, versions: lineCount(g, kind, name), id: latest.id, facts: JSON.parse(latest.facts) as LineRow['facts'] };
   });
   return { rows, total };
 }
@@ -71,26 +73,26 @@ export function lineCount(g: Graph, kind: string, name: string): number {
   return one<{ n: number }>(g, 'SELECT count(*) AS n FROM records INDEXED BY records_line WHERE name = ? AND kind = ?', name, kind).n;
 }
 
-/** params.* and metrics.* keys of a line, with how many versions have each and how many values. */
-export function columnsOf(g: Graph, kind: string, name: string): ColumnInfo[] {
-  return all<ColumnInfo>(g,
-    `SELECT f.key AS key, count(*) AS count, count(DISTINCT f.txt) AS "distinct" FROM records r INDEXED BY records_line
-     JOIN fields f ON f.id = r.id WHERE r.name = ? AND r.kind = ? GROUP BY f.key ORDER BY f.key`, name, kind);
-}
-
-const VERSION_COLS = 'r.id, r.version, r.created, r.author, r."commit", r.message';
-
-/** One page of a line's versions, sorted by version, created, or a params/metrics key (checked by the caller). */
+/**
+ * One page of a line's versions, sorted by version, created, or a params/metrics key. The
+ * order is found from index entries alone (records_line holds name, kind, version, id);
+ * only the page's rows are then read — a records row holds the whole summary, and reading
+ * 10,000 of them to sort is most of the cost.
+ */
 export function versionsOf(g: Graph, kind: string, name: string, sort: string, desc: boolean, limit: number, offset: number): VersionRow[] {
   const dir = desc ? 'DESC' : 'ASC';
-  if (sort === 'version' || sort === 'created') {
-    const col = sort === 'version' ? 'r.version' : 'r.created';
-    return all<VersionRow>(g, `SELECT ${VERSION_COLS} FROM records r INDEXED BY records_line WHERE r.name = ? AND r.kind = ?
-      ORDER BY ${col} ${dir}, r.created ${dir}, r.id LIMIT ? OFFSET ?`, name, kind, limit, offset);
+  let ids: string[];
+  if (sort === 'version') {
+    ids = pluck(g, `SELECT r.id FROM records r INDEXED BY records_line WHERE r.name = ? AND r.kind = ? ORDER BY r.version ${dir}, r.id LIMIT ? OFFSET ?`, name, kind, limit, offset);
+  } else if (sort === 'created') {
+    ids = pluck(g, `SELECT r.id FROM records r INDEXED BY records_line WHERE r.name = ? AND r.kind = ? ORDER BY r.created ${dir}, r.id LIMIT ? OFFSET ?`, name, kind, limit, offset);
+  } else {
+    // Versions without the field come last either way.
+    ids = pluck(g, `SELECT r.id FROM records r INDEXED BY records_line LEFT JOIN fields s ON s.id = r.id AND s.key = ?
+      WHERE r.name = ? AND r.kind = ? ORDER BY (s.txt IS NULL), s.num ${dir}, s.txt ${dir}, r.version DESC, r.id LIMIT ? OFFSET ?`, sort, name, kind, limit, offset);
   }
-  // Versions without the field come last either way.
-  return all<VersionRow>(g, `SELECT ${VERSION_COLS} FROM records r INDEXED BY records_line LEFT JOIN fields s ON s.id = r.id AND s.key = ?
-    WHERE r.name = ? AND r.kind = ? ORDER BY (s.txt IS NULL), s.num ${dir}, s.txt ${dir}, r.version DESC, r.id LIMIT ? OFFSET ?`, sort, name, kind, limit, offset);
+  const rows = all<VersionRow>(g, 'SELECT r.id, r.version, r.created, r.author, r."commit" AS "commit", r.message FROM json_each(?) j JOIN records r ON r.id = j.value ORDER BY j.key', JSON.stringify(ids));
+  return rows;
 }
 
 /** params/metrics values of some records: id → key → value (number when numeric). */
@@ -102,10 +104,14 @@ export function fieldsOf(g: Graph, ids: string[]): Map<string, Map<string, strin
   return out;
 }
 
-/** A metric across a line's versions, oldest first. */
-export function metricSeries(g: Graph, kind: string, name: string, key: string): Array<{ id: string; version: number; value: number }> {
+/**
+ * A metric across a line's versions, oldest first: every `every`-th version (and the newest),
+ * so a chart of a 10,000-version line reads the values it draws, not all of them.
+ */
+export function metricSeries(g: Graph, kind: string, name: string, key: string, every = 1): Array<{ id: string; version: number; value: number }> {
   return all(g, `SELECT r.id, r.version, f.num AS value FROM records r INDEXED BY records_line JOIN fields f ON f.id = r.id AND f.key = ?
-    WHERE r.name = ? AND r.kind = ? AND f.num IS NOT NULL ORDER BY r.version, r.created, r.id`, key, name, kind);
+    WHERE r.name = ? AND r.kind = ? AND (r.version % ? = 0 OR r.version = (SELECT max(version) FROM records WHERE name = ? AND kind = ?)) AND f.num IS NOT NULL
+    ORDER BY r.version, r.created, r.id`, key, name, kind, every, name, kind);
 }
 
 export interface AliasRow {
@@ -145,11 +151,16 @@ export function parentsOf(g: Graph, id: string, limit: number): { rows: Neighbou
   return { rows: rows.map(neighbour), total };
 }
 
-/** A record's children, newest first (alias records left out: they are bookkeeping, shown as badges). */
+/** A record's children (alias records left out: they are bookkeeping, shown as badges). */
 export function childrenOf(g: Graph, id: string, limit: number, offset = 0): { rows: Neighbour[]; total: number } {
-  const total = one<{ n: number }>(g, "SELECT count(*) AS n FROM edges e JOIN records r ON r.id = e.child WHERE e.parent = ? AND r.kind != 'alias'", id).n;
-  const rows = all<Record<string, unknown>>(g, `SELECT e.child AS id, e.role, r.kind, r.name, r.version, r."commit" FROM edges e
-    JOIN records r ON r.id = e.child WHERE e.parent = ? AND r.kind != 'alias' ORDER BY r.created DESC, e.child LIMIT ? OFFSET ?`, id, limit, offset);
+  // All edges to it, less those of alias records (which name their target with role `target`):
+  // two index counts, where a join over 10,000 children would read every child's row.
+  const edgesIn = one<{ n: number }>(g, 'SELECT count(*) AS n FROM edges WHERE parent = ?', id).n;
+  const aliases = one<{ n: number }>(g, "SELECT count(*) AS n FROM edges e JOIN records r ON r.id = e.child WHERE e.parent = ? AND e.role = 'target' AND r.kind = 'alias'", id).n;
+  const total = edgesIn - aliases;
+  // In the index's order (role, then child id): the first page is read without sorting them all.
+  const rows = all<Record<string, unknown>>(g, `SELECT e.child AS id, e.role, r.kind, r.name, r.version, r."commit" FROM edges e INDEXED BY edges_parent
+    JOIN records r ON r.id = e.child WHERE e.parent = ? AND r.kind != 'alias' ORDER BY e.role, e.child, e.pos LIMIT ? OFFSET ?`, id, limit, offset);
   return { rows: rows.map(neighbour), total };
 }
 
