@@ -151,8 +151,8 @@ export function parentsOf(g: Graph, id: string, limit: number): { rows: Neighbou
   return { rows: rows.map(neighbour), total };
 }
 
-/** A record's children (alias records left out: they are bookkeeping, shown as badges). */
-export function childrenOf(g: Graph, id: string, limit: number, offset = 0): { rows: Neighbour[]; total: number } {
+/** A record's children, or (`kind`) those of one kind, and how many children it has in all (alias records left out: they are bookkeeping, shown as badges). */
+export function childrenOf(g: Graph, id: string, limit: number, offset = 0, kind?: string): { rows: Neighbour[]; total: number } {
   // All edges to it, less those of alias records (which name their target with role `target`):
   // two index counts, where a join over 10,000 children would read every child's row.
   const edgesIn = one<{ n: number }>(g, 'SELECT count(*) AS n FROM edges WHERE parent = ?', id).n;
@@ -160,7 +160,7 @@ export function childrenOf(g: Graph, id: string, limit: number, offset = 0): { r
   const total = edgesIn - aliases;
   // In the index's order (role, then child id): the first page is read without sorting them all.
   const rows = all<Record<string, unknown>>(g, `SELECT e.child AS id, e.role, r.kind, r.name, r.version, r."commit" FROM edges e INDEXED BY edges_parent
-    JOIN records r ON r.id = e.child WHERE e.parent = ? AND r.kind != 'alias' ORDER BY e.role, e.child, e.pos LIMIT ? OFFSET ?`, id, limit, offset);
+    JOIN records r ON r.id = e.child WHERE e.parent = ? AND r.kind != 'alias' AND (? IS NULL OR r.kind = ?) ORDER BY e.role, e.child, e.pos LIMIT ? OFFSET ?`, id, kind ?? null, kind ?? null, limit, offset);
   return { rows: rows.map(neighbour), total };
 }
 

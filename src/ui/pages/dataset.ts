@@ -21,7 +21,8 @@ export function datasetPage(input: PageInput): Page {
   const previous = previousOf(g, rows.map((r) => r.id));
   const versions = rows.map((r) => {
     const s: Record<string, unknown> = g.full(r.id) ?? {};
-    const users = childrenOf(g, r.id, USERS_SHOWN);
+    // The first few models, and how many records of any kind used it (all of them on its page).
+    const users = childrenOf(g, r.id, USERS_SHOWN, 0, 'model');
     return {
       id: r.id, version: r.version, created: r.created, files: (s.file_count as number | undefined) ?? null, size: (s.size as number | undefined) ?? null,
       digest: typeof s.digest === 'string' ? s.digest : null, previous: previous.get(r.id)?.[0] ?? null, usedBy: { total: users.total, first: users.rows },
@@ -40,8 +41,8 @@ export function datasetPage(input: PageInput): Page {
 <h1><span class="kind">dataset</span> ${route.name}</h1>
 <p class="lede">${total} version${total === 1 ? '' : 's'}</p>
 <section aria-labelledby="versions-h"><h2 id="versions-h">Versions</h2>
-<div class="scroll"><table class="grid" id="versions"><thead><tr><th scope="col">Version</th><th scope="col">Files</th><th scope="col">Size</th><th scope="col">Digest</th><th scope="col">Used by</th><th scope="col">Created</th><th scope="col">Changes</th></tr></thead><tbody>
-${versions.map((v) => h`<tr data-id="${v.id}"><th scope="row">${link(ctx, { page: 'record', id: v.id }, `v${v.version}`)}</th><td class="num">${fmtNumber(v.files)}</td><td class="num">${fmtBytes(v.size)}</td><td><code>${v.digest?.slice(0, 12) ?? ''}</code></td><td>${v.usedBy.first.map((u) => h`${kindBadge(u.kind ?? 'missing')} ${recordLink(ctx, u)} `)}${v.usedBy.total > v.usedBy.first.length ? link(ctx, { page: 'record', id: v.id }, `and ${v.usedBy.total - v.usedBy.first.length} more`) : ''}</td><td>${fmtTime(v.created)}</td><td>${v.previous ? link(ctx, route, 'files changed', { ...query, v: String(v.version) }) : ''}</td></tr>`)}
+<div class="scroll"><table class="grid" id="versions"><thead><tr><th scope="col">Version</th><th scope="col">Files</th><th scope="col">Size</th><th scope="col">Digest</th><th scope="col">Models that used it</th><th scope="col">Created</th><th scope="col">Changes</th></tr></thead><tbody>
+${versions.map((v) => h`<tr data-id="${v.id}"><th scope="row">${link(ctx, { page: 'record', id: v.id }, `v${v.version}`)}</th><td class="num">${fmtNumber(v.files)}</td><td class="num">${fmtBytes(v.size)}</td><td><code>${v.digest?.slice(0, 12) ?? ''}</code></td><td>${v.usedBy.first.map((u) => h`${kindBadge(u.kind ?? 'missing')} ${recordLink(ctx, u)} `)}${v.usedBy.total > v.usedBy.first.length ? link(ctx, { page: 'record', id: v.id }, `${v.usedBy.total} records in all`) : ''}</td><td>${fmtTime(v.created)}</td><td>${v.previous ? link(ctx, route, 'files changed', { ...query, v: String(v.version) }) : ''}</td></tr>`)}
 </tbody></table></div>${pager(ctx, route, query, page, size, total)}</section>
 ${focus && changes ? h`<section aria-labelledby="changes-h" id="changes"><h2 id="changes-h">Files changed in v${focus.version}</h2><p class="lede">Against ${focus.previous ? link(ctx, { page: 'record', id: focus.previous }, `v${g.describe(focus.previous)?.version ?? '?'}`) : ''}: ${changes.counts.changed} changed, ${changes.counts.added} added, ${changes.counts.removed} removed.</p>
 ${(['changed', 'added', 'removed'] as const).map((k) => (changes[k].length ? h`<details open><summary>${k} (${changes.counts[k]})</summary><ul class="files">${changes[k].map((f) => h`<li><code>${f}</code></li>`)}${changes.counts[k] > changes[k].length ? h`<li class="note">… ${changes.counts[k] - changes[k].length} more</li>` : ''}</ul></details>` : ''))}</section>` : ''}`;
