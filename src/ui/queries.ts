@@ -34,6 +34,30 @@ export interface Neighbour {
 }
 
 type Q = Graph['query'];
+
+/**
+ * Answers that cost more than a page's worth (a line count over the whole index, a chart of
+ * a 10,000-version line) are kept until the store changes. The index's `fans` table holds
+ * each fan-out folder's mtime as last indexed, so it changes whenever the records do; a
+ * folder indexed while racy ('') could still change unseen, so then nothing is kept.
+ */
+const memo = new WeakMap<object, { token: string; values: Map<string, unknown> }>();
+const MEMO_MAX = 500;
+
+function remembered<T>(g: Graph, key: string, fn: () => T): T {
+  const token = (g.query as Q)((q) => q("SELECT group_concat(fan || ':' || mtime, ',') FROM fans").pluck().get()) as string | null;
+  if (token === null || /:(,|$)/.test(token)) return fn();
+  let m = memo.get(g.db);
+  if (!m || m.token !== token) {
+    m = { token, values: new Map() };
+    memo.set(g.db, m);
+  }
+  if (m.values.has(key)) return m.values.get(key) as T;
+  const v = fn();
+  if (m.values.size >= MEMO_MAX) m.values.clear();
+  m.values.set(key, v);
+  return v;
+}
 const all = <T>(g: Graph, sql: string, ...params: unknown[]): T[] => (g.query as Q)((q) => q(sql).all(...params)) as T[];
 const one = <T>(g: Graph, sql: string, ...params: unknown[]): T => (g.query as Q)((q) => q(sql).get(...params)) as T;
 const pluck = <T>(g: Graph, sql: string, ...params: unknown[]): T[] => (g.query as Q)((q) => q(sql).pluck().all(...params)) as T[];
@@ -44,7 +68,7 @@ const pluck = <T>(g: Graph, sql: string, ...params: unknown[]): T[] => (g.query 
  * page 1 of 40,000 model lines reads a few dozen rows, not every model.
  */
 export function linesOf(g: Graph, kind: string, limit: number, offset: number): { rows: LineRow[]; total: number } {
-  const total = one<{ n: number }>(g, 'SELECT count(*) AS n FROM (SELECT DISTINCT name FROM records INDEXED BY records_line WHERE kind = ? AND name IS NOT NULL)', kind).n;
+  const total = remembered(g, `lines\u0000${kind}`, () => one<{ n: number }>(g, 'SELECT count(*) AS n FROM (SELECT DISTINCT name FROM records INDEXED BY records_line WHERE kind = ? AND name IS NOT NULL)', kind).n);
   const names: Array<{ name: string; created: string }> = [];
   const seen = new Set<string>();
   const newest = (g.query as Q)((q) => q('SELECT name, created FROM records INDEXED BY records_kind_created WHERE kind = ? AND name IS NOT NULL ORDER BY created DESC').raw().iterate(kind)) as IterableIterator<[string, string]>;
@@ -109,9 +133,9 @@ export function fieldsOf(g: Graph, ids: string[]): Map<string, Map<string, strin
  * so a chart of a 10,000-version line reads the values it draws, not all of them.
  */
 export function metricSeries(g: Graph, kind: string, name: string, key: string, every = 1): Array<{ id: string; version: number; value: number }> {
-  return all(g, `SELECT r.id, r.version, f.num AS value FROM records r INDEXED BY records_line JOIN fields f ON f.id = r.id AND f.key = ?
+  return remembered(g, JSON.stringify(['series', kind, name, key, every]), () => all(g, `SELECT r.id, r.version, f.num AS value FROM records r INDEXED BY records_line JOIN fields f ON f.id = r.id AND f.key = ?
     WHERE r.name = ? AND r.kind = ? AND (r.version % ? = 0 OR r.version = (SELECT max(version) FROM records WHERE name = ? AND kind = ?)) AND f.num IS NOT NULL
-    ORDER BY r.version, r.created, r.id`, key, name, kind, every, name, kind);
+    ORDER BY r.version, r.created, r.id`, key, name, kind, every, name, kind));
 }
 
 export interface AliasRow {
@@ -176,8 +200,8 @@ function neighbour(r: Record<string, unknown>): Neighbour {
 
 /** Whether a dataset is among a record's ancestors (one recursive query over edges). */
 export function hasDataAncestor(g: Graph, id: string): boolean {
-  return one<unknown>(g, `WITH RECURSIVE up(id) AS (SELECT ? UNION SELECT e.parent FROM up JOIN edges e ON e.child = up.id)
-    SELECT 1 FROM up JOIN records r ON r.id = up.id WHERE r.kind = 'dataset' LIMIT 1`, id) !== undefined;
+  return remembered(g, `data\u0000${id}`, () => one<unknown>(g, `WITH RECURSIVE up(id) AS (SELECT ? UNION SELECT e.parent FROM up JOIN edges e ON e.child = up.id)
+    SELECT 1 FROM up JOIN records r ON r.id = up.id WHERE r.kind = 'dataset' LIMIT 1`, id) !== undefined);
 }
 
 /** The manifest of a dataset version (its `manifest` parent). */

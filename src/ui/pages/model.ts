@@ -9,8 +9,8 @@ import { href, type Ctx, type Route } from '../routes.js';
 
 const MAX_COLUMNS = 40;
 const MAX_CHARTS = 6;
-/** Points per chart: longer lines are thinned (every k-th version, the last always kept). */
-const MAX_POINTS = 2000;
+/** Points per chart (about one per pixel of a chart): longer lines are thinned to every k-th version, the last always kept. */
+const MAX_POINTS = 600;
 
 export interface ChartData {
   metric: string;
