@@ -11,3 +11,5 @@ export { canonicalYaml, parseYaml } from './records/yaml.js';
 export { sha256Hex } from './store/objects.js';
 export type { StoreLayout } from './store/location.js';
 export { parseParamPairs, parseMetricPairs, readMappingFile } from './capture/values.js';
+export { startUi, type UiOptions, type UiServer } from './ui/server.js';
+export { exportSite, type ExportResult } from './ui/export.js';

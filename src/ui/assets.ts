@@ -15,7 +15,7 @@ a{color:var(--link)}a:focus-visible,button:focus-visible,input:focus-visible,.no
 header{display:flex;gap:16px;align-items:center;padding:10px 20px;border-bottom:1px solid var(--line);background:var(--head);flex-wrap:wrap}
 .brand{font-weight:700;font-size:18px;text-decoration:none;color:var(--fg)}
 .search{display:flex;gap:6px;flex:1;max-width:640px}.search input{flex:1;padding:6px 10px;font:inherit;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
-.search button{padding:6px 14px;font:inherit;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);cursor:pointer}
+.compare{margin:12px 0}.compare input{font:inherit;padding:4px 8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}.compare button,.search button{padding:6px 14px;font:inherit;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);cursor:pointer}
 main{padding:16px 20px;max-width:1400px}footer{padding:16px 20px;color:var(--muted);font-size:13px;border-top:1px solid var(--line)}
 h1{font-size:24px;margin:8px 0}h2{font-size:18px;margin:24px 0 8px}h3{font-size:15px}.lede,.tools,.note{color:var(--muted)}
 .count{font-weight:400;color:var(--muted);font-size:14px}.kind{color:var(--muted);font-weight:400}
@@ -29,7 +29,7 @@ table.grid{border-collapse:collapse;min-width:50%}.grid th,.grid td{border-botto
 .message{white-space:pre-wrap}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}pre{white-space:pre-wrap;margin:0}
 .id{word-break:break-all}.missing{color:var(--warn)}.empty{color:var(--muted);font-style:italic}
 .pager{display:flex;gap:14px;margin:8px 0;align-items:center}.pager .range{color:var(--muted)}
-.toggle{margin-left:8px}.depth{display:inline-block;min-width:1.6em;text-align:center}
+.toggle{margin-left:8px}.start{padding:10px 14px;border:1px solid var(--line);border-left:4px solid var(--accent);border-radius:4px;background:var(--head)}.startlink{font-weight:700}.depth{display:inline-block;min-width:1.6em;text-align:center}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}dl.fields dt{font-weight:600;color:var(--muted)}dl.fields dd{margin:0;word-break:break-word}
 ol.list{margin:0;padding-left:20px}.cols{display:grid;grid-template-columns:1fr 1fr;gap:24px}@media (max-width:800px){.cols{grid-template-columns:1fr}}
 ul.rel{list-style:none;padding:0;margin:0}ul.rel li{padding:2px 0}ul.files{columns:2;margin:4px 0}

@@ -5,6 +5,7 @@
 //   /record/ID             one record        (export: record/ID.html)
 //   /diff/ID/ID            two records       (export: diff/ID_ID.html)
 //   /search?q=EXPR         find              (server only)
+//   /compare?from=REF&to=REF  a diff by refs (server only)
 //   /assets/FILE           CSS, JS, uPlot
 // Every page has a JSON twin: the same path with `.json` (`/index.json` for home).
 // Names are one path segment: percent-encoded, with '.' encoded too so a name ending in
@@ -18,7 +19,9 @@ export type Route =
   | { page: 'dataset'; name: string }
   | { page: 'record'; id: string }
   | { page: 'diff'; from: string; to: string }
-  | { page: 'search' };
+  | { page: 'search' }
+  /** two refs (NAME@N, ids, aliases) from the compare form: the diff page (server only) */
+  | { page: 'compare' };
 
 export type Query = Record<string, string>;
 
@@ -43,6 +46,7 @@ export function pathOf(r: Route): string {
     case 'record': return `/record/${r.id}`;
     case 'diff': return `/diff/${r.from}/${r.to}`;
     case 'search': return '/search';
+    case 'compare': return '/compare';
   }
 }
 
@@ -57,7 +61,7 @@ export function fileOf(r: Route, ext: 'html' | 'json' = 'html'): string {
 export function href(ctx: Ctx, r: Route, q: Query = {}): string | undefined {
   const entries = Object.entries(q).filter(([, v]) => v !== '');
   if (ctx.mode === 'export') {
-    if (entries.length || r.page === 'search') return undefined;
+    if (entries.length || r.page === 'search' || r.page === 'compare') return undefined;
     return ctx.up + fileOf(r);
   }
   const qs = entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
@@ -69,7 +73,7 @@ export function assetHref(ctx: Ctx, file: string): string {
 }
 
 export function jsonHref(ctx: Ctx, r: Route, q: Query = {}): string | undefined {
-  if (ctx.mode === 'export') return r.page === 'search' ? undefined : ctx.up + fileOf(r, 'json');
+  if (ctx.mode === 'export') return r.page === 'search' || r.page === 'compare' ? undefined : ctx.up + fileOf(r, 'json');
   const p = r.page === 'home' ? '/index' : pathOf(r);
   const entries = Object.entries(q).filter(([, v]) => v !== '');
   return `${p}.json${entries.length ? `?${new URLSearchParams(entries).toString()}` : ''}`;
@@ -108,7 +112,7 @@ export function parsePath(rawPath: string): { route: Route; json: boolean } | un
   if (parts[0] !== '') return undefined;
   const [, kind, a, b, ...rest] = parts;
   if (rest.length) return undefined;
-  if (kind === 'search' && a === undefined) return { route: { page: 'search' }, json };
+  if ((kind === 'search' || kind === 'compare') && a === undefined) return { route: { page: kind }, json };
   if (b === undefined && a !== undefined && (kind === 'model' || kind === 'dataset')) {
     const name = validName(decode(a));
     return name === undefined ? undefined : { route: { page: kind, name }, json };

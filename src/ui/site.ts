@@ -25,6 +25,7 @@ export function pageFor(store: Store, route: Route, query: Query, exporting = fa
     case 'record': return recordPage(input);
     case 'diff': return diffPage(input);
     case 'search': return exporting ? notFound('Search needs the server: run mlmeta ui.') : searchPage(input);
+    case 'compare': return diffPage(input);
   }
 }
 

@@ -146,6 +146,14 @@ describe('mlmeta ui in Chromium', () => {
     const metric = b.page.locator('#metrics-h + table tbody tr', { hasText: 'auc' });
     expect((await metric.locator('td').allTextContents()).map((t) => t.trim())).toEqual(['0.81', '0.85', '+0.04']);
     expect(await b.page.locator('.datachange').textContent()).toContain('customers.csv');
+    // any two versions, by ref, from the model page's compare form
+    await b.page.goto(`${srv.url}model/churn-model`);
+    await b.page.getByLabel('Compare').fill('churn-model@1');
+    await b.page.getByLabel('with').fill('churn-model@production');
+    await b.page.getByRole('button', { name: 'Compare' }).click();
+    await b.page.waitForURL(/compare\?from=/);
+    expect(await b.page.locator('h1').textContent()).toBe('Compare model churn-model@1 → model churn-model@3');
+    expect(await json(`${srv.url}compare.json?from=churn-model%401&to=churn-model%40production`)).toEqual(JSON.parse(ok(demo, ['diff', 'churn-model@1', 'churn-model@production', '--json'])));
     expect(b.errors).toEqual([]);
   });
 

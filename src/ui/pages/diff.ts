@@ -4,8 +4,8 @@
 import type { DiffResult } from '../../api/diff.js';
 import { MlmetaError } from '../../errors.js';
 import { fmtNumber, h, type Html } from '../html.js';
-import { link, notFound, type Page, type PageInput } from '../layout.js';
-import type { Ctx, Route } from '../routes.js';
+import { link, recordLink, type Page, type PageInput } from '../layout.js';
+import type { Ctx } from '../routes.js';
 
 const MAX_FILES = 200;
 
@@ -25,14 +25,19 @@ function fileList(title: string, files: string[]): Html {
 }
 
 export function diffPage(input: PageInput): Page {
-  const r = input.route as Extract<Route, { page: 'diff' }>;
+  // /diff/ID/ID, or the compare form's two refs (/compare?from=churn@2&to=churn@production)
+  const r = input.route.page === 'diff' ? input.route : { from: input.query.from ?? '', to: input.query.to ?? '' };
   let d: DiffResult;
   try {
+    if (!r.from || !r.to) throw new MlmetaError('E_USAGE', 'name two versions to compare');
     d = input.store.diff(r.from, r.to);
   } catch (e) {
-    if (e instanceof MlmetaError && (e.code === 'E_NOT_FOUND' || e.code === 'E_CORRUPT_OBJECT')) return notFound(e.message);
-    throw e;
+    if (!(e instanceof MlmetaError)) throw e;
+    const status = e.code === 'E_NOT_FOUND' ? 404 : e.code === 'E_CORRUPT_OBJECT' ? 422 : 400;
+    return { status, title: 'Cannot compare', json: { error: e.code, message: e.message }, body: () => h`<h1>Cannot compare</h1><p class="warn" role="alert">${e.message}</p>` };
   }
+  const g = input.store.graph();
+  const parentLink = (ctx: Ctx, id: string) => recordLink(ctx, { id, ...g.describe(id) });
   const body = (ctx: Ctx) => {
     const p = d.params;
     const paramRows = [...p.changed.map((c) => ({ ...c, mark: 'changed' })), ...p.added.map((c) => ({ ...c, mark: 'added' })), ...p.removed.map((c) => ({ ...c, mark: 'removed' }))];
@@ -49,7 +54,7 @@ ${d.data.length ? h`<section aria-labelledby="data-h"><h2 id="data-h">Data</h2>$
 ${code ? h`<section aria-labelledby="code-h"><h2 id="code-h">Code</h2><p><code>${code.from?.slice(0, 10) ?? '(none)'}</code>${code.fromDirty ? ' (dirty)' : ''} → <code>${code.to?.slice(0, 10) ?? '(none)'}</code>${code.toDirty ? ' (dirty)' : ''}${code.from && code.to && code.from !== code.to ? h` — see <code>git log ${code.from.slice(0, 10)}..${code.to.slice(0, 10)}</code>` : ''}</p></section>` : ''}
 ${d.env.length ? section('Environment', 'env-h', rows(d.env.map((c) => ({ ...c, mark: 'changed' }))), d) : ''}
 ${d.artifacts.length ? section('Artifacts', 'art-h', rows(d.artifacts.map((c) => ({ key: c.key, from: typeof c.from === 'string' ? c.from.slice(0, 12) : c.from, to: typeof c.to === 'string' ? c.to.slice(0, 12) : c.to, mark: 'changed' }))), d) : ''}
-${d.parents.added.length || d.parents.removed.length ? h`<section aria-labelledby="par-h"><h2 id="par-h">Other parents</h2><ul class="rel">${d.parents.added.map((x) => h`<li class="added">+ <span class="role">${x.role}</span> ${link(ctx, { page: 'record', id: x.id }, x.id.slice(0, 12))}</li>`)}${d.parents.removed.map((x) => h`<li class="removed">− <span class="role">${x.role}</span> ${link(ctx, { page: 'record', id: x.id }, x.id.slice(0, 12))}</li>`)}</ul></section>` : ''}`;
+${d.parents.added.length || d.parents.removed.length ? h`<section aria-labelledby="par-h"><h2 id="par-h">Other parents</h2><ul class="rel">${d.parents.added.map((x) => h`<li class="added">+ <span class="role">${x.role}</span> ${parentLink(ctx, x.id)}</li>`)}${d.parents.removed.map((x) => h`<li class="removed">− <span class="role">${x.role}</span> ${parentLink(ctx, x.id)}</li>`)}</ul></section>` : ''}`;
   };
   return { title: `${d.from.label} → ${d.to.label}`, json: d, body };
 }

@@ -27,8 +27,13 @@ export function homePage(input: PageInput): Page {
   const datasetRows = datasets.rows.map((d) => ({ name: d.name, latest: d.latest, versions: d.versions, created: d.created, id: d.id, files: d.facts.files ?? null, size: (g.full(d.id)?.size as number | undefined) ?? null }));
   const runs = recentOf(g, 'run', 10).map((r) => ({ id: r.id, name: r.name, version: r.version, created: r.created, status: r.facts.status ?? null }));
   const json = { models: { total: models.total, page: mPage, rows: modelRows }, datasets: { total: datasets.total, page: dPage, rows: datasetRows }, runs };
+  // A first pointer for someone new: the model an alias (production first) points to.
+  const pointed = modelRows.flatMap((m) => m.aliases.map((a) => ({ model: m, ...a }))).sort((a, b) => Number(b.alias === 'production') - Number(a.alias === 'production'))[0];
+  const pointedId = pointed ? currentAliases(g, pointed.model.name).get(pointed.alias)?.find((t) => t !== null) ?? undefined : undefined;
   const body = (ctx: Ctx) => h`
 <h1>Models and data</h1>
+<p class="lede">Open a model for its versions, metric charts and alias history; open a version for the lineage graph of how it was made, and compare it with the version before.</p>
+${pointed && pointedId ? h`<p class="start">Start here: ${link(ctx, { page: 'record', id: pointedId }, `${pointed.model.name}@${pointed.alias}`, {}, 'startlink')} (v${pointed.versions.join(', v')}) — how it was made · ${link(ctx, { page: 'model', name: pointed.model.name }, `all versions of ${pointed.model.name}`)}</p>` : ''}
 ${models.total === 0 && datasets.total === 0 ? h`<p class="empty">This store has no models or datasets yet. Record one with <code>mlmeta run</code> or <code>mlmeta record</code>; try <code>mlmeta demo</code> for an example.</p>` : ''}
 <section aria-labelledby="models-h"><h2 id="models-h">Models <span class="count">${models.total}</span></h2>
 <table class="grid" id="models"><thead><tr><th scope="col">Model</th><th scope="col">Latest</th><th scope="col">Aliases</th><th scope="col">Main metric</th><th scope="col">Versions</th><th scope="col">Updated</th></tr></thead><tbody>
