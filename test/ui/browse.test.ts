@@ -16,6 +16,8 @@ import { browser, serve, type Browser, type Served } from './harness.js';
 const HOSTILE_NAME = '<script>window.__pwned=1</script>';
 const HOSTILE_KEY = '<img src=x onerror=window.__pwned=2>';
 const HOSTILE_VALUE = '<script>window.__pwned=3</script>';
+// no '.': the index keeps only keys a dotted path can name, and this one must reach the chart
+const HOSTILE_METRIC = '<img src=x onerror=alert(2)>';
 const HOSTILE_MESSAGE = '<img src=x onerror="window.__pwned=4"><svg onload="window.__pwned=5">';
 
 let demo: string;
@@ -42,7 +44,8 @@ beforeAll(async () => {
   const log = JSON.parse(ok(demo, ['log', '--json'])) as Array<{ id: string; name: string; version: number; kind: string }>;
   const find = (name: string, v: number) => log.find((e) => e.name === name && e.version === v)!.id;
   fs.writeFileSync(path.join(root, 'hostile.json'), JSON.stringify({ [HOSTILE_KEY]: HOSTILE_VALUE }));
-  const hostile = ok(demo, ['record', 'model', '--name', HOSTILE_NAME, '--params', path.join(root, 'hostile.json'), '--metric', 'auc=0.5', '-m', HOSTILE_MESSAGE]);
+  fs.writeFileSync(path.join(root, 'hostile-metrics.json'), JSON.stringify({ auc: 0.5, [HOSTILE_METRIC]: 1 }));
+  const hostile = ok(demo, ['record', 'model', '--name', HOSTILE_NAME, '--params', path.join(root, 'hostile.json'), '--metrics', path.join(root, 'hostile-metrics.json'), '-m', HOSTILE_MESSAGE]);
   // A run with training curves in the shared history format: loss inline, acc in a series object (> 200 points).
   const { history, objects } = buildHistory({
     loss: [0, 1, 2, 3].map((step) => ({ step, value: 1 / (step + 1), time: 1_700_000_000_000 + step })),
@@ -197,6 +200,13 @@ describe('mlmeta ui in Chromium', () => {
       expect(await b.page.locator('main img, main script:not([type="application/json"]), main [onerror], main [onload]').count()).toBe(0);
       expect(await b.page.locator('main').textContent()).toContain(HOSTILE_NAME);
     }
+    // its metric named like an element is charted, the name as text in the legend
+    await b.page.goto(`${srv.url}model/${encodeURIComponent(HOSTILE_NAME).replace(/\./g, '%2E')}`);
+    await expect.poll(() => b.page.locator('figure.chart canvas').count()).toBe(2);
+    expect(await b.page.locator('figure.chart figcaption').allTextContents()).toContain(HOSTILE_METRIC);
+    expect(await b.page.locator('.u-legend').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining(HOSTILE_METRIC)]));
+    expect(await b.page.locator('#versions thead').textContent()).toContain(`metrics.${HOSTILE_METRIC}`);
+    expect(await b.page.locator('main img, main [onerror]').count()).toBe(0);
     await b.page.goto(`${srv.url}record/${ids.hostile}`);
     const text = await b.page.locator('main').textContent();
     for (const s of [HOSTILE_KEY, HOSTILE_VALUE, HOSTILE_MESSAGE]) expect(text).toContain(s);
