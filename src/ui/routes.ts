@@ -12,6 +12,7 @@
 // ".json" cannot read as a twin. The export turns '%' into '~' so file names hold no '%'
 // (a file:// URL would decode it back into a '/').
 import { ID_RE, checkName } from '../records/record.js';
+import { sha256Hex } from '../store/objects.js';
 
 export type Route =
   | { page: 'home' }
@@ -54,7 +55,9 @@ export function pathOf(r: Route): string {
 export function fileOf(r: Route, ext: 'html' | 'json' = 'html'): string {
   if (r.page === 'home') return `index.${ext}`;
   if (r.page === 'diff') return `diff/${r.from}_${r.to}.${ext}`;
-  return `${pathOf(r).slice(1).replace(/%/g, '~')}.${ext}`;
+  const [folder, name] = pathOf(r).slice(1).replace(/%/g, '~').split('/') as [string, string];
+  // A long name (up to 200 characters, three times that encoded) would pass the file system's 255-byte limit.
+  return `${folder}/${name.length > 200 ? `~${sha256Hex(name).slice(0, 40)}` : name}.${ext}`;
 }
 
 /** A link to a route; undefined when the export has no such page (queries need the server). */

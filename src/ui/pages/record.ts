@@ -36,6 +36,19 @@ function valueHtml(v: unknown, depth = 0): Html {
   return h`<dl class="fields">${entries.slice(0, MAX_ITEMS).map(([k, x]) => h`<dt>${k}</dt><dd>${valueHtml(x, depth + 1)}</dd>`)}${more}</dl>`;
 }
 
+/** The JSON twin's copy of a record: lists past 1,000 items and text past 100,000 characters are cut (`mlmeta cat` has every byte). */
+const JSON_ITEMS = 1000;
+const JSON_CHARS = 100_000;
+function capped(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return v.length > JSON_CHARS ? `${v.slice(0, JSON_CHARS)}… (${v.length - JSON_CHARS} more characters; see mlmeta cat)` : v;
+  if (v === null || typeof v !== 'object' || depth > 32) return v;
+  if (Array.isArray(v)) {
+    const items = v.slice(0, JSON_ITEMS).map((x) => capped(x, depth + 1));
+    return v.length > JSON_ITEMS ? [...items, `… ${v.length - JSON_ITEMS} more items; see mlmeta cat`] : items;
+  }
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, capped(x, depth + 1)]));
+}
+
 function depthParam(q: Record<string, string>): number {
   const d = Number(q.depth);
   return /^[1-9]$/.test(q.depth ?? '') && d <= MAX_DEPTH ? d : 2;
@@ -83,7 +96,7 @@ export function recordPage(input: PageInput): Page {
   const previous = parents.rows.filter((p) => p.role === 'previous' && p.kind !== undefined);
   const { history: _h, ...fields } = record;
   const json = {
-    id, label, record, warnings,
+    id, label, record: capped(record), warnings,
     parents: parents.rows, parentCount: parents.total,
     children: { total: children.total, page: cPage, rows: children.rows },
     lineage: { depth, nodes: lineage.nodes, edges: lineage.edges },
