@@ -12,6 +12,7 @@ import { generateStore } from './generate.mjs';
 import { benchPython } from './python.mjs';
 import { proveRows } from './prove.mjs';
 import { benchInterop } from './interop.mjs';
+import { benchUi } from './ui.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -103,6 +104,7 @@ for (const fan of fs.readdirSync(path.join(extra, '.mlmeta/objects'))) {
   for (const f of fs.readdirSync(path.join(extra, '.mlmeta/objects', fan))) fs.copyFileSync(path.join(extra, '.mlmeta/objects', fan, f), path.join(big, '.mlmeta/objects', fan, f));
 }
 row('next command after 1,000 records arrive (show NAME@N)', mlmeta(big, 'show', 'deep@5'), 'warm show NAME@N', warm, '≤ 1 s');
+await benchUi(big, row);
 
 if (args.includes('--store-only')) {
   report();

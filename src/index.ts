@@ -20,3 +20,5 @@ export type { ImportResult, AppliedRecord } from './interop/plan.js';
 export { exportOpenLineage, postEvents } from './interop/openlineage.js';
 export { exportProv } from './interop/prov.js';
 export { exportModelCard } from './interop/model-card.js';
+export { startUi, type UiOptions, type UiServer } from './ui/server.js';
+export { exportSite, type ExportResult } from './ui/export.js';

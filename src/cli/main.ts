@@ -24,6 +24,7 @@ import { statusCommand } from './commands/status.js';
 import { cloneCommand, pullCommand, pushCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
 import { whichCommand } from './commands/which.js';
+import { uiCommand } from './commands/ui.js';
 import type { GlobalArgs } from './context.js';
 
 /**
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(attestCommand)
       .command(importCommand)
       .command(exportCommand)
+      .command(uiCommand)
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()
