@@ -32,8 +32,10 @@ describe('docs match the code', () => {
 
   it('pins the public exports of the library', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'ERROR_CODES', 'FINDINGS', 'MlmetaError', 'Store', 'canonicalYaml', 'initStore', 'openStore',
-      'parseMetricPairs', 'parseParamPairs', 'parseRef', 'parseYaml', 'readMappingFile', 'sha256Hex',
+      'ERROR_CODES', 'FINDINGS', 'MlmetaError', 'Store', 'attest', 'auditRecord', 'canonicalYaml', 'checkSignature',
+      'exportModelCard', 'exportOpenLineage', 'exportProv', 'exportSite', 'importDvc', 'importMlflow', 'initStore',
+      'openStore', 'pae', 'parseMetricPairs', 'parseParamPairs', 'parseRef', 'parseYaml', 'postEvents',
+      'readMappingFile', 'reproduce', 'sha256Hex', 'signRecord', 'signaturesOf', 'startUi', 'statementFor',
     ]);
   });
 });

@@ -140,7 +140,7 @@ export function diffRecords(store: Store, ref: string, otherRef?: string, opts: 
 function curveChanges(a: RecordBody, b: RecordBody): CurveChange[] {
   const summary = (r: RecordBody) => {
     const m = new Map<string, HistorySummary>();
-    for (const [k, e] of Object.entries(historyOf(r as { history?: unknown }))) {
+    for (const [k, e] of Object.entries(historyOf(r))) {
       const { count, min, max, last, first_step, last_step } = e;
       m.set(k, { count, min, max, last, first_step, last_step });
     }

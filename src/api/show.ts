@@ -54,13 +54,13 @@ export interface HistoryView extends HistorySummary {
 /** `show REF --history METRIC`: one curve's points (read from its series object if need be). */
 export function showHistory(store: Store, id: string, metric: string): HistoryView {
   const record = store.read(id);
-  const history = historyOf(record as { history?: unknown });
+  const history = historyOf(record);
   const entry = Object.hasOwn(history, metric) ? history[metric] : undefined;
   if (!entry) {
     const names = Object.keys(history);
     throw new MlmetaError('E_NOT_FOUND', `${describe(record)} has no history of ${JSON.stringify(metric)}${names.length ? ` (it has: ${names.slice(0, 10).join(', ')})` : ' (it has no metric curves)'}`);
   }
-  const points = pointsOf(entry, metric, (sid) => store.read(sid) as { points?: unknown });
+  const points = pointsOf(entry, metric, (sid) => store.read(sid));
   const { points: _inline, series, ...summary } = entry;
   return { id, metric, ...summary, ...(typeof series === 'string' ? { series } : {}), points };
 }

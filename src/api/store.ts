@@ -78,6 +78,11 @@ export class Store {
    * version (or alias move) does it here, so two processes never both make `m@3`. Keep `fn`
    * short and synchronous: hashing and commands happen before it. Re-entrant in a process.
    */
+  /** Forget the open graph: objects were written behind the index's back (a bulk import). */
+  invalidateGraph(): void {
+    this.graphCache = undefined;
+  }
+
   withWriteLock<T>(fn: () => T): T {
     if (this.lockDepth > 0) return fn();
     const release = this.takeWriteLock();

@@ -192,7 +192,10 @@ export function applyPlan(store: Store, plan: ImportPlan, opts: { dryRun?: boole
   return store.withWriteLock(() => {
     const resolved = resolvePlan(store, plan);
     // Bulk write: one file-system sync for the lot instead of an fsync per object.
-    if (resolved.writes.length) writeObjectsBulk(store.layout.objects, resolved.writes);
+    if (resolved.writes.length) {
+      writeObjectsBulk(store.layout.objects, resolved.writes);
+      store.invalidateGraph();
+    }
     return finish(resolved);
   });
 }

@@ -155,8 +155,8 @@ export function buildHistory(series: Record<string, MetricPoint[]>): { history: 
 }
 
 /** Read a record's `history:` field defensively (records are untrusted input). */
-export function historyOf(record: { history?: unknown }): History {
-  const h = record.history;
+export function historyOf(record: object): History {
+  const h = (record as { history?: unknown }).history;
   if (typeof h !== 'object' || h === null || Array.isArray(h)) return {};
   const out: History = {};
   for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
@@ -172,10 +172,10 @@ export function historyOf(record: { history?: unknown }): History {
  * All points of one metric: inline, or from its series object through `read` (the store's
  * reader, which checks the object's hash). E_NOT_FOUND when the record has no such curve.
  */
-export function pointsOf(entry: HistoryEntry, metric: string, read: (id: string) => { points?: unknown }): MetricPoint[] {
+export function pointsOf(entry: HistoryEntry, metric: string, read: (id: string) => object): MetricPoint[] {
   if (typeof entry.points === 'string') return decodePoints(entry.points, `history of ${metric}`);
   if (typeof entry.series === 'string') {
-    const obj = read(entry.series);
+    const obj = read(entry.series) as { points?: unknown };
     if (typeof obj.points !== 'string') throw new MlmetaError('E_CORRUPT_OBJECT', `series ${entry.series} has no points`);
     return decodePoints(obj.points, `series ${entry.series}`);
   }

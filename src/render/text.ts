@@ -28,7 +28,7 @@ export function renderShow(v: ShowResult): string {
   lines.push(printableLines(canonicalYaml(rest).trimEnd()));
   // Curves: one line each, from the summary; the points (maybe 10^5, maybe in a series
   // object) are for `show --history METRIC`.
-  const history = historyOf(r as { history?: unknown });
+  const history = historyOf(r);
   const names = Object.keys(history).sort();
   if (names.length) {
     lines.push('history:  (points: mlmeta show REF --history METRIC)');

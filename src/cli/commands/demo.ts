@@ -23,7 +23,9 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
     out(renderLog(store.log()));
     out('$ mlmeta lineage churn-model@production --depth 2');
     out(renderLineageText(store.lineage('churn-model@production', { depth: 2 })));
+    if (res.signing) out(`\n${res.signing.note}`);
     const bin = process.argv[1] ? `node ${fs.realpathSync(process.argv[1])}` : 'mlmeta';
-    out(['Try it yourself:', `  cd ${res.dir}`, `  M="${bin}"`, ...['show churn-model@production', 'diff churn-model', 'lineage data@1 --down --kind model', 'alias --history churn-model', 'find --kind model --where "metrics.auc > 0.8"', 'verify'].map((c) => `  $M ${c}`)].join('\n'));
+    const tries = ['show churn-model@production', 'diff churn-model', 'lineage data@1 --down --kind model', 'alias --history churn-model', 'find --kind model --where "metrics.auc > 0.8"', 'audit churn-model@production', 'reproduce churn-model@3', 'ui', 'verify --signatures'];
+    out(['', 'Try it yourself:', `  cd ${res.dir}`, `  M="${bin}"`, ...tries.map((c) => `  $M ${c}`)].join('\n'));
   },
 };

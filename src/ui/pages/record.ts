@@ -76,10 +76,10 @@ export function recordPage(input: PageInput): Page {
   if (record.kind === 'model' && !hasDataAncestor(g, id)) warnings.push('No data lineage: no dataset is among this model\'s ancestors, so what it was trained on is not recorded. Record the data with `mlmeta run --input DIR` or `mlmeta record model --data DIR`.');
   if (record.code?.dirty) warnings.push('Made from a dirty work tree: the code commit does not hold all of the code that ran.');
   for (const p of parents.rows) if (p.kind === undefined) warnings.push(`Parent ${p.role} ${p.id} is not in this store (pull it, or it was never pushed).`);
-  const history = historyOf(record as { history?: unknown });
+  const history = historyOf(record);
   const curves = Object.entries(history).slice(0, MAX_CURVES).flatMap(([metric, entry]) => {
     try {
-      let pts = pointsOf(entry, metric, (sid) => store.read(sid) as { points?: unknown });
+      let pts = pointsOf(entry, metric, (sid) => store.read(sid));
       const total = pts.length;
       if (total > MAX_CURVE_POINTS) {
         const k = Math.ceil(total / MAX_CURVE_POINTS);
