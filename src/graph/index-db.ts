@@ -15,11 +15,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sqlite, type SqlDatabase } from '../lazy-deps.js';
-import { parseRecordBytes } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
-import { listFanout, listIdsIn, readObject } from '../store/objects.js';
+import { listFanout, listIdsIn, readObject, readObjectsIn } from '../store/objects.js';
 import { isRacy } from '../store/racy.js';
-import { rowsOf, type RecordRows } from './rows.js';
+import { parseBytes, parseOnWorkers, workersAvailable, type Parsed } from './parse-workers.js';
 import { createIndexes, dropIndexes, ensureSchema } from './schema.js';
 
 export const INDEX_FILE = 'index.sqlite';
@@ -187,14 +186,14 @@ function folderMtime(layout: StoreLayout, fan: string): bigint | undefined {
   }
 }
 
-type Parsed = RecordRows | { id: string; error: string };
-
 function parseObject(layout: StoreLayout, id: string): Parsed {
+  let bytes: Buffer;
   try {
-    return rowsOf(id, parseRecordBytes(readObject(layout.objects, id), id));
+    bytes = readObject(layout.objects, id);
   } catch (e) {
     return { id, error: (e as Error).message };
   }
+  return parseBytes(id, bytes);
 }
 
 /** Bring the index up to date with every fan-out folder; see the header. */
@@ -211,28 +210,59 @@ export function refresh(layout: StoreLayout, db: SqlDatabase): void {
     if (k === undefined || k === '' || k !== String(m)) stale.push(fan);
   }
   if (gone.length) writeFans(layout, db, gone, new Map());
-  // A cold build of a big store: secondary indexes are made once at the end (schema.ts).
-  const cold = known.size === 0 && stale.length >= COLD_FROM;
-  if (cold) dropIndexes(db);
-  try {
-    buildFans(layout, db, stale);
-  } finally {
-    if (cold) createIndexes(db);
-  }
+  if (known.size === 0 && stale.length >= COLD_FROM) coldBuild(layout, db, stale);
+  else buildFans(layout, db, stale);
 }
 
 /** From this many folders on an empty index, the cold build path is taken. */
 const COLD_FROM = 64;
+/** From about this many objects on, a cold build parses on worker threads (starting one costs ~0.1 s). */
+const WORKERS_FROM = 4000;
+
+/**
+ * A cold build: secondary indexes are made once at the end (schema.ts), nothing is synced
+ * until then (a crash leaves at worst a damaged file, which is rebuilt), and a big store is
+ * parsed on worker threads (parse-workers.ts) while this thread inserts.
+ */
+function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void {
+  dropIndexes(db);
+  db.pragma('synchronous = OFF');
+  try {
+    // the objects of one folder, times the folders: enough to tell a big store
+    const estimate = listIdsIn(layout.objects, stale[0]!).length * stale.length;
+    let left = stale;
+    if (estimate >= WORKERS_FROM && workersAvailable()) {
+      let group: string[] = [];
+      const parsed = new Map<string, Parsed>();
+      const flush = () => {
+        writeFans(layout, db, group, parsed);
+        group = [];
+        parsed.clear();
+      };
+      left = parseOnWorkers(layout.objects, stale, (fan, rows) => {
+        group.push(fan);
+        for (const r of rows) parsed.set(r.id, r);
+        if (group.length >= FANS_PER_TRANSACTION) flush();
+      });
+      if (group.length) flush();
+    }
+    buildFans(layout, db, left);
+  } finally {
+    db.pragma('synchronous = NORMAL');
+    createIndexes(db);
+  }
+}
 
 function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[]): void {
   for (let i = 0; i < stale.length; i += FANS_PER_TRANSACTION) {
     const group = stale.slice(i, i + FANS_PER_TRANSACTION);
     // Parse what is new before taking the write lock: other processes keep writing meanwhile.
     const parsed = new Map<string, Parsed>();
-    const idsOf = db.prepare('SELECT id FROM records WHERE fan = ? UNION ALL SELECT id FROM broken WHERE fan = ?').pluck();
+    const idsOf = statements(db).idsOf;
     for (const fan of group) {
       const have = new Set(idsOf.all(fan, fan) as string[]);
-      for (const id of listIdsIn(layout.objects, fan)) if (!have.has(id)) parsed.set(id, parseObject(layout, id));
+      const fresh = listIdsIn(layout.objects, fan).filter((id) => !have.has(id));
+      readObjectsIn(layout.objects, fan, (id, bytes) => parsed.set(id, parseBytes(id, bytes)), fresh);
     }
     writeFans(layout, db, group, parsed);
   }
@@ -312,12 +342,7 @@ export function indexWritten(layout: StoreLayout, id: string, bytes: Buffer): vo
   if (!h || !h.db.open) return; // no index open in this process: the next open finds the object
   if (h.file !== ':memory:' && inodeOf(h.file) !== h.ino) return; // replaced: the next open rebuilds
   const fan = id.slice(0, 2);
-  let p: Parsed;
-  try {
-    p = rowsOf(id, parseRecordBytes(bytes, id));
-  } catch (e) {
-    p = { id, error: (e as Error).message };
-  }
+  const p = parseBytes(id, bytes);
   const s = statements(h.db);
   try {
     h.db.transaction(() => {
