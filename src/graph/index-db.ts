@@ -232,6 +232,7 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void 
     const estimate = listIdsIn(layout.objects, stale[0]!).length * stale.length;
     let left = stale;
     if (estimate >= WORKERS_FROM && workersAvailable()) {
+      if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: cold index build of ~${estimate} objects, parsed on worker threads\n`);
       let group: string[] = [];
       const parsed = new Map<string, Parsed>();
       const flush = () => {

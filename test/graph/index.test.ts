@@ -222,3 +222,39 @@ describe('paging', () => {
     expect(mlmeta(dir, ['log', '--limit', 'x']).stderr).toMatch(/^error\[E_USAGE\]: --limit must be a whole number/);
   });
 });
+
+describe('a cold index built on worker threads', () => {
+  it('answers exactly as an index built folder by folder on the main thread', async () => {
+    const { generateStore } = await import('../../bench/generate.mjs');
+    const made = (dir: string) => generateStore(dir, 4500, { chain: 600, fan: 600 }) as { count: number; chainHead: string; fanData: string };
+    const cold = tempDir('mlmeta-cold-');
+    const gen = made(cold);
+    const questions = (dir: string) => [
+      ok(dir, ['find', '--json']),
+      ok(dir, ['find', '--kind', 'model', '--where', 'metrics.auc > 0.9', '--sort', 'metrics.auc', '--limit', '20', '--json']),
+      ok(dir, ['lineage', gen.chainHead, '--json']),
+      ok(dir, ['lineage', gen.fanData, '--down', '--json']),
+      ok(dir, ['log', '--json']),
+    ];
+    const first = mlmeta(cold, ['find', '--kind', 'dataset', '--limit', '1'], { MLMETA_DEBUG: '1' });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/^debug: cold index build of ~\d+ objects, parsed on worker threads$/m);
+    const answers = questions(cold);
+    expect(JSON.parse(answers[0]!)).toHaveLength(gen.count);
+    // the same store, its objects arriving in two parts: never a cold build (fewer than 64
+    // folders at first, then an index that already knows them)
+    const warm = tempDir('mlmeta-warm-');
+    const src = path.join(tempDir('mlmeta-src-'), 'store');
+    made(src);
+    const fans = fs.readdirSync(path.join(src, '.mlmeta/objects')).sort();
+    const copy = (part: string[]) => { for (const f of part) fs.cpSync(path.join(src, '.mlmeta/objects', f), path.join(warm, '.mlmeta/objects', f), { recursive: true }); };
+    fs.cpSync(path.join(src, '.mlmeta'), path.join(warm, '.mlmeta'), { recursive: true, filter: (p) => !p.includes(`${path.sep}objects${path.sep}`) });
+    copy(fans.slice(0, 40));
+    const part = mlmeta(warm, ['find', '--limit', '1'], { MLMETA_DEBUG: '1' });
+    expect(part.stderr).not.toMatch(/worker threads/);
+    copy(fans.slice(40));
+    const rest = mlmeta(warm, ['find', '--limit', '1'], { MLMETA_DEBUG: '1' });
+    expect(rest.stderr).not.toMatch(/worker threads/);
+    expect(questions(warm)).toEqual(answers);
+  });
+});
