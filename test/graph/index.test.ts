@@ -258,3 +258,33 @@ describe('a cold index built on worker threads', () => {
     expect(questions(warm)).toEqual(answers);
   });
 });
+
+describe('the kinds of the second wave in the index', () => {
+  it('a series is content, never listed as a record; signatures and reproductions are records with parents', async () => {
+    const { initStore } = await library();
+    const { buildHistory } = await import('../../src/records/history.js');
+    const dir = gitRepo();
+    const { store } = initStore({ cwd: dir });
+    const points = Array.from({ length: 500 }, (_, step) => ({ step, value: 1 / (step + 1) }));
+    const { history, objects } = buildHistory({ loss: points });
+    expect(objects).toHaveLength(1); // past INLINE_POINTS: the points live in a series object
+    const series = objects[0]!.id;
+    for (const o of objects) store.writeRecordBytes(o.bytes);
+    const run = store.createRecord({ kind: 'run', name: 'r', code: 'none', env: 'none', author, extra: { history } }).id;
+    const model = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author, parents: [{ role: 'run', ref: run }] }).id;
+    const sig = ok(dir, ['record', 'signature', '--parent', `subject=${model}`, '--code', 'none', '--env', 'none']);
+    const rep = ok(dir, ['record', 'reproduction', '--parent', `of=${model}`, '--code', 'none', '--env', 'none']);
+    const ids = (out: string) => (JSON.parse(out) as Array<{ id: string }>).map((h) => h.id);
+    expect(ids(ok(dir, ['find', '--json'])).sort()).toEqual([run, model, sig, rep].sort());
+    const listed = JSON.parse(ok(dir, ['find', '--kind', 'series', '--json'])) as Array<{ id: string; record: Record<string, unknown> }>;
+    expect(listed.map((h) => h.id)).toEqual([series]);
+    expect(listed[0]!.record.points).toBeUndefined(); // the bulk stays in the object
+    expect(listed[0]!.record.count).toBe(500);
+    expect(ids(ok(dir, ['log', '--json'])).sort()).toEqual([run, model].sort());
+    const down = JSON.parse(ok(dir, ['lineage', run, '--down', '--json'])) as { nodes: Array<{ id: string; kind: string }> };
+    expect(down.nodes.map((n) => n.kind).sort()).toEqual(['model', 'reproduction', 'run', 'signature']);
+    const up = JSON.parse(ok(dir, ['lineage', rep, '--json'])) as { nodes: Array<{ id: string }> };
+    expect(up.nodes.map((n) => n.id).sort()).toEqual([rep, model, run].sort());
+    expect(ok(dir, ['show', series])).toMatch(/series/); // still an object any command can read
+  });
+});
