@@ -246,9 +246,13 @@ export class Graph {
     return this.query((q) => q(`SELECT id FROM records r INDEXED BY records_line WHERE name = ? AND kind = ? ${extra} ${NEWEST_FIRST}`).pluck().all(name, kind)) as string[];
   }
 
-  /** The line keys present: `kind\0name` (alias chains as `alias\0name@alias`). */
-  lineKeys(): string[] {
-    const rows = this.query((q) => q('SELECT DISTINCT name, kind, alias FROM records WHERE name IS NOT NULL').raw().all()) as Array<[string, string, string | null]>;
+  /** The line keys present (of one name, when given): `kind\0name` (alias chains as `alias\0name@alias`). */
+  lineKeys(name?: string): string[] {
+    const rows = (name === undefined
+      ? this.query((q) => q('SELECT DISTINCT name, kind, alias FROM records WHERE name IS NOT NULL').raw().all())
+      // kinds from the index alone (no row reads: a 10,000-version line is 10,000 rows); alias names from alias rows only
+      : this.query((q) => q(`SELECT name, kind, NULL FROM (SELECT DISTINCT name, kind FROM records INDEXED BY records_line WHERE name = ?) WHERE kind != 'alias'
+          UNION ALL SELECT DISTINCT name, kind, alias FROM records INDEXED BY records_line WHERE name = ? AND kind = 'alias'`).raw().all(name, name))) as Array<[string, string, string | null]>;
     const keys: string[] = [];
     for (const [name, kind, alias] of rows) {
       if (kind === 'alias') {
