@@ -27,7 +27,7 @@ export function logOf(store: Store, name?: string, opts: { kind?: string; limit?
   }
   const graph = store.graph();
   const lines: Array<[string, string]> = [];
-  for (const key of graph.lineKeys()) {
+  for (const key of graph.lineKeys(name)) {
     // Split at the first NUL only: kinds never hold one (records with a NUL in a name are
     // malformed and left out of the index, but an index built before that rule may hold one).
     const cut = key.indexOf('\u0000');

@@ -170,6 +170,8 @@ export function findIds(graph: Graph, q: FindQuery): Array<{ id: string; record:
   const conds: string[] = [];
   const condParams: unknown[] = [];
   if (q.kind !== undefined) { conds.push('r.kind = ?'); condParams.push(q.kind); }
+  // A series is part of the run that names it (records/history.ts), not a record to list.
+  else conds.push("r.kind != 'series'");
   if (q.name !== undefined) { conds.push('r.name = ?'); condParams.push(q.name); }
   if (q.since !== undefined) { conds.push('r.created >= ?'); condParams.push(q.since); }
   if (q.until !== undefined) { conds.push('r.created < ?'); condParams.push(q.until); }

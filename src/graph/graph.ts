@@ -6,6 +6,7 @@ import { isVersioned, type Parent } from '../records/record.js';
 import type { SqlDatabase, SqlStatement } from '../lazy-deps.js';
 import type { StoreLayout } from '../store/location.js';
 import { indexFor, isCorruption, rebuild, refresh, type IndexHandle } from './index-db.js';
+import { labelOf } from './rows.js';
 import type { Summary } from './summary.js';
 
 export interface Edge {
@@ -32,7 +33,7 @@ export interface WalkStep {
   from: string;
   other: string;
   role: string;
-  row: (Described & { commit?: string }) | undefined;
+  row: { view: Described; commit?: string } | undefined;
 }
 
 /** A record as lineage views show it. */
@@ -62,20 +63,20 @@ interface Row {
 }
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
-/** ROW of the other end of an edge (`o`), in walks. */
-const OTHER = ROW.split(', ').map((c) => `o.${c}`).join(', ');
+/**
+ * One edge of a walk as JSON text, `[from, pos, other, role, view|null, commit|null]`, built
+ * by SQLite: the rows of a 10,000-record walk cross into JavaScript as one string (one
+ * JSON.parse) rather than 60,000 values. `o` is the other end's nodes row.
+ */
+const stepJson = (from: string, other: string) =>
+  `'[' || json_quote(e.${from}) || ',' || e.pos || ',' || json_quote(e.${other}) || ',' || json_quote(e.role) || ',' || coalesce(o.view, 'null') || ',' || json_quote(o."commit") || ']'`;
+type StepTuple = [string, number, string, string, Described | null, string | null];
 /**
  * newest version first; ties by created, then id, for a stable order. Line queries name
  * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
  * records_kind_created for the ORDER BY, i.e. every record of the kind.
  */
 const NEWEST_FIRST = 'ORDER BY coalesce(version, 0) DESC, created DESC, id ASC';
-
-function labelOf(r: Row): string {
-  if (r.kind === 'alias') return `alias ${r.name}@${r.alias}`;
-  if (r.name === null) return r.kind;
-  return r.version ? `${r.kind} ${r.name}@${r.version}` : `${r.kind} ${r.name}`;
-}
 
 export class Graph {
   private h: IndexHandle;
@@ -181,54 +182,47 @@ export class Graph {
    */
   step(ids: string[], direction: 'up' | 'down'): WalkStep[] {
     const sql = direction === 'up'
-      ? `SELECT e.child, e.parent, e.role, ${OTHER} FROM json_each(?) j JOIN edges e ON e.child = j.value LEFT JOIN records o ON o.id = e.parent ORDER BY j.key, e.pos`
-      : `SELECT e.parent, e.child, e.role, ${OTHER} FROM json_each(?) j JOIN edges e ON e.parent = j.value JOIN records o ON o.id = e.child ORDER BY j.key, e.child, e.pos`;
-    const rows = this.query((q) => q(sql).all(JSON.stringify(ids))) as Array<Record<string, unknown>>;
-    return rows.map((r) => this.walkStep(r, direction));
+      ? `SELECT ${stepJson('child', 'parent')} FROM json_each(?) j JOIN edges e ON e.child = j.value LEFT JOIN nodes o ON o.id = e.parent ORDER BY j.key, e.pos`
+      : `SELECT ${stepJson('parent', 'child')} FROM json_each(?) j JOIN edges e ON e.parent = j.value JOIN nodes o ON o.id = e.child ORDER BY j.key, e.child, e.pos`;
+    const rows = this.query((q) => q(sql).pluck().all(JSON.stringify(ids))) as string[];
+    return rows.map((r) => walkStep(JSON.parse(r) as StepTuple));
   }
 
   /**
    * Every edge a whole lineage walk from `root` may follow, in one recursive query, grouped
    * by the record it leaves from (each group in `step`'s order). The recursion follows edges
-   * only (no record lookups: those cost a page read each on a cold cache), so it may reach a
-   * few records lineage will not walk into (past an alias or a missing record); the caller's
-   * walk decides. UNION (not UNION ALL) visits each record once, however many paths reach
-   * it, so a dense DAG costs its size, not its path count. The rows are ordered in JS: an
-   * ORDER BY here sorts the whole result in a temporary b-tree.
+   * only, so it may reach a few records lineage will not walk into (past an alias or a
+   * missing record); the caller's walk decides. UNION (not UNION ALL) visits each record
+   * once, however many paths reach it, so a dense DAG costs its size, not its path count.
+   * The other ends' rows come from the thin `nodes` table (schema.ts), and the whole answer
+   * as one JSON text (stepJson). The rows are ordered in JS: an ORDER BY here sorts the whole
+   * result in a temporary b-tree.
    */
   walk(root: string, direction: 'up' | 'down'): Map<string, WalkStep[]> {
     const sql = direction === 'up'
       ? `WITH RECURSIVE walk(id) AS (SELECT ? UNION SELECT e.parent FROM walk w JOIN edges e ON e.child = w.id)
-         SELECT e.child, e.pos, e.parent, e.role, ${OTHER} FROM walk w CROSS JOIN edges e ON e.child = w.id LEFT JOIN records o ON o.id = e.parent`
+         SELECT '[' || coalesce(group_concat(${stepJson('child', 'parent')}), '') || ']' FROM walk w CROSS JOIN edges e ON e.child = w.id LEFT JOIN nodes o ON o.id = e.parent`
       : `WITH RECURSIVE walk(id) AS (SELECT ? UNION SELECT e.child FROM walk w JOIN edges e ON e.parent = w.id)
-         SELECT e.parent, e.pos, e.child, e.role, ${OTHER} FROM walk w CROSS JOIN edges e ON e.parent = w.id JOIN records o ON o.id = e.child`;
-    const rows = this.query((q) => q(sql).all(root)) as Array<Record<string, unknown>>;
-    const from = new Map<string, Array<[WalkStep, number]>>();
-    for (const r of rows) {
-      const s: [WalkStep, number] = [this.walkStep(r, direction), r.pos as number];
-      const group = from.get(s[0].from);
-      if (group) group.push(s);
-      else from.set(s[0].from, [s]);
+         SELECT '[' || coalesce(group_concat(${stepJson('parent', 'child')}), '') || ']' FROM walk w CROSS JOIN edges e ON e.parent = w.id JOIN nodes o ON o.id = e.child`;
+    const tuples = JSON.parse(this.query((q) => q(sql).pluck().get(root)) as string) as StepTuple[];
+    const byFrom = new Map<string, StepTuple[]>();
+    for (const t of tuples) {
+      const group = byFrom.get(t[0]);
+      if (group) group.push(t);
+      else byFrom.set(t[0], [t]);
     }
     const order = direction === 'up'
-      ? (x: [WalkStep, number], y: [WalkStep, number]) => x[1] - y[1]
-      : (x: [WalkStep, number], y: [WalkStep, number]) => (x[0].other < y[0].other ? -1 : x[0].other > y[0].other ? 1 : x[1] - y[1]);
-    return new Map([...from].map(([id, group]) => [id, group.sort(order).map(([s]) => s)]));
+      ? (x: StepTuple, y: StepTuple) => x[1] - y[1]
+      : (x: StepTuple, y: StepTuple) => (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : x[1] - y[1]);
+    const out = new Map<string, WalkStep[]>();
+    for (const [id, group] of byFrom) out.set(id, group.sort(order).map(walkStep));
+    return out;
   }
 
-  private walkStep(r: Record<string, unknown>, direction: 'up' | 'down'): WalkStep {
-    const [from, other] = direction === 'up' ? [r.child as string, r.parent as string] : [r.parent as string, r.child as string];
-    return { from, other, role: r.role as string, row: r.kind === null ? undefined : this.described(r as unknown as Row) };
-  }
-
-  private described(r: Row): Described & { commit?: string } {
-    return { id: r.id, kind: r.kind, ...(r.name !== null ? { name: r.name } : {}), ...(r.version ? { version: r.version } : {}), label: labelOf(r), facts: JSON.parse(r.facts) as Described['facts'], ...(r.kind !== 'alias' && r.commit ? { commit: r.commit } : {}) };
-  }
-
-  /** The lineage view of a record (with its code commit, when it has one). */
-  describeWithCommit(id: string): (Described & { commit?: string }) | undefined {
-    const r = this.row(id);
-    return r ? this.described(r) : undefined;
+  /** The lineage view of a record, with its code commit when it has one (a walk's start). */
+  walkRow(id: string): WalkStep['row'] {
+    const r = this.query((q) => q('SELECT view, "commit" FROM nodes WHERE id = ?').raw().get(id)) as [string, string | null] | undefined;
+    return r && { view: JSON.parse(r[0]) as Described, ...(r[1] !== null ? { commit: r[1] } : {}) };
   }
 
   /** Ids of version `version` of the line (kind, name): one unless two branches both made it. */
@@ -252,9 +246,13 @@ export class Graph {
     return this.query((q) => q(`SELECT id FROM records r INDEXED BY records_line WHERE name = ? AND kind = ? ${extra} ${NEWEST_FIRST}`).pluck().all(name, kind)) as string[];
   }
 
-  /** The line keys present: `kind\0name` (alias chains as `alias\0name@alias`). */
-  lineKeys(): string[] {
-    const rows = this.query((q) => q('SELECT DISTINCT name, kind, alias FROM records WHERE name IS NOT NULL').raw().all()) as Array<[string, string, string | null]>;
+  /** The line keys present (of one name, when given): `kind\0name` (alias chains as `alias\0name@alias`). */
+  lineKeys(name?: string): string[] {
+    const rows = (name === undefined
+      ? this.query((q) => q('SELECT DISTINCT name, kind, alias FROM records WHERE name IS NOT NULL').raw().all())
+      // kinds from the index alone (no row reads: a 10,000-version line is 10,000 rows); alias names from alias rows only
+      : this.query((q) => q(`SELECT name, kind, NULL FROM (SELECT DISTINCT name, kind FROM records INDEXED BY records_line WHERE name = ?) WHERE kind != 'alias'
+          UNION ALL SELECT DISTINCT name, kind, alias FROM records INDEXED BY records_line WHERE name = ? AND kind = 'alias'`).raw().all(name, name))) as Array<[string, string, string | null]>;
     const keys: string[] = [];
     for (const [name, kind, alias] of rows) {
       if (kind === 'alias') {
@@ -291,4 +289,8 @@ export class Graph {
   withHash(sha256: string): Array<{ id: string; how: 'artifact' | 'output' | 'file'; path: string | null }> {
     return this.query((q) => q('SELECT id, how, path FROM hashes WHERE sha256 = ? ORDER BY id, rowid').all(sha256)) as Array<{ id: string; how: 'artifact' | 'output' | 'file'; path: string | null }>;
   }
+}
+
+function walkStep([from, , other, role, view, commit]: StepTuple): WalkStep {
+  return { from, other, role, row: view === null ? undefined : { view, ...(commit !== null ? { commit } : {}) } };
 }

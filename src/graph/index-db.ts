@@ -15,11 +15,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sqlite, type SqlDatabase } from '../lazy-deps.js';
-import { parseRecordBytes, type RecordBody } from '../records/record.js';
+import type { RecordBody } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
-import { listFanout, listIdsIn, readObject } from '../store/objects.js';
+import { listFanout, listIdsIn, readObject, readObjectsIn } from '../store/objects.js';
 import { isRacy } from '../store/racy.js';
-import { rowsOf, type RecordRows } from './rows.js';
+import { rowsOf } from './rows.js';
+import { parseBytes, parseOnWorkers, workersAvailable, type Parsed } from './parse-workers.js';
 import { createIndexes, dropIndexes, ensureSchema } from './schema.js';
 
 export const INDEX_FILE = 'index.sqlite';
@@ -62,7 +63,11 @@ function configure(db: SqlDatabase, onDisk: boolean): void {
   if (onDisk) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL'); // a cache: losing the last transaction to a power cut is fine
   db.pragma(`busy_timeout = ${BUSY_MS}`);
-  db.pragma('cache_size = -65536'); // 64 MiB of page cache (a limit, not an allocation): a cold build inserts in id order, which is random
+  // SQLite's default page cache (2 MiB) for queries: a larger one made a 10,000-record walk
+  // slower here (every page it adds is fresh memory) and bigger; cold builds take more.
+  // No mmap_size: reading through a map saved ~15% of a 10,000-record walk's CPU here, but
+  // every page it touches counts in the process's memory (a 10k walk went 174 -> 274 MB at
+  // 100k records, a query at 1M to 949 MB), and a file truncated under a reader is a SIGBUS.
   ensureSchema(db);
 }
 
@@ -178,14 +183,14 @@ function folderMtime(layout: StoreLayout, fan: string): bigint | undefined {
   }
 }
 
-type Parsed = RecordRows | { id: string; error: string };
-
 function parseObject(layout: StoreLayout, id: string): Parsed {
+  let bytes: Buffer;
   try {
-    return rowsOf(id, parseRecordBytes(readObject(layout.objects, id), id));
+    bytes = readObject(layout.objects, id);
   } catch (e) {
     return { id, error: (e as Error).message };
   }
+  return parseBytes(id, bytes);
 }
 
 /** Bring the index up to date with every fan-out folder; see the header. */
@@ -202,28 +207,64 @@ export function refresh(layout: StoreLayout, db: SqlDatabase): void {
     if (k === undefined || k === '' || k !== String(m)) stale.push(fan);
   }
   if (gone.length) writeFans(layout, db, gone, new Map());
-  // A cold build of a big store: secondary indexes are made once at the end (schema.ts).
-  const cold = known.size === 0 && stale.length >= COLD_FROM;
-  if (cold) dropIndexes(db);
-  try {
-    buildFans(layout, db, stale);
-  } finally {
-    if (cold) createIndexes(db);
-  }
+  if (known.size === 0 && stale.length >= COLD_FROM) coldBuild(layout, db, stale);
+  else buildFans(layout, db, stale);
 }
 
+/** A cold build's page cache (negative: KiB, as SQLite's pragma takes it). */
+const BUILD_CACHE_KIB = -65536;
 /** From this many folders on an empty index, the cold build path is taken. */
 const COLD_FROM = 64;
+/** From about this many objects on, a cold build parses on worker threads (starting one costs ~0.1 s). */
+const WORKERS_FROM = 4000;
+
+/**
+ * A cold build: secondary indexes are made once at the end (schema.ts), nothing is synced
+ * until then (a crash leaves at worst a damaged file, which is rebuilt), and a big store is
+ * parsed on worker threads (parse-workers.ts) while this thread inserts.
+ */
+function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void {
+  dropIndexes(db);
+  db.pragma('synchronous = OFF');
+  db.pragma(`cache_size = ${BUILD_CACHE_KIB}`); // inserts in id order are random b-tree writes: keep the tree in memory
+  try {
+    // the objects of one folder, times the folders: enough to tell a big store
+    const estimate = listIdsIn(layout.objects, stale[0]!).length * stale.length;
+    let left = stale;
+    if (estimate >= WORKERS_FROM && workersAvailable()) {
+      if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: cold index build of ~${estimate} objects, parsed on worker threads\n`);
+      let group: string[] = [];
+      const parsed = new Map<string, Parsed>();
+      const flush = () => {
+        writeFans(layout, db, group, parsed);
+        group = [];
+        parsed.clear();
+      };
+      left = parseOnWorkers(layout.objects, stale, (fan, rows) => {
+        group.push(fan);
+        for (const r of rows) parsed.set(r.id, r);
+        if (group.length >= FANS_PER_TRANSACTION) flush();
+      });
+      if (group.length) flush();
+    }
+    buildFans(layout, db, left);
+  } finally {
+    db.pragma('synchronous = NORMAL');
+    createIndexes(db);
+    db.pragma('cache_size = -2000');
+  }
+}
 
 function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[]): void {
   for (let i = 0; i < stale.length; i += FANS_PER_TRANSACTION) {
     const group = stale.slice(i, i + FANS_PER_TRANSACTION);
     // Parse what is new before taking the write lock: other processes keep writing meanwhile.
     const parsed = new Map<string, Parsed>();
-    const idsOf = db.prepare('SELECT id FROM records WHERE fan = ? UNION ALL SELECT id FROM broken WHERE fan = ?').pluck();
+    const idsOf = statements(db).idsOf;
     for (const fan of group) {
       const have = new Set(idsOf.all(fan, fan) as string[]);
-      for (const id of listIdsIn(layout.objects, fan)) if (!have.has(id)) parsed.set(id, parseObject(layout, id));
+      const fresh = listIdsIn(layout.objects, fan).filter((id) => !have.has(id));
+      readObjectsIn(layout.objects, fan, (id, bytes) => parsed.set(id, parseBytes(id, bytes)), fresh);
     }
     writeFans(layout, db, group, parsed);
   }
@@ -235,12 +276,13 @@ const prepared = new WeakMap<SqlDatabase, ReturnType<typeof prepare>>();
 function prepare(db: SqlDatabase) {
   return {
     idsOf: db.prepare('SELECT id FROM records WHERE fan = ? UNION ALL SELECT id FROM broken WHERE fan = ?').pluck(),
+    node: db.prepare('INSERT OR REPLACE INTO nodes (id, kind, "commit", view) VALUES (?,?,?,?)'),
     record: db.prepare('INSERT OR REPLACE INTO records (id, fan, kind, name, version, created, author, "commit", dirty, message, alias, target, facts, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)'),
     edge: db.prepare('INSERT OR REPLACE INTO edges (child, pos, parent, role) VALUES (?,?,?,?)'),
     field: db.prepare('INSERT OR REPLACE INTO fields (id, key, num, txt) VALUES (?,?,?,?)'),
     hash: db.prepare('INSERT INTO hashes (sha256, id, how, path) VALUES (?,?,?,?)'),
     broken: db.prepare('INSERT OR REPLACE INTO broken (id, fan, error) VALUES (?,?,?)'),
-    dels: ['records WHERE id', 'edges WHERE child', 'fields WHERE id', 'hashes WHERE id', 'broken WHERE id'].map((w) => db.prepare(`DELETE FROM ${w} = ?`)),
+    dels: ['records WHERE id', 'nodes WHERE id', 'edges WHERE child', 'fields WHERE id', 'hashes WHERE id', 'broken WHERE id'].map((w) => db.prepare(`DELETE FROM ${w} = ?`)),
     fan: db.prepare('INSERT OR REPLACE INTO fans (fan, mtime) VALUES (?, ?)'),
     dropFan: db.prepare('DELETE FROM fans WHERE fan = ?'),
   };
@@ -264,6 +306,7 @@ function insertParsed(db: SqlDatabase, p: Parsed, replace = false): void {
     return;
   }
   s.record.run(...p.record);
+  s.node.run(...p.node);
   for (const e of p.edges) s.edge.run(...e);
   for (const f of p.fields) s.field.run(...f);
   for (const h of p.hashes) s.hash.run(...h);
@@ -301,11 +344,11 @@ export function indexWritten(layout: StoreLayout, id: string, bytes: Buffer, kno
   if (!h || !h.db.open) return; // no index open in this process: the next open finds the object
   if (h.file !== ':memory:' && inodeOf(h.file) !== h.ino) return; // replaced: the next open rebuilds
   const fan = id.slice(0, 2);
+  // `known`: the body the caller made these bytes from (a 10^5-point series object takes
+  // ~0.3 s to parse back; its index rows need none of the points).
   let p: Parsed;
   try {
-    // `known`: the body the caller made these bytes from (a 10^5-point series object takes
-    // ~0.3 s to parse back; its index rows need none of the points).
-    p = rowsOf(id, known ?? parseRecordBytes(bytes, id));
+    p = known ? rowsOf(id, known) : parseBytes(id, bytes);
   } catch (e) {
     p = { id, error: (e as Error).message };
   }

@@ -5,7 +5,7 @@
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
 import { MlmetaError } from '../errors.js';
-import type { Described, Graph, WalkStep } from './graph.js';
+import type { Graph, WalkStep } from './graph.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -57,11 +57,8 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
   const edges = new Map<string, LineageEdge>();
   const addEdge = (from: string, to: string, role: string) => edges.set(`${from}\u0000${to}\u0000${role}`, { from, to, role });
   const missing = (id: string, depth: number): LineageNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} });
-  const nodeOf = (d: Described & { commit?: string }, depth: number): LineageNode => {
-    const { commit: _c, ...view } = d;
-    return { ...view, depth };
-  };
-  const start = graph.describeWithCommit(root);
+  const nodeOf = (row: NonNullable<WalkStep['row']>, depth: number): LineageNode => ({ ...row.view, depth });
+  const start = graph.walkRow(root);
   if (!start) {
     nodes.set(root, missing(root, 0));
     return { root, nodes: [...nodes.values()], edges: [] };
@@ -97,7 +94,7 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
           if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, facts: {} });
         }
         for (const p of byChild.get(id) ?? []) {
-          if (p.row?.kind === 'alias') continue;
+          if (p.row?.view.kind === 'alias') continue;
           addEdge(p.other, p.from, p.role);
           if (!p.row) {
             if (!nodes.has(p.other)) nodes.set(p.other, missing(p.other, -d));
@@ -121,7 +118,7 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
       const next: string[] = [];
       for (const c of step(frontier)) {
-        if (!c.row || c.row.kind === 'alias') continue;
+        if (!c.row || c.row.view.kind === 'alias') continue;
         addEdge(c.from, c.other, c.role);
         if (!seenDown.has(c.other)) {
           seenDown.add(c.other);
@@ -139,6 +136,8 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     const keep = new Set(nodeList.map((n) => n.id));
     edgeList = edgeList.filter((e) => keep.has(e.from) && keep.has(e.to));
   }
-  nodeList.sort((a, b) => Math.abs(a.depth) - Math.abs(b.depth) || a.label.localeCompare(b.label) || a.id.localeCompare(b.id));
+  // compare() is localeCompare's own collator (same order), made once rather than per call
+  const { compare } = new Intl.Collator();
+  nodeList.sort((a, b) => Math.abs(a.depth) - Math.abs(b.depth) || compare(a.label, b.label) || compare(a.id, b.id));
   return { root, ...(opts.kind !== undefined ? { filtered: opts.kind } : {}), nodes: nodeList, edges: edgeList };
 }

@@ -17,8 +17,17 @@ export function keyFacts(s: RecordBody): Record<string, string | number | boolea
   return f;
 }
 
+/** How lineage and lists name a record: `model churn@3`, `alias churn@production`, `manifest`. */
+export function labelOf(r: { kind: string; name: string | null; version: number | null; alias: string | null }): string {
+  if (r.kind === 'alias') return `alias ${r.name}@${r.alias}`;
+  if (r.name === null) return r.kind;
+  return r.version ? `${r.kind} ${r.name}@${r.version}` : `${r.kind} ${r.name}`;
+}
+
 export interface RecordRows {
   id: string;
+  /** nodes (schema.ts): id, kind, commit, view */
+  node: [string, string, string | null, string];
   record: [string, string, string, string | null, number | null, string | null, string | null, string | null, number | null, string | null, string | null, string | null, string, string];
   edges: Array<[string, number, string, string]>;
   fields: Array<[string, string, number | null, string]>;
@@ -45,6 +54,7 @@ function leaves(prefix: string, v: unknown, out: Array<[string, string | number 
 
 export function rowsOf(id: string, r: RecordBody): RecordRows {
   const s = summarise(r);
+  const facts = keyFacts(r);
   const parents = Array.isArray(r.parents) ? r.parents : [];
   const alias = r.kind === 'alias' ? String(r.alias) : null;
   const target = r.kind === 'alias' ? (parents.find((p) => p.role === 'target')?.id ?? null) : null;
@@ -52,8 +62,12 @@ export function rowsOf(id: string, r: RecordBody): RecordRows {
     id, id.slice(0, 2), r.kind, typeof r.name === 'string' ? r.name : null, typeof r.version === 'number' ? r.version : null,
     typeof r.created === 'string' ? r.created : null, typeof r.author === 'string' ? r.author : null, typeof r.code?.commit === 'string' ? r.code.commit : null,
     typeof r.code?.dirty === 'boolean' ? Number(r.code.dirty) : null, s.$message ?? null, alias, target,
-    JSON.stringify(keyFacts(r)), JSON.stringify(s),
+    JSON.stringify(facts), JSON.stringify(s),
   ];
+  const [, , kind, name, version, , , commit] = record;
+  // graph.ts Described, keys in this order (lineage prints the view as it is)
+  const view = { id, kind, ...(name !== null ? { name } : {}), ...(version ? { version } : {}), label: labelOf({ kind, name, version, alias }), facts };
+  const node: RecordRows['node'] = [id, kind, kind !== 'alias' && commit ? commit : null, JSON.stringify(view)];
   const edges = parents.map((p, i): [string, number, string, string] => [id, i, p.id, p.role]);
   const kv: Array<[string, string | number | boolean]> = [];
   leaves('params', r.params, kv);
@@ -69,5 +83,5 @@ export function rowsOf(id: string, r: RecordBody): RecordRows {
       if (typeof f?.sha256 === 'string') hashes.push([f.sha256, id, 'file', typeof f.path === 'string' ? f.path : null]);
     }
   }
-  return { id, record, edges, fields, hashes };
+  return { id, node, record, edges, fields, hashes };
 }

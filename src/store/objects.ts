@@ -128,6 +128,11 @@ export function readObject(objectsDir: string, id: string): Buffer {
   const file = objectPath(objectsDir, id);
   const fanAt = objectsDirPresent(objectsDir) ? entryAt(path.dirname(file)) : 'none';
   if (fanAt !== 'dir' && fanAt !== 'none') throw refused(id, `is in objects/${id.slice(0, 2)}, which is not a real folder (a symlink?)`);
+  return checkedBytes(id, file);
+}
+
+/** An object file's bytes, opened without following a link, checked against the id. */
+function checkedBytes(id: string, file: string): Buffer {
   let bytes: Buffer;
   try {
     bytes = readNoFollow(file);
@@ -143,6 +148,28 @@ export function readObject(objectsDir: string, id: string): Buffer {
     throw new MlmetaError('E_CORRUPT_OBJECT', `object ${id} is corrupt: its bytes hash to ${actual}`, { id, actual });
   }
   return bytes;
+}
+
+/**
+ * Read every object of one fan-out folder (or those of `ids`), for an index build: objects/
+ * and the folder are checked once (real folders, not links), then each object as
+ * readObject does (opened with O_NOFOLLOW, a regular file, its bytes hashed against its
+ * name). `each` gets the bytes, or the refusal readObject would have thrown.
+ */
+export function readObjectsIn(objectsDir: string, fan: string, each: (id: string, bytes: Buffer | MlmetaError) => void, ids?: string[]): void {
+  const dir = realFanDir(objectsDir, fan);
+  for (const id of ids ?? listIdsIn(objectsDir, fan)) {
+    if (dir === undefined) {
+      each(id, entryAt(path.join(objectsDir, fan)) === 'none' ? new MlmetaError('E_NOT_FOUND', `no record ${id}`, { id }) : refused(id, `is in objects/${fan}, which is not a real folder (a symlink?)`));
+      continue;
+    }
+    try {
+      each(id, checkedBytes(id, path.join(dir, `${id.slice(2)}.yaml`)));
+    } catch (e) {
+      if (!(e instanceof MlmetaError)) throw e;
+      each(id, e);
+    }
+  }
 }
 
 /** Whether the store holds the object as a regular file in a real fan-out folder (nothing is followed). */

@@ -49,7 +49,8 @@ function nodeOf(n: Neighbour, depth: number): GraphNode {
 
 /** Walk `depth` steps up and down from `root` (a record the index has). */
 export function lineageGraph(g: Graph, root: string, depth: number): LineageGraph {
-  const start = g.describeWithCommit(root);
+  const walkRow = g.walkRow(root);
+  const start = walkRow && { ...walkRow.view, commit: walkRow.commit };
   const nodes = new Map<string, GraphNode>();
   const edges = new Map<string, GraphEdge>();
   const addEdge = (from: string, to: string, role: string) => edges.set(`${from}\u0000${to}\u0000${role}`, { from, to, role });

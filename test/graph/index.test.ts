@@ -222,3 +222,69 @@ describe('paging', () => {
     expect(mlmeta(dir, ['log', '--limit', 'x']).stderr).toMatch(/^error\[E_USAGE\]: --limit must be a whole number/);
   });
 });
+
+describe('a cold index built on worker threads', () => {
+  it('answers exactly as an index built folder by folder on the main thread', async () => {
+    const { generateStore } = await import('../../bench/generate.mjs');
+    const made = (dir: string) => generateStore(dir, 4500, { chain: 600, fan: 600 }) as { count: number; chainHead: string; fanData: string };
+    const cold = tempDir('mlmeta-cold-');
+    const gen = made(cold);
+    const questions = (dir: string) => [
+      ok(dir, ['find', '--json']),
+      ok(dir, ['find', '--kind', 'model', '--where', 'metrics.auc > 0.9', '--sort', 'metrics.auc', '--limit', '20', '--json']),
+      ok(dir, ['lineage', gen.chainHead, '--json']),
+      ok(dir, ['lineage', gen.fanData, '--down', '--json']),
+      ok(dir, ['log', '--json']),
+    ];
+    const first = mlmeta(cold, ['find', '--kind', 'dataset', '--limit', '1'], { MLMETA_DEBUG: '1' });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/^debug: cold index build of ~\d+ objects, parsed on worker threads$/m);
+    const answers = questions(cold);
+    expect(JSON.parse(answers[0]!)).toHaveLength(gen.count);
+    // the same store, its objects arriving in two parts: never a cold build (fewer than 64
+    // folders at first, then an index that already knows them)
+    const warm = tempDir('mlmeta-warm-');
+    const src = path.join(tempDir('mlmeta-src-'), 'store');
+    made(src);
+    const fans = fs.readdirSync(path.join(src, '.mlmeta/objects')).sort();
+    const copy = (part: string[]) => { for (const f of part) fs.cpSync(path.join(src, '.mlmeta/objects', f), path.join(warm, '.mlmeta/objects', f), { recursive: true }); };
+    fs.cpSync(path.join(src, '.mlmeta'), path.join(warm, '.mlmeta'), { recursive: true, filter: (p) => !p.includes(`${path.sep}objects${path.sep}`) });
+    copy(fans.slice(0, 40));
+    const part = mlmeta(warm, ['find', '--limit', '1'], { MLMETA_DEBUG: '1' });
+    expect(part.stderr).not.toMatch(/worker threads/);
+    copy(fans.slice(40));
+    const rest = mlmeta(warm, ['find', '--limit', '1'], { MLMETA_DEBUG: '1' });
+    expect(rest.stderr).not.toMatch(/worker threads/);
+    expect(questions(warm)).toEqual(answers);
+  });
+});
+
+describe('the kinds of the second wave in the index', () => {
+  it('a series is content, never listed as a record; signatures and reproductions are records with parents', async () => {
+    const { initStore } = await library();
+    const { buildHistory } = await import('../../src/records/history.js');
+    const dir = gitRepo();
+    const { store } = initStore({ cwd: dir });
+    const points = Array.from({ length: 500 }, (_, step) => ({ step, value: 1 / (step + 1) }));
+    const { history, objects } = buildHistory({ loss: points });
+    expect(objects).toHaveLength(1); // past INLINE_POINTS: the points live in a series object
+    const series = objects[0]!.id;
+    for (const o of objects) store.writeRecordBytes(o.bytes);
+    const run = store.createRecord({ kind: 'run', name: 'r', code: 'none', env: 'none', author, extra: { history } }).id;
+    const model = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author, parents: [{ role: 'run', ref: run }] }).id;
+    const sig = ok(dir, ['record', 'signature', '--parent', `subject=${model}`, '--code', 'none', '--env', 'none']);
+    const rep = ok(dir, ['record', 'reproduction', '--parent', `of=${model}`, '--code', 'none', '--env', 'none']);
+    const ids = (out: string) => (JSON.parse(out) as Array<{ id: string }>).map((h) => h.id);
+    expect(ids(ok(dir, ['find', '--json'])).sort()).toEqual([run, model, sig, rep].sort());
+    const listed = JSON.parse(ok(dir, ['find', '--kind', 'series', '--json'])) as Array<{ id: string; record: Record<string, unknown> }>;
+    expect(listed.map((h) => h.id)).toEqual([series]);
+    expect(listed[0]!.record.points).toBeUndefined(); // the bulk stays in the object
+    expect(listed[0]!.record.count).toBe(500);
+    expect(ids(ok(dir, ['log', '--json'])).sort()).toEqual([run, model].sort());
+    const down = JSON.parse(ok(dir, ['lineage', run, '--down', '--json'])) as { nodes: Array<{ id: string; kind: string }> };
+    expect(down.nodes.map((n) => n.kind).sort()).toEqual(['model', 'reproduction', 'run', 'signature']);
+    const up = JSON.parse(ok(dir, ['lineage', rep, '--json'])) as { nodes: Array<{ id: string }> };
+    expect(up.nodes.map((n) => n.id).sort()).toEqual([rep, model, run].sort());
+    expect(ok(dir, ['show', series])).toMatch(/series/); // still an object any command can read
+  });
+});
