@@ -161,8 +161,8 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
 }
 
 /** Resolve the remote, then run `fn` holding the sync lock. */
-function withSync<T>(layout: StoreLayout, remoteArg: string, opts: SyncOptions, fn: (remote: Remote, gitDir: string) => Promise<T>): Promise<T> {
-  const remote = { ...resolveRemote(opts.cwd ?? layout.project, remoteArg), progress: opts.progress };
+async function withSync<T>(layout: StoreLayout, remoteArg: string, opts: SyncOptions, fn: (remote: Remote, gitDir: string) => Promise<T>): Promise<T> {
+  const remote = { ...(await resolveRemote(opts.cwd ?? layout.project, remoteArg)), progress: opts.progress };
   const lock = path.join(layout.cache, 'locks', 'sync.lock');
   return withLockAsync(lock, () => fn(remote, syncGitDir(layout)), { what: "the store's sync repository (another push or pull)" });
 }
