@@ -47,8 +47,8 @@ function workerFile(): string | undefined {
  * Hash every job; `done(i, h, hashedAt)` is called once per job, in no particular order, with
  * a moment before the file was read (for the stat cache's racy rule).
  */
-export async function hashAll(jobs: HashJob[], done: (i: number, h: PooledHash, hashedAt: number) => void): Promise<void> {
-  const file = jobs.length >= MIN_FILES ? workerFile() : undefined;
+export async function hashAll(jobs: HashJob[], done: (i: number, h: PooledHash, hashedAt: number) => void, opts: { worker?: string } = {}): Promise<void> {
+  const file = jobs.length >= MIN_FILES ? opts.worker ?? workerFile() : undefined;
   const threads = Math.min(availableParallelism(), Math.ceil(jobs.length / BATCH), 8);
   if (!file || threads < 2) {
     jobs.forEach((j, i) => hashOne(j, i, done));
