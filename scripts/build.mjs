@@ -13,7 +13,7 @@
 // - dist/types: declarations from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,9 +58,9 @@ await build({ ...cjs, plugins: [assertShim], entryPoints: { cli: 'src/cli/main.t
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: the hot commands, run once each in one process in a throw-away repository,
 // compile the CLI's code for them; bin/mlmeta.js then leaves the code cache next to it.
-const warm = mkdtempSync(join(tmpdir(), 'mlmeta-warmup-'));
+const warm = realpathSync(mkdtempSync(join(tmpdir(), 'mlmeta-warmup-')));
 try {
-  const env = { ...process.env, MLMETA_BUILD_WARMUP: '1', MLMETA_DIR: '', GIT_AUTHOR_NAME: 'build', GIT_AUTHOR_EMAIL: 'build@localhost', GIT_COMMITTER_NAME: 'build', GIT_COMMITTER_EMAIL: 'build@localhost' };
+  const env = { ...process.env, MLMETA_BUILD_WARMUP: warm, MLMETA_DIR: '', GIT_AUTHOR_NAME: 'build', GIT_AUTHOR_EMAIL: 'build@localhost', GIT_COMMITTER_NAME: 'build', GIT_COMMITTER_EMAIL: 'build@localhost' };
   try { execFileSync('git', ['init', '-q'], { cwd: warm, stdio: 'ignore' }); } catch { /* no git: the warm-up runs outside git */ }
   execFileSync(process.execPath, [join(process.cwd(), 'bin/mlmeta.js'), 'status'], { cwd: warm, env, stdio: 'ignore' });
 } catch {

@@ -239,9 +239,13 @@ function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefine
       // Node lstat()s entries whose type the file system did not report (DT_UNKNOWN).
       const isDir = d.isDirectory();
       if (isDir && NEVER.has(d.name.toString('latin1'))) continue;
-      const name = pathText(d.name).text;
-      const rel = dirRel === '' ? name : `${dirRel}/${name}`;
-      if (exclude?.(rel, isDir)) continue;
+      // The text relative to the input folder is needed only to match --exclude.
+      let rel = '';
+      if (exclude) {
+        const name = pathText(d.name).text;
+        rel = dirRel === '' ? name : `${dirRel}/${name}`;
+        if (exclude(rel, isDir)) continue;
+      }
       const recBytes = dirRec.length ? Buffer.concat([dirRec, SEP, d.name]) : d.name;
       if (isDir) {
         stack.push([abs, recBytes, rel]);

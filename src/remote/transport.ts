@@ -179,6 +179,8 @@ async function configuredRemoteInProcess(cwd: string, name: string): Promise<{ u
 }
 
 function remoteOf(url: string): Remote {
+  // git would read it as an option (`--upload-pack=…` runs a command).
+  if (url.startsWith('-')) throw new MlmetaError('E_USAGE', `not a remote: ${shownUrl(url)}`);
   const http = /^https?:\/\//i.test(url);
   if (!http) return { url, shown: shownUrl(url), http };
   const u = new URL(url);

@@ -48,3 +48,21 @@ describe('HTTP through the git binary', () => {
     }
   });
 });
+
+describe('a remote URL that git would read as an option', () => {
+  it('is refused before git runs: one line, nothing executed, store unchanged', () => {
+    const repo = gitRepo();
+    ok(repo, ['init']);
+    ok(repo, ['record', 'dataset', '--name', 'd']);
+    const marker = path.join(tempDir(), 'pwned');
+    git(repo, 'config', 'remote.origin.url', `--upload-pack=touch ${marker}:x`);
+    const before = snapshot(path.join(repo, '.mlmeta/objects'));
+    for (const cmd of ['push', 'pull']) {
+      const r = mlmeta(repo, [cmd]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`error[E_USAGE]: not a remote: --upload-pack=touch ${marker}:x\n`);
+    }
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(snapshot(path.join(repo, '.mlmeta/objects'))).toEqual(before);
+  });
+});
