@@ -93,9 +93,9 @@ function wrapping({ time, median, row, mlmeta, git, work, nodeStart, env }) {
   }
   // The same 10k tracked files in a DataLad dataset; `datalad run` records the command in a commit.
   const dl = path.join(work, 'datalad');
-  execFileSync('datalad', ['create', '-q', dl], { env, stdio: 'ignore' });
+  execFileSync('datalad', ['create', dl], { env, stdio: 'ignore' });
   for (let d = 0; d < 10; d++) { fs.mkdirSync(path.join(dl, `src${d}`)); for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(dl, `src${d}`, `m${i}.py`), `x = ${i}\n`); }
-  execFileSync('datalad', ['save', '-q', '-m', 'many files'], { cwd: dl, env, stdio: 'ignore' });
+  execFileSync('datalad', ['save', '-m', 'many files'], { cwd: dl, env, stdio: 'ignore' });
   const dlRun = median(() => time('datalad', ['run', '-m', 'bench', 'true'], { cwd: dl }), 5);
   row('baseline: datalad run true (same 10k tracked files)', dlRun);
   row('mlmeta run -- true vs datalad run true', mlRun, 'datalad run', dlRun, '≤ 0.25×');
