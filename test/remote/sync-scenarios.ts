@@ -121,7 +121,7 @@ export function httpSyncScenarios(label: string, env: Record<string, string>): v
       run(b, ['pull']);
       expect(JSON.parse(run(b, ['show', 'm', '--json'])).record.version).toBe(2);
       expect(ids(a)).toEqual(ids(b));
-    });
+    }, 180_000); // some twenty CLI runs and two concurrent pushes: slow on a loaded CI machine
 
     it('authenticates with MLMETA_TOKEN and fails cleanly without it', async () => {
       const authRoot = tempDir('mlmeta-auth-');
