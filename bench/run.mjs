@@ -13,6 +13,7 @@ import { benchPython } from './python.mjs';
 import { proveRows } from './prove.mjs';
 import { benchInterop } from './interop.mjs';
 import { benchUi } from './ui.mjs';
+import { bulkRows } from './bulk.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -51,16 +52,9 @@ row('baseline: node -e ""', nodeStart);
 const gitVersion = median(() => time('git', ['--version']), 11);
 row('baseline: git --version', gitVersion);
 
-// ---------- issue 2: core commands ----------
-const small = path.join(work, 'small');
-fs.mkdirSync(small);
-git(small, 'init', '-q', '-b', 'main');
-mlmeta(small, 'init');
-const smallId = execFileSync(process.execPath, [BIN, 'record', 'model', '--name', 'm', '--param', 'lr=0.1'], { cwd: small, env }).toString().trim();
-row('show PREFIX (1-record store)', median(() => mlmeta(small, 'show', smallId.slice(0, 8))), 'node start', nodeStart, '≤ 2×');
-row('record model (1-record store, code+env captured)', median(() => mlmeta(small, 'record', 'model', '--name', 'm', '--param', 'lr=0.2')), 'node start', nodeStart, '≤ 2×');
-row('record model --code none --env none', median(() => mlmeta(small, 'record', 'model', '--name', 'm', '--code', 'none', '--env', 'none')), 'node start', nodeStart, '≤ 2×');
-row('--version (yargs + bundle load only)', median(() => mlmeta(small, '--version')), 'node start', nodeStart);
+// ---------- start-up, hashing, run, push/pull: bench/bulk.mjs (issue 13) ----------
+const bulk = (only, big) => bulkRows({ time, median, row, mlmeta, git, work, nodeStart, big, N, quick, args, root, BIN, env }, only);
+await bulk(['startup']);
 
 // ---------- big store ----------
 const big = path.join(work, 'big');
@@ -111,91 +105,7 @@ if (args.includes('--store-only')) {
   process.exit(0);
 }
 
-// ---------- issue 3: hashing and run ----------
-const data = path.join(work, 'data');
-fs.mkdirSync(data);
-const bigFile = path.join(data, 'big.bin');
-{
-  const fd = fs.openSync(bigFile, 'w');
-  const chunk = Buffer.alloc(1 << 20);
-  for (let i = 0; i < BIG_FILE_MB; i++) { chunk.fill(i & 255); chunk.writeUInt32LE(i, 0); fs.writeSync(fd, chunk); }
-  fs.closeSync(fd);
-}
-const openssl = median(() => time('openssl', ['dgst', '-sha256', bigFile]), 3);
-row(`baseline: openssl dgst -sha256, ${BIG_FILE_MB} MiB`, openssl);
-const hashProj = path.join(work, 'hashproj');
-fs.mkdirSync(hashProj);
-git(hashProj, 'init', '-q', '-b', 'main');
-mlmeta(hashProj, 'init');
-const hashOnce = () => { fs.rmSync(path.join(hashProj, '.mlmeta/cache'), { recursive: true, force: true }); return mlmeta(hashProj, 'record', 'dataset', '--name', `f${Math.random()}`, bigFile); };
-const mlHash = median(hashOnce, 3);
-row(`hash ${BIG_FILE_MB} MiB file (record dataset, no cache)`, mlHash, 'openssl', openssl, 'throughput ≥ 90% of openssl (ratio ≤ 1.11)');
-
-const many = path.join(work, 'many');
-fs.mkdirSync(many);
-for (let d = 0; d < DATA_FILES / 1000; d++) {
-  fs.mkdirSync(path.join(many, `d${d}`));
-  for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(many, `d${d}`, `f${i}.csv`), `row ${d} ${i}\n`);
-}
-const past = new Date(Date.now() - 3600_000);
-for (const d of fs.readdirSync(many)) for (const f of fs.readdirSync(path.join(many, d))) fs.utimesSync(path.join(many, d, f), past, past);
-const findOpenssl = median(() => time('sh', ['-c', `find ${many} -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null`]), 3);
-row(`baseline: find -print0 + xargs -0 openssl, ${DATA_FILES} files`, findOpenssl);
-const manyProj = path.join(work, 'manyproj');
-fs.mkdirSync(manyProj);
-mlmeta(manyProj, 'init');
-const firstHash = mlmeta(manyProj, 'record', 'dataset', '--name', 'many', many);
-row(`first hash of a ${DATA_FILES}-file dataset`, firstHash, 'find+xargs openssl', findOpenssl, '≤ 1×');
-row(`re-check of the unchanged ${DATA_FILES}-file dataset (stat cache)`, median(() => mlmeta(manyProj, 'record', 'dataset', '--name', 'many', many), 3), undefined, undefined, '≤ 2 s');
-
-const tracked = path.join(work, 'tracked');
-fs.mkdirSync(tracked);
-git(tracked, 'init', '-q', '-b', 'main');
-for (let d = 0; d < 10; d++) { fs.mkdirSync(path.join(tracked, `src${d}`)); for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(tracked, `src${d}`, `m${i}.py`), `x = ${i}\n`); }
-git(tracked, 'add', '.');
-git(tracked, 'commit', '-q', '-m', 'many files');
-mlmeta(tracked, 'init');
-row('baseline: git status, 10k tracked files', median(() => time('git', ['status', '--porcelain'], { cwd: tracked }), 5));
-// Why code state comes from the git binary: isomorphic-git's status walk of the same repo.
-const isoStatus = `const git = require(${JSON.stringify(path.join(root, 'node_modules/isomorphic-git'))}); const fs = require('fs');
-git.statusMatrix({ fs, dir: ${JSON.stringify(tracked)} }).then((m) => { if (!m.length) process.exit(1); });`;
-row('isomorphic-git statusMatrix, 10k tracked files (whole process)', median(() => time(process.execPath, ['-e', isoStatus]), 3), 'node start', nodeStart);
-row('run -- true (10k tracked files, code+env captured)', median(() => mlmeta(tracked, 'run', '--', 'true'), 5), 'node start', nodeStart, '≤ 3×');
-
-// ---------- issue 5: push and pull ----------
-if (!args.includes('--no-remote')) {
-  const remotes = path.join(work, 'remotes');
-  fs.mkdirSync(remotes);
-  git(remotes, 'init', '-q', '--bare', '-b', 'main', 'store.git');
-  git(remotes, 'init', '-q', '--bare', '-b', 'main', 'native.git');
-  const server = spawn(process.execPath, [path.join(root, 'test/helpers/git-http-server.mjs'), remotes], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(d.toString().trim())));
-  try {
-    git(big, 'remote', 'add', 'origin', `${url}/store.git`);
-    const push = mlmeta(big, 'push');
-    // native: the same objects (our sync repo), pushed by git to a fresh bare repo over HTTP
-    const sync = path.join(big, '.mlmeta/cache/sync.git');
-    const tip = fs.readFileSync(path.join(sync, 'refs/mlmeta/local'), 'utf8').trim();
-    const nativePush = time('git', ['--git-dir', sync, 'push', '-q', `${url}/native.git`, `${tip}:refs/mlmeta/store`]);
-    row('baseline: git push of the same objects over HTTP', nativePush);
-    row(`push of ${N} records to a fresh HTTP remote`, push, 'git push', nativePush, '≤ 1.5×');
-    const clone = path.join(work, 'clone');
-    fs.mkdirSync(clone);
-    git(clone, 'init', '-q', '-b', 'main');
-    git(clone, 'remote', 'add', 'origin', `${url}/store.git`);
-    const nativeClone = path.join(work, 'nativeclone');
-    fs.mkdirSync(nativeClone);
-    git(nativeClone, 'init', '-q', '--bare');
-    const nativeFetch = time('git', ['--git-dir', nativeClone, 'fetch', '-q', `${url}/store.git`, 'refs/mlmeta/store:refs/x']);
-    row('baseline: git fetch of the store ref over HTTP', nativeFetch);
-    row(`pull of ${N} records into an empty clone`, mlmeta(clone, 'pull'), 'git fetch', nativeFetch, '≤ 1.5×');
-    mlmeta(big, 'record', 'model', '--name', 'incremental', '--code', 'none', '--env', 'none');
-    row('incremental push of 1 new record', mlmeta(big, 'push'), undefined, undefined, '≤ 2 s');
-    row('incremental pull of 1 new record', mlmeta(clone, 'pull'), undefined, undefined, '≤ 2 s');
-  } finally {
-    server.kill('SIGTERM');
-  }
-}
+await bulk(['hash', 'run', 'remote'], big);
 
 // ---------- issue 11: logging from Python ----------
 benchPython({ work, bin: BIN, env, row, median, time });

@@ -6,16 +6,22 @@
 //   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
 //   isomorphic-git, picomatch and better-sqlite3 (a native addon) stay external: required
 //   only by the commands that use them;
+//   Each command's module is evaluated only when it runs (src/cli/main.ts); node:assert,
+//   which yargs imports, is replaced by a two-function shim (scripts/assert-shim.cjs);
+// - dist/hash-worker.js: the hashing thread (src/capture/hash-worker.ts), found next to
+//   either bundle;
 // - dist/types: declarations from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { index: 'src/index.ts' },
+  entryPoints: { index: 'src/index.ts', 'hash-worker': 'src/capture/hash-worker.ts' },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -34,16 +40,31 @@ const cjs = {
   outExtension: { '.js': '.cjs' },
   outdir: 'dist',
   define: { 'import.meta.url': '__mlmetaImportMetaUrl', MLMETA_VERSION: JSON.stringify(version) },
+  // Less to read and check against the code cache at every start; names stay (stack traces under MLMETA_DEBUG).
+  minifyWhitespace: true,
+  minifySyntax: true,
   banner: { js: "const __mlmetaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
 };
-await build({ ...cjs, entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
+// yargs imports node:assert for two equality checks; the CLI gets them from a shim.
+const assertShim = {
+  name: 'assert-shim',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?assert$/ }, () => ({ path: new URL('./assert-shim.cjs', import.meta.url).pathname }));
+  },
+};
+await build({ ...cjs, plugins: [assertShim], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-// Warm-up: one parse-and-run (here a `show` that fails for want of a store) compiles the
-// CLI and leaves the code cache next to it.
+// Warm-up: the hot commands, run once each in one process in a throw-away repository,
+// compile the CLI's code for them; bin/mlmeta.js then leaves the code cache next to it.
+const warm = realpathSync(mkdtempSync(join(tmpdir(), 'mlmeta-warmup-')));
 try {
-  execFileSync(process.execPath, ['bin/mlmeta.js', 'show', '0000', '--store', 'dist/no-store-here'], { stdio: 'ignore' });
+  const env = { ...process.env, MLMETA_BUILD_WARMUP: warm, MLMETA_DIR: '', GIT_AUTHOR_NAME: 'build', GIT_AUTHOR_EMAIL: 'build@localhost', GIT_COMMITTER_NAME: 'build', GIT_COMMITTER_EMAIL: 'build@localhost' };
+  try { execFileSync('git', ['init', '-q'], { cwd: warm, stdio: 'ignore' }); } catch { /* no git: the warm-up runs outside git */ }
+  execFileSync(process.execPath, [join(process.cwd(), 'bin/mlmeta.js'), 'status'], { cwd: warm, env, stdio: 'ignore' });
 } catch {
-  /* exits 1 by design */
+  /* a warm-up that fails leaves a partial cache, or none: the CLI writes its own on first run */
+} finally {
+  rmSync(warm, { recursive: true, force: true });
 }

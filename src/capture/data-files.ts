@@ -18,6 +18,7 @@ import { MlmetaError, ioError } from '../errors.js';
 import { picomatch } from '../lazy-deps.js';
 import { relativeInside } from '../store/paths.js';
 import { hashFile } from './hash-file.js';
+import { hashAll, type HashJob } from './hash-pool.js';
 import { Progress } from './progress.js';
 import type { StatCache } from './stat-cache.js';
 
@@ -206,16 +207,17 @@ interface Found {
 const SEP = Buffer.from('/');
 const NEVER = new Set(['.git', '.mlmeta']);
 
-function statInput(abs: fs.PathLike, shown: string): fs.Stats {
+/** stat, following a symlink; `shown` (its name in messages) is computed only for an error. */
+function statInput(abs: fs.PathLike, shown: () => string): fs.Stats {
   try {
     return fs.statSync(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       const isLink = (() => { try { return fs.lstatSync(abs).isSymbolicLink(); } catch { return false; } })();
-      throw new MlmetaError('E_NOT_FOUND', isLink ? `broken symlink: ${shown}` : `no such file or folder: ${shown}`);
+      throw new MlmetaError('E_NOT_FOUND', isLink ? `broken symlink: ${shown()}` : `no such file or folder: ${shown()}`);
     }
-    throw ioError(e, `cannot read ${shown}`);
+    throw ioError(e, `cannot read ${shown()}`);
   }
 }
 
@@ -237,16 +239,20 @@ function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefine
       // Node lstat()s entries whose type the file system did not report (DT_UNKNOWN).
       const isDir = d.isDirectory();
       if (isDir && NEVER.has(d.name.toString('latin1'))) continue;
-      const name = pathText(d.name).text;
-      const rel = dirRel === '' ? name : `${dirRel}/${name}`;
-      if (exclude?.(rel, isDir)) continue;
+      // The text relative to the input folder is needed only to match --exclude.
+      let rel = '';
+      if (exclude) {
+        const name = pathText(d.name).text;
+        rel = dirRel === '' ? name : `${dirRel}/${name}`;
+        if (exclude(rel, isDir)) continue;
+      }
       const recBytes = dirRec.length ? Buffer.concat([dirRec, SEP, d.name]) : d.name;
       if (isDir) {
         stack.push([abs, recBytes, rel]);
         continue;
       }
       if (!d.isFile() && !d.isSymbolicLink()) continue; // FIFOs, sockets, devices are not data
-      const st = statInput(abs, shownOf(abs, cwd));
+      const st = statInput(abs, () => shownOf(abs, cwd));
       if (!st.isFile()) continue; // a symlinked folder is not followed
       found.set(keyOf(abs), { abs, rel: recBytes, st });
       count += 1;
@@ -266,12 +272,54 @@ function keyOf(abs: Buffer): string {
   return t.escaped ? `\u0000${t.text}` : t.text;
 }
 
+/** Hash files and folders; files not in the stat cache are hashed across the cores. */
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
-  return hashPathsSync(inputs, opts);
+  const found = collect(inputs, opts);
+  const progress = new Progress(opts.progress ?? false, found.list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
+  const known = found.list.map(([key, f]) => cached(opts.cache, key, f, progress));
+  const jobs = known.flatMap((k, i) => (k ? [] : [i]));
+  await hashAll(jobs.map((i) => jobOf(found.list[i]![1], opts.cwd)), (n, h, hashedAt) => {
+    const i = jobs[n]!;
+    opts.cache.set(found.list[i]![0], h.stat, h.sha256, hashedAt);
+    known[i] = { sha256: h.sha256, size: h.size };
+    progress.add(h.size);
+  });
+  progress.done();
+  return finish(found, known as Hashed[], opts);
 }
 
-/** The same, for callers that must stay synchronous (`which` of a folder). */
+/** The same on the calling thread, for callers that must stay synchronous (`which` of a folder). */
 export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
+  const found = collect(inputs, opts);
+  const progress = new Progress(opts.progress ?? false, found.list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
+  const known = found.list.map(([key, f]) => {
+    const hit = cached(opts.cache, key, f, progress);
+    if (hit) return hit;
+    const hashedAt = Date.now();
+    const h = hashFile(f.abs, shownOf(f.abs, opts.cwd));
+    opts.cache.set(key, h.stat, h.sha256, hashedAt);
+    progress.add(h.size);
+    return { sha256: h.sha256, size: h.size };
+  });
+  progress.done();
+  return finish(found, known, opts);
+}
+
+interface Hashed {
+  sha256: string;
+  size: number;
+}
+
+interface Collected {
+  /** [stat cache key, file], sorted by recorded path bytes */
+  list: Array<[string, Found]>;
+  recorded: string[];
+  emptyFolders: string[];
+  outside: boolean;
+}
+
+/** One walk over the inputs: every file with its stat. */
+function collect(inputs: string[], opts: HashOptions): Collected {
   const found = new Map<string, Found>();
   const recorded: string[] = [];
   const emptyFolders: string[] = [];
@@ -281,7 +329,7 @@ export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
     const abs = path.resolve(opts.cwd, input);
     // The store is not data: its records and caches change with every command.
     if (abs.split(path.sep).includes('.mlmeta')) throw new MlmetaError('E_BAD_INPUT', `${input} is inside an mlmeta store; records and caches are not data`);
-    const st = statInput(abs, input);
+    const st = statInput(abs, () => input);
     const rp = recordedPath(opts.projectRoot, abs);
     recorded.push(rp.path);
     outside ||= rp.outside;
@@ -295,24 +343,29 @@ export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
     }
   }
   const list = [...found].sort(([, a], [, b]) => Buffer.compare(a.rel, b.rel));
-  const progress = new Progress(opts.progress ?? false, list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
+  return { list, recorded, emptyFolders, outside };
+}
+
+function cached(cache: StatCache, key: string, f: Found, progress: Progress): Hashed | undefined {
+  const sha256 = cache.get(key, f.st);
+  if (sha256 === undefined) return undefined;
+  progress.add(f.st.size);
+  return { sha256, size: f.st.size };
+}
+
+function jobOf(f: Found, cwd: string): HashJob {
+  return { abs: f.abs, shown: () => shownOf(f.abs, cwd) };
+}
+
+function finish(found: Collected, hashed: Hashed[], opts: HashOptions): HashedData {
   const files: FileEntry[] = [];
   let total = 0;
-  for (const [key, f] of list) {
-    let sha = opts.cache.get(key, f.st);
-    let size = f.st.size;
-    if (sha === undefined) {
-      const hashedAt = Date.now();
-      const h = hashFile(f.abs, shownOf(f.abs, opts.cwd));
-      opts.cache.set(key, h.stat, h.sha256, hashedAt);
-      [sha, size] = [h.sha256, h.size];
-    }
-    progress.add(size);
+  found.list.forEach(([, f], i) => {
+    const { sha256, size } = hashed[i]!;
     total += size;
     const t = pathText(f.rel);
-    files.push({ path: t.text, sha256: sha, size, ...(t.escaped ? { escaped: true as const } : {}) });
-  }
-  progress.done();
+    files.push({ path: t.text, sha256, size, ...(t.escaped ? { escaped: true as const } : {}) });
+  });
   opts.cache.save();
-  return { files, digest: digestOf(files), size: total, paths: recorded, outside, emptyFolders };
+  return { files, digest: digestOf(files), size: total, paths: found.recorded, outside: found.outside, emptyFolders: found.emptyFolders };
 }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNoFollow, writeCacheFile } from '../store/atomic.js';
 import { RACY_MS } from '../store/racy.js';
+import type { StatLike } from './hash-pool.js';
 
 const VERSION = 1;
 
@@ -28,13 +29,13 @@ export class StatCache {
     }
   }
 
-  get(abs: string, st: fs.Stats): string | undefined {
+  get(abs: string, st: StatLike): string | undefined {
     const e = this.entries[abs];
     if (!e) return undefined;
     return e[0] === st.size && e[1] === st.mtimeMs && e[2] === st.ctimeMs && e[3] === st.ino ? e[4] : undefined;
   }
 
-  set(abs: string, st: fs.Stats, sha256: string, hashedAt: number): void {
+  set(abs: string, st: StatLike, sha256: string, hashedAt: number): void {
     if (hashedAt - st.mtimeMs < RACY_MS) {
       if (this.entries[abs]) {
         delete this.entries[abs];

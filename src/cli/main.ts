@@ -1,31 +1,70 @@
 // The CLI: parse with yargs, call one library function, render. One error boundary maps
 // typed errors to `error[CODE]: message` and exit codes (0 ok, 1 failed, 2 usage).
+//
+// Start-up: each command's module (and what it imports: the store, the index, git capture…)
+// is loaded only when that command runs. The command word is read off the arguments first
+// and only its module is given to yargs; help, an unknown word or no word load them all,
+// so help, suggestions and errors read as before. A new command is one line in COMMANDS.
 import yargs from 'yargs';
 import { MlmetaError, isMlmetaError } from '../errors.js';
 import { printable } from '../render/safe.js';
-import { aliasCommand } from './commands/alias.js';
-import { attestCommand } from './commands/attest.js';
-import { auditCommand } from './commands/audit.js';
-import { catCommand } from './commands/cat.js';
-import { demoCommand } from './commands/demo.js';
-import { diffCommand } from './commands/diff.js';
-import { exportCommand } from './commands/export.js';
-import { findCommand } from './commands/find.js';
-import { importCommand } from './commands/import.js';
-import { lineageCommand } from './commands/lineage.js';
-import { initCommand } from './commands/init.js';
-import { logCommand } from './commands/log.js';
-import { recordCommand } from './commands/record.js';
-import { reproduceCommand } from './commands/reproduce.js';
-import { runCommand } from './commands/run.js';
-import { showCommand } from './commands/show.js';
-import { signCommand } from './commands/sign.js';
-import { statusCommand } from './commands/status.js';
-import { cloneCommand, pullCommand, pushCommand } from './commands/sync.js';
-import { verifyCommand } from './commands/verify.js';
-import { whichCommand } from './commands/which.js';
-import { uiCommand } from './commands/ui.js';
+import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
+
+type Loaded = CommandModule<GlobalArgs, never>;
+
+/** Every command: its word, and its module, loaded on demand (esbuild keeps each lazy in the bundle). */
+const COMMANDS: Array<[word: string, load: () => Promise<Loaded>]> = [
+  ['init', async () => (await import('./commands/init.js')).initCommand as Loaded],
+  ['record', async () => (await import('./commands/record.js')).recordCommand as Loaded],
+  ['run', async () => (await import('./commands/run.js')).runCommand as Loaded],
+  ['show', async () => (await import('./commands/show.js')).showCommand as Loaded],
+  ['cat', async () => (await import('./commands/cat.js')).catCommand as Loaded],
+  ['log', async () => (await import('./commands/log.js')).logCommand as Loaded],
+  ['lineage', async () => (await import('./commands/lineage.js')).lineageCommand as Loaded],
+  ['diff', async () => (await import('./commands/diff.js')).diffCommand as Loaded],
+  ['find', async () => (await import('./commands/find.js')).findCommand as Loaded],
+  ['alias', async () => (await import('./commands/alias.js')).aliasCommand as Loaded],
+  ['verify', async () => (await import('./commands/verify.js')).verifyCommand as Loaded],
+  ['status', async () => (await import('./commands/status.js')).statusCommand as Loaded],
+  ['push', async () => (await import('./commands/sync.js')).pushCommand as Loaded],
+  ['pull', async () => (await import('./commands/sync.js')).pullCommand as Loaded],
+  ['clone', async () => (await import('./commands/sync.js')).cloneCommand as Loaded],
+  ['demo', async () => (await import('./commands/demo.js')).demoCommand as Loaded],
+  ['which', async () => (await import('./commands/which.js')).whichCommand as Loaded],
+  ['sign', async () => (await import('./commands/sign.js')).signCommand as Loaded],
+  ['audit', async () => (await import('./commands/audit.js')).auditCommand as Loaded],
+  ['reproduce', async () => (await import('./commands/reproduce.js')).reproduceCommand as Loaded],
+  ['attest', async () => (await import('./commands/attest.js')).attestCommand as Loaded],
+  ['import', async () => (await import('./commands/import.js')).importCommand as Loaded],
+  ['export', async () => (await import('./commands/export.js')).exportCommand as Loaded],
+  ['ui', async () => (await import('./commands/ui.js')).uiCommand as Loaded],
+];
+
+/** Global options that take a value (the word after them is not the command). */
+const GLOBAL_WITH_VALUE = new Set(['--store']);
+
+/**
+ * The modules yargs needs for this command line: the named command's alone, none for a bare
+ * `--version`, every one otherwise (help, a typo to suggest for, no command).
+ */
+async function commandsFor(argv: string[]): Promise<Loaded[]> {
+  let word: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith('-')) {
+      word = a;
+      break;
+    }
+  }
+  const wantsHelp = argv.some((a) => a === '--help' || a === '-h');
+  const one = word !== undefined && !wantsHelp ? COMMANDS.find(([w]) => w === word) : undefined;
+  if (one) return [await one[1]()];
+  if (word === undefined && !wantsHelp && argv.includes('--version')) return [];
+  return Promise.all(COMMANDS.map(([, load]) => load()));
+}
 
 /**
  * A reader that goes away (`mlmeta log | head -1`) makes the next write fail with EPIPE,
@@ -72,35 +111,12 @@ export async function main(argv: string[]): Promise<number> {
     // shown later; a CLI that exits after one command never shows it (~10–30 ms saved).
     const internal = (y as unknown as { getInternalMethods?: () => { getUsageInstance: () => { cacheHelpMessage: () => void } } }).getInternalMethods?.();
     if (internal) internal.getUsageInstance().cacheHelpMessage = () => {};
-    await y
-      .scriptName('mlmeta')
+    y.scriptName('mlmeta')
       .usage('$0 <command> [options]\n\nWhat made this model? Offline, verifiable lineage in your git repo.')
       .option('store', { type: 'string', global: true, describe: 'the .mlmeta folder to use (also MLMETA_DIR)' })
-      .option('json', { type: 'boolean', global: true, describe: 'machine-readable output' })
-      .command(initCommand)
-      .command(recordCommand)
-      .command(runCommand)
-      .command(showCommand)
-      .command(catCommand)
-      .command(logCommand)
-      .command(lineageCommand)
-      .command(diffCommand)
-      .command(findCommand)
-      .command(aliasCommand)
-      .command(verifyCommand)
-      .command(statusCommand)
-      .command(pushCommand)
-      .command(pullCommand)
-      .command(cloneCommand)
-      .command(demoCommand)
-      .command(whichCommand)
-      .command(signCommand)
-      .command(auditCommand)
-      .command(reproduceCommand)
-      .command(attestCommand)
-      .command(importCommand)
-      .command(exportCommand)
-      .command(uiCommand)
+      .option('json', { type: 'boolean', global: true, describe: 'machine-readable output' });
+    for (const c of await commandsFor(argv)) y.command(c);
+    await y
       .demandCommand(1, 'name a command; see mlmeta --help')
       .strict()
       .recommendCommands()

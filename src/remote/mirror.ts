@@ -8,13 +8,16 @@
 // fixes its bytes and so its blob id. A pushed tree is the union of the local tree, the
 // remote tip's tree and our previous push, merged per fan-out subtree, so no object the
 // remote (or we) ever had is left out.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { writeCacheFile, writeFileAtomic } from '../store/atomic.js';
 import type { StoreLayout } from '../store/location.js';
 import { FANOUT_DIR, OBJECT_FILE, listFanout, listIdsIn, readObject } from '../store/objects.js';
-import { decodeTree, encodeTree, readLooseObject, writeGitObject, type TreeEntry } from './git-objects.js';
+import { decodeTree, encodeTree, gitObjectId, readLooseObject, writeGitObject, type TreeEntry } from './git-objects.js';
+import { gitAvailable } from './transport.js';
 import { existingObjects, readGitObjects } from './object-reader.js';
 
 const BASE_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n';
@@ -74,54 +77,143 @@ function entriesOfLoose(gitDir: string, oid: string | undefined): TreeEntry[] {
   return o?.type === 'tree' ? decodeTree(o.body) : [];
 }
 
-const TREE_CACHE = 'sync-trees.json';
+// Per fan-out folder: the subtree last known to mirror it, and a digest of the folder's
+// listing then. A folder listed the same now is mirrored by that subtree, unread: its names
+// fix its blobs, which went into the sync repository before the subtree was recorded.
+const TREE_CACHE = 'sync-trees-v2.json';
+type TreeCache = Record<string, [tree: string, listing: string]>;
 
-function readTreeCache(layout: StoreLayout): Record<string, string> {
+function readTreeCache(layout: StoreLayout): TreeCache {
   try {
     const raw = JSON.parse(fs.readFileSync(path.join(layout.cache, TREE_CACHE), 'utf8')) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => FANOUT_DIR.test(e[0]) && typeof e[1] === 'string' && /^[0-9a-f]{40}$/.test(e[1])));
+    const ok = (e: [string, unknown]): e is [string, [string, string]] =>
+      FANOUT_DIR.test(e[0]) && Array.isArray(e[1]) && e[1].length === 2 && e[1].every((x) => typeof x === 'string' && /^[0-9a-f]{40}$/.test(x));
+    return Object.fromEntries(Object.entries(raw).filter(ok));
   } catch {
     return {};
   }
 }
 
+function writeTreeCache(layout: StoreLayout, cache: TreeCache): void {
+  writeCacheFile(path.join(layout.cache, TREE_CACHE), JSON.stringify(cache));
+}
+
+/** A digest of a folder's listing (object names, sorted). */
+function listingDigest(names: readonly string[]): string {
+  const h = createHash('sha1');
+  for (const n of names) h.update(n).update('\n');
+  return h.digest('hex');
+}
+
 /**
- * The tree of the objects on disk now. Objects already mirrored reuse their blob; new ones
+ * Remember that these subtrees mirror the folders as listed now (after a pull wrote the
+ * remote's objects): a subtree whose entries are exactly the folder's objects.
+ */
+export function rememberMirrored(layout: StoreLayout, subtrees: Subtrees, fans: Array<[fan: string, tree: string]>): void {
+  if (fans.length === 0) return;
+  const cache = readTreeCache(layout);
+  for (const [fan, tree] of fans) {
+    const entries = subtrees.all(tree);
+    if (!entries || entries.some((e) => e.mode !== '100644' || !OBJECT_FILE.test(e.name))) continue;
+    const names = entries.map((e) => e.name).sort();
+    const listing = listIdsIn(layout.objects, fan).map((id) => `${id.slice(2)}.yaml`);
+    if (listing.length === names.length && listing.every((n, i) => n === names[i])) cache[fan] = [tree, listingDigest(listing)];
+  }
+  writeTreeCache(layout, cache);
+}
+
+/**
+ * The tree of the objects on disk now. A folder listed as when last mirrored keeps its
+ * subtree, unread. In other folders, objects already mirrored reuse their blob; new ones
  * are read (hash-checked: a corrupt object is never sent) and written as blobs. With
  * `readNew: false` (pull) nothing is read: a folder holding an object not mirrored yet is
  * left out of the result, so the caller compares names instead.
  */
-export function buildLocalTree(layout: StoreLayout, gitDir: string, opts: { readNew: boolean }): LocalTree {
+export async function buildLocalTree(layout: StoreLayout, gitDir: string, opts: { readNew: boolean }): Promise<LocalTree> {
   const cache = readTreeCache(layout);
   const root: Root = new Map();
   const counts = new Map<string, number>();
-  const next: Record<string, string> = {};
+  const next: TreeCache = {};
+  const changed: Array<{ fan: string; ids: string[]; digest: string }> = [];
   for (const fan of listFanout(layout.objects)) {
     const ids = listIdsIn(layout.objects, fan);
     counts.set(fan, ids.length);
     if (ids.length === 0) continue;
-    const known = new Map(entriesOfLoose(gitDir, cache[fan]).map((e) => [e.name, e.oid] as [string, string]));
+    const digest = listingDigest(ids.map((id) => `${id.slice(2)}.yaml`));
+    const cached = cache[fan];
+    if (cached && cached[1] === digest) {
+      root.set(fan, cached[0]);
+      next[fan] = cached;
+    } else changed.push({ fan, ids, digest });
+  }
+  // The folders that changed: their last subtrees name the blobs already mirrored.
+  const subtrees = new Subtrees(gitDir);
+  const previous = changed.map((c) => cache[c.fan]?.[0]).filter((t): t is string => t !== undefined);
+  await subtrees.load(previous, { missingOk: true });
+  const knownBlobs = await existingObjects(gitDir, previous.flatMap((t) => (subtrees.all(t) ?? []).map((e) => e.oid)));
+  const newBlobs: Buffer[] = [];
+  let newBytes = 0;
+  const trees: Array<[fan: string, entries: TreeEntry[], digest: string]> = [];
+  for (const { fan, ids, digest } of changed) {
+    const last = cache[fan]?.[0];
+    const known = new Map((last ? subtrees.all(last) ?? [] : []).filter((e) => knownBlobs.has(e.oid)).map((e) => [e.name, e.oid] as [string, string]));
     const entries: TreeEntry[] = [];
     let complete = true;
     for (const id of ids) {
       const name = `${id.slice(2)}.yaml`;
       let oid = known.get(name);
-      if (!oid || !looseExists(gitDir, oid)) {
+      if (!oid) {
         if (!opts.readNew) {
           complete = false;
           break;
         }
-        oid = writeGitObject(gitDir, 'blob', readChecked(layout, id));
+        const bytes = readChecked(layout, id);
+        oid = gitObjectId('blob', bytes);
+        newBlobs.push(bytes);
+        newBytes += bytes.length;
+        // Bounded memory on a huge first push: a pack per 64 MiB.
+        if (newBytes > 64 * 1024 * 1024) {
+          writeBlobs(gitDir, newBlobs.splice(0));
+          newBytes = 0;
+        }
       }
       entries.push({ mode: '100644', name, oid });
     }
-    if (!complete) continue;
+    if (complete) trees.push([fan, entries, digest]);
+  }
+  // Blobs first, then the subtrees that name them, then the cache that vouches for both.
+  writeBlobs(gitDir, newBlobs);
+  for (const [fan, entries, digest] of trees) {
     const tree = writeGitObject(gitDir, 'tree', encodeTree(entries));
     root.set(fan, tree);
-    next[fan] = tree;
+    next[fan] = [tree, digest];
   }
-  if (opts.readNew) writeCacheFile(path.join(layout.cache, TREE_CACHE), JSON.stringify(next));
+  if (opts.readNew) writeTreeCache(layout, next);
   return { root, counts };
+}
+
+/** Below this many new blobs, loose files; above, one pack (a file per blob is what makes a first push slow). */
+const PACK_FROM = 64;
+
+/**
+ * Write blobs into the sync repository: with git, many of them as one pack through
+ * `git fast-import` (blobs only: no ref, no commit; measured faster than building the pack
+ * here, where zlib's set-up per object dominates); otherwise, or for a few, loose.
+ */
+function writeBlobs(gitDir: string, blobs: Buffer[]): void {
+  if (blobs.length >= PACK_FROM && gitAvailable()) {
+    const input: Buffer[] = [];
+    for (const b of blobs) input.push(Buffer.from(`blob\ndata ${b.length}\n`), b, Buffer.from('\n'));
+    const r = spawnSync('git', ['--git-dir', gitDir, 'fast-import', '--quiet'], { input: Buffer.concat(input), stdio: ['pipe', 'ignore', 'pipe'] });
+    if (r.status === 0) return;
+    throw new MlmetaError('E_IO', `cannot write the sync repository's pack: ${String(r.stderr).trim().split('\n')[0]}`);
+  }
+  for (const b of blobs) writeGitObject(gitDir, 'blob', b);
+}
+
+/** Forget every mirrored subtree: the next push reads and checks each folder again. */
+export function forgetMirrored(layout: StoreLayout): void {
+  fs.rmSync(path.join(layout.cache, TREE_CACHE), { force: true });
 }
 
 function readChecked(layout: StoreLayout, id: string): Buffer {
@@ -140,8 +232,8 @@ export class Subtrees {
   private readonly memo = new Map<string, TreeEntry[]>();
   constructor(private readonly gitDir: string) {}
 
-  /** Read these subtrees in one batch; a missing one is an error (the fetch was incomplete). */
-  async load(oids: Iterable<string>): Promise<void> {
+  /** Read these subtrees in one batch; a missing one is an error (the fetch was incomplete) unless `missingOk`. */
+  async load(oids: Iterable<string>, opts: { missingOk?: boolean } = {}): Promise<void> {
     const want = [...new Set(oids)].filter((o) => !this.memo.has(o));
     const loose = want.filter((o) => looseExists(this.gitDir, o));
     for (const o of loose) this.memo.set(o, entriesOfLoose(this.gitDir, o));
@@ -149,9 +241,17 @@ export class Subtrees {
     const bodies = await readGitObjects(this.gitDir, rest);
     for (const o of rest) {
       const t = bodies.get(o);
-      if (!t || t.type !== 'tree') throw new MlmetaError('E_REMOTE', `tree ${o} is missing from the fetched data`);
+      if (!t || t.type !== 'tree') {
+        if (opts.missingOk) continue;
+        throw new MlmetaError('E_REMOTE', `tree ${o} is missing from the fetched data`);
+      }
       this.memo.set(o, decodeTree(t.body));
     }
+  }
+
+  /** Every entry of a loaded subtree; undefined when it was missing. */
+  all(oid: string): TreeEntry[] | undefined {
+    return this.memo.get(oid);
   }
 
   /** The object entries of a loaded subtree (names of the object form only). */

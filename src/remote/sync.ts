@@ -16,7 +16,7 @@ import { ensureGitignore, type StoreLayout } from '../store/location.js';
 import { withLockAsync } from '../store/lock.js';
 import { hasObject, sha256Hex, writeObjectsBulk } from '../store/objects.js';
 import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
-import { Subtrees, buildLocalTree, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
+import { Subtrees, buildLocalTree, forgetMirrored, rememberMirrored, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
 import { existingObjects, readGitObject, readGitObjects } from './object-reader.js';
 import { STORE_REF, fetchTip, pushCommit, remoteKey, remoteTip, resolveRemote, type Remote } from './transport.js';
 
@@ -115,7 +115,7 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   await fetchTip(gitDir, remote, tip);
   const tree = await treeOfCommit(gitDir, tip);
   const root = await rootOf(gitDir, tree);
-  const local = buildLocalTree(layout, gitDir, { readNew: false });
+  const local = await buildLocalTree(layout, gitDir, { readNew: false });
   let remoteObjects = 0;
   const differing: Array<[string, string]> = [];
   for (const [fan, oid] of root) {
@@ -156,13 +156,16 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   // pull's temp files out of commits.
   if (checked.length) ensureGitignore(layout.root);
   const received = writeObjectsBulk(layout.objects, checked);
+  // The remote's subtrees of folders now listed exactly as they are mirror those folders:
+  // the next pull or push skips them unread.
+  rememberMirrored(layout, subtrees, differing);
   writeRef(gitDir, `refs/mlmeta/remotes/${remoteKey(remote)}`, tip);
   return { tree, root, remoteObjects, received, skipped };
 }
 
 /** Resolve the remote, then run `fn` holding the sync lock. */
-function withSync<T>(layout: StoreLayout, remoteArg: string, opts: SyncOptions, fn: (remote: Remote, gitDir: string) => Promise<T>): Promise<T> {
-  const remote = { ...resolveRemote(opts.cwd ?? layout.project, remoteArg), progress: opts.progress };
+async function withSync<T>(layout: StoreLayout, remoteArg: string, opts: SyncOptions, fn: (remote: Remote, gitDir: string) => Promise<T>): Promise<T> {
+  const remote = { ...(await resolveRemote(opts.cwd ?? layout.project, remoteArg)), progress: opts.progress };
   const lock = path.join(layout.cache, 'locks', 'sync.lock');
   return withLockAsync(lock, () => fn(remote, syncGitDir(layout)), { what: "the store's sync repository (another push or pull)" });
 }
@@ -179,13 +182,14 @@ export async function pullStore(layout: StoreLayout, remoteArg = 'origin', opts:
 export async function pushStore(layout: StoreLayout, remoteArg = 'origin', opts: SyncOptions = {}): Promise<PushResult> {
   return withSync(layout, remoteArg, opts, async (remote, gitDir) => {
     let received = 0;
+    let rebuilt = false;
     const skipped = new Set<string>();
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const tip = await remoteTip(gitDir, remote);
       const pulled = tip ? await pullTip(layout, gitDir, remote, tip) : undefined;
       received += pulled?.received ?? 0;
       for (const id of pulled?.skipped ?? []) skipped.add(id);
-      const local = buildLocalTree(layout, gitDir, { readNew: true });
+      const local = await buildLocalTree(layout, gitDir, { readNew: true });
       const previous = await previousPush(gitDir, remote);
       const union = await unionTree(gitDir, local, previous.root, pulled?.root ?? new Map());
       if (union.tree === pulled?.tree) {
@@ -193,7 +197,18 @@ export async function pushStore(layout: StoreLayout, remoteArg = 'origin', opts:
       }
       const parents = [...new Set([previous.commit, tip].filter((x): x is string => x !== undefined))];
       const commit = writeGitObject(gitDir, 'commit', encodeCommit(union.tree, parents, `mlmeta: ${union.objects} records`, new Date()));
-      if (await pushCommit(gitDir, remote, commit)) {
+      let pushed: boolean;
+      try {
+        pushed = await pushCommit(gitDir, remote, commit);
+      } catch (e) {
+        // A blob the mirror cache vouched for is gone from the sync repository (a cache
+        // half-deleted by hand): forget the cache, so the next attempt reads every folder.
+        if (rebuilt || !(e instanceof MlmetaError) || !/unable to read|bad object|missing (blob|tree|object)|pack-objects died/i.test(e.message)) throw e;
+        forgetMirrored(layout);
+        rebuilt = true;
+        continue;
+      }
+      if (pushed) {
         writeRef(gitDir, pushedRef(remote), commit);
         return { remote: remote.shown, commit, sent: union.added, received, upToDate: false, attempts: attempt, skipped: [...skipped] };
       }

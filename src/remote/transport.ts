@@ -1,15 +1,17 @@
 // Moving `refs/mlmeta/store` between the sync repository and a remote.
-// HTTP(S): isomorphic-git (loaded only here), auth from the URL's user info, MLMETA_TOKEN,
-// or git's credential helper. Paths, ssh and anything else: the `git` binary, with a clear
-// error when it is not installed. Credentials live in memory only: a URL's user info is
-// split off when the remote is resolved and sent as a header (isomorphic-git) or through
-// GIT_CONFIG_* variables (git) — never an argument, never a file. No URL is written to disk.
-import { execFileSync, spawnSync } from 'node:child_process';
+// With a `git` binary on the PATH, every remote kind (http(s), ssh, paths) goes through it:
+// the user's credential helpers, proxies and SSH config apply, and git's own pack code does
+// the work. Without one (slim containers), HTTP(S) goes through isomorphic-git, in process;
+// other kinds then need git. Credentials live in memory only: a URL's user info is split off
+// when the remote is resolved and sent as a header — through GIT_CONFIG_* variables for git,
+// never an argument, never a file. No URL is written to disk (git fetch runs with
+// --no-write-fetch-head) and git's messages are shown with the safe form of the URL.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
-import { redactUrl } from '../records/secrets.js';
+import { redactString, redactUrl } from '../records/secrets.js';
 import { isomorphicGit } from '../lazy-deps.js';
 
 export const STORE_REF = 'refs/mlmeta/store';
@@ -44,8 +46,11 @@ function progressCallback(remote: Remote) {
   };
 }
 
-function gitAvailable(): boolean {
-  return spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0;
+let gitOnPath: boolean | undefined;
+/** Whether a working `git` binary is on the PATH (asked once per process). */
+export function gitAvailable(): boolean {
+  gitOnPath ??= spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0;
+  return gitOnPath;
 }
 
 function needGit(what: string): void {
@@ -61,7 +66,7 @@ function credentials(remote: Remote): Credentials | undefined {
 
 const basicAuth = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 
-function runGit(args: string[], remote?: Remote): { ok: boolean; out: string; err: string } {
+function gitEnv(remote?: Remote): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
   // Settings through GIT_CONFIG_* (after any the user set): never an argument, never a file.
   // No automatic gc: packing the mirror's loose blobs would only make the next push rebuild them.
@@ -75,29 +80,72 @@ function runGit(args: string[], remote?: Remote): { ok: boolean; out: string; er
     n++;
   }
   env.GIT_CONFIG_COUNT = String(n);
-  const r = spawnSync('git', args, { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env });
+  return env;
+}
+
+interface GitRun { ok: boolean; out: string; err: string }
+
+function runGit(args: string[], remote?: Remote): GitRun {
+  const r = spawnSync('git', args, { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env: gitEnv(remote) });
   return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '').trim() };
 }
 
-const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('hint:')) ?? s;
+// git's progress lines (`Writing objects:  42% (…)`, `remote: Counting objects…`): shown as they come.
+const PROGRESS = /^(remote: )?(Enumerating|Counting|Compressing|Writing|Receiving|Resolving|Total|Delta)\b/;
+
+/** A transfer: like runGit, but with git's progress drawn on stderr when the caller asks. */
+function transferGit(args: string[], remote: Remote): Promise<GitRun> {
+  const argv = remote.progress ? [...args, '--progress'] : args;
+  return new Promise((resolve) => {
+    const p = spawn('git', argv, { env: gitEnv(remote), stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let drawn = false;
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => {
+      err.push(d);
+      if (!remote.progress) return;
+      for (const part of d.toString('utf8').split(/[\r\n]/)) {
+        if (PROGRESS.test(part)) {
+          drawn = true;
+          process.stderr.write(`\r\x1b[K${part.trim()}`);
+        }
+      }
+    });
+    p.on('error', () => resolve({ ok: false, out: '', err: 'git could not be started' }));
+    p.on('close', (code) => {
+      if (drawn) process.stderr.write('\r\x1b[K');
+      resolve({ ok: code === 0, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8').trim() });
+    });
+  });
+}
+
+/** git's words for a failure, safe to show: the URL as shown, no secrets, no control characters. */
+function gitFailure(remote: Remote, err: string): string {
+  const lines = err.split('\n').map((l) => l.split('\r').pop()!.trim()).filter((l) => l && !l.startsWith('hint:') && !PROGRESS.test(l));
+  if (lines.some((l) => /Authentication failed|could not read (Username|Password)|returned error: 40[13]|HTTP 40[13]/i.test(l))) {
+    return 'authentication failed; set MLMETA_TOKEN or a git credential helper';
+  }
+  const line = (lines.find((l) => l.startsWith('fatal:')) ?? lines.find((l) => l.startsWith('error:')) ?? lines[0] ?? 'git failed').replace(/^(fatal|error):\s*/, '');
+  const shown = line.split(remote.url.replace(/\/+$/, '')).join(remote.shown.replace(/\/+$/, '')).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return redactString(shown) ?? shown;
+}
 
 /**
  * `origin` (a configured remote of the git repository at `cwd`), a URL, or a path to a repo
  * (relative to `cwd`; a configured path, relative to that repository's top folder, as git reads it).
  */
-export function resolveRemote(cwd: string, remote: string): Remote {
+export async function resolveRemote(cwd: string, remote: string): Promise<Remote> {
   // As git does: a configured remote of that name wins over a folder of that name (a
   // project may hold a folder called `origin`, even a planted bare repo with hooks).
-  if (/^[A-Za-z0-9][\w.-]*$/.test(remote)) {
-    const gitOut = (args: string[]) => {
-      try {
-        return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
-      } catch {
-        return undefined;
-      }
-    };
-    const url = gitOut(['config', '--get', `remote.${remote}.url`]);
-    if (url) return isPathLike(url) ? remoteOf(path.resolve(gitOut(['rev-parse', '--show-toplevel']) ?? cwd, url)) : remoteOf(url);
+  const named = /^[A-Za-z0-9][\w.-]*$/.test(remote);
+  const configured = !named ? undefined : gitAvailable() ? configuredRemote(cwd, remote) : await configuredRemoteInProcess(cwd, remote);
+  return remoteFrom(cwd, remote, named, configured);
+}
+
+function remoteFrom(cwd: string, remote: string, named: boolean, configured: { url: string; top: string } | undefined): Remote {
+  if (named) {
+    if (configured) return isPathLike(configured.url) ? remoteOf(path.resolve(configured.top, configured.url)) : remoteOf(configured.url);
     if (!fs.existsSync(path.resolve(cwd, remote))) {
       throw new MlmetaError('E_NOT_FOUND', `no git remote named ${remote}; give a URL or a path, or \`git remote add ${remote} URL\``);
     }
@@ -105,7 +153,34 @@ export function resolveRemote(cwd: string, remote: string): Remote {
   return remoteOf(isPathLike(remote) ? path.resolve(cwd, remote) : remote);
 }
 
+/** A configured remote's URL and the top folder of its repository (a path URL is relative to it). */
+function configuredRemote(cwd: string, name: string): { url: string; top: string } | undefined {
+  const gitOut = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const url = gitOut(['config', '--get', `remote.${name}.url`]);
+  return url ? { url, top: (isPathLike(url) && gitOut(['rev-parse', '--show-toplevel'])) || cwd } : undefined;
+}
+
+/** The same without a git binary: the repository's own config, read by isomorphic-git. */
+async function configuredRemoteInProcess(cwd: string, name: string): Promise<{ url: string; top: string } | undefined> {
+  const { git } = await iso();
+  try {
+    const top = await git.findRoot({ fs, filepath: cwd });
+    const url: unknown = await git.getConfig({ fs, dir: top, path: `remote.${name}.url` });
+    return typeof url === 'string' && url ? { url, top } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function remoteOf(url: string): Remote {
+  // git would read it as an option (`--upload-pack=…` runs a command).
+  if (url.startsWith('-')) throw new MlmetaError('E_USAGE', `not a remote: ${shownUrl(url)}`);
   const http = /^https?:\/\//i.test(url);
   if (!http) return { url, shown: shownUrl(url), http };
   const u = new URL(url);
@@ -180,12 +255,15 @@ function remoteError(remote: Remote, e: unknown): MlmetaError {
   const status = err.data?.statusCode;
   const denied = status === 401 || status === 403 || err.code === 'UserCanceledError';
   const why = denied ? `authentication failed${status ? ` (HTTP ${status})` : ''}; set MLMETA_TOKEN or a git credential helper` : err.message ?? String(e);
-  return new MlmetaError('E_REMOTE', `cannot reach ${remote.shown}: ${firstLine(why)}`);
+  return new MlmetaError('E_REMOTE', `cannot reach ${remote.shown}: ${why.split('\n')[0]}`);
 }
+
+/** isomorphic-git carries HTTP(S) only when there is no git binary to do it. */
+const inProcess = (remote: Remote) => remote.http && !gitAvailable();
 
 /** The remote's current tip of refs/mlmeta/store, or undefined when it has none. */
 export async function remoteTip(gitDir: string, remote: Remote): Promise<string | undefined> {
-  if (remote.http) {
+  if (inProcess(remote)) {
     const { git, http } = await iso();
     try {
       const refs = await git.listServerRefs({ http: http as never, url: remote.url, prefix: STORE_REF, ...authOptions(remote) });
@@ -195,8 +273,8 @@ export async function remoteTip(gitDir: string, remote: Remote): Promise<string 
     }
   }
   needGit(`remote ${remote.shown}`);
-  const r = runGit(['--git-dir', gitDir, 'ls-remote', remote.url, STORE_REF], remote);
-  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot reach ${remote.shown}: ${firstLine(r.err)}`);
+  const r = await transferGit(['--git-dir', gitDir, 'ls-remote', remote.url, STORE_REF], { ...remote, progress: false });
+  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot reach ${remote.shown}: ${gitFailure(remote, r.err)}`);
   const line = r.out.split('\n').find((l) => l.endsWith(`\t${STORE_REF}`));
   return line ? line.slice(0, line.indexOf('\t')) : undefined;
 }
@@ -204,7 +282,7 @@ export async function remoteTip(gitDir: string, remote: Remote): Promise<string 
 /** Fetch the remote's tip commit (and everything it needs) into the sync repository. */
 export async function fetchTip(gitDir: string, remote: Remote, tip: string): Promise<void> {
   if (fs.existsSync(path.join(gitDir, 'objects', tip.slice(0, 2), tip.slice(2))) || hasPacked(gitDir, tip)) return;
-  if (remote.http) {
+  if (inProcess(remote)) {
     const { git, http } = await iso();
     try {
       // isomorphic-git's fetch takes no refspec argument; it reads one from the config. The
@@ -216,11 +294,11 @@ export async function fetchTip(gitDir: string, remote: Remote, tip: string): Pro
       // isomorphic-git looks up the remote's HEAD before it saves the pack, and fails when
       // HEAD is unborn (a new bare repo holding only our ref). git itself only warns.
       if (!/Could not find HEAD/.test(String((e as Error).message))) throw remoteError(remote, e);
-      if (!gitAvailable()) throw new MlmetaError('E_REMOTE', `cannot fetch from ${remote.shown}: its HEAD points at no branch (push a branch first, or install git)`);
+      throw new MlmetaError('E_REMOTE', `cannot fetch from ${remote.shown}: its HEAD points at no branch (push a branch first, or install git)`);
     }
   }
-  const r = runGit(['--git-dir', gitDir, 'fetch', '--no-tags', '--quiet', remote.url, `+${STORE_REF}:refs/mlmeta/fetched`], remote);
-  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot fetch from ${remote.shown}: ${firstLine(r.err)}`);
+  const r = await transferGit(['--git-dir', gitDir, 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', remote.url, `+${STORE_REF}:refs/mlmeta/fetched`], remote);
+  if (!r.ok) throw new MlmetaError('E_REMOTE', `cannot fetch from ${remote.shown}: ${gitFailure(remote, r.err)}`);
 }
 
 function hasPacked(gitDir: string, oid: string): boolean {
@@ -230,7 +308,7 @@ function hasPacked(gitDir: string, oid: string): boolean {
 
 /** Push a commit to the remote's refs/mlmeta/store. Returns false when the remote moved meanwhile. */
 export async function pushCommit(gitDir: string, remote: Remote, commit: string): Promise<boolean> {
-  if (remote.http) {
+  if (inProcess(remote)) {
     const { git, http } = await iso();
     await git.writeRef({ fs, gitdir: gitDir, ref: STORE_REF, value: commit, force: true });
     try {
@@ -242,10 +320,10 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
       throw remoteError(remote, e);
     }
   }
-  const r = runGit(['--git-dir', gitDir, 'push', '--quiet', '--porcelain', remote.url, `${commit}:${STORE_REF}`], remote);
+  const r = await transferGit(['--git-dir', gitDir, 'push', '--quiet', '--porcelain', remote.url, `${commit}:${STORE_REF}`], remote);
   if (r.ok) return true;
   if (/rejected|non-fast-forward|fetch first|failed to update ref|cannot lock ref/i.test(r.out + r.err)) return false;
-  throw new MlmetaError('E_REMOTE', `cannot push to ${remote.shown}: ${firstLine(r.err || r.out)}`);
+  throw new MlmetaError('E_REMOTE', `cannot push to ${remote.shown}: ${gitFailure(remote, r.err || r.out)}`);
 }
 
 /**
@@ -254,7 +332,8 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
  */
 export function gitClone(cwd: string, url: string, dir: string): void {
   needGit('mlmeta clone');
-  const remote = resolveRemote(cwd, url);
+  const named = /^[A-Za-z0-9][\w.-]*$/.test(url);
+  const remote = remoteFrom(cwd, url, named, named ? configuredRemote(cwd, url) : undefined);
   const r = runGit(['clone', '--quiet', '--', remote.url, dir], remote);
-  if (!r.ok) throw new MlmetaError('E_REMOTE', `git clone failed: ${firstLine(r.err.split('\n').reverse().join('\n'))}`);
+  if (!r.ok) throw new MlmetaError('E_REMOTE', `git clone failed: ${gitFailure(remote, r.err)}`);
 }

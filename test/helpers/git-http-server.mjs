@@ -57,7 +57,11 @@ const server = http.createServer((req, res) => {
       stats.cuts++;
       stats.cutAt = cutAfter;
       cgi.kill('SIGKILL');
-      req.socket.destroy();
+      // Answer first, then drop: a connection that dies before any answer is retried on a
+      // fresh one by curl (git's HTTP client), and the fault would not reach the caller.
+      res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result' });
+      res.flushHeaders();
+      setTimeout(() => req.socket.destroy(), 20);
     });
     req.on('end', () => { if (stats.cuts === 0) cgi.stdin.end(); });
     // The body was shorter than the cut: the fault did not happen, and /__stats says so.
@@ -87,10 +91,10 @@ const server = http.createServer((req, res) => {
     res.write(head.subarray(end + sepLen));
   });
   cgi.on('close', () => {
-    if (!headersDone) res.writeHead(500);
+    if (!headersDone && !res.headersSent) res.writeHead(500);
     res.end();
   });
-  cgi.on('error', () => { res.writeHead(500); res.end(); });
+  cgi.on('error', () => { if (!res.headersSent) res.writeHead(500); res.end(); });
 });
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`http://127.0.0.1:${server.address().port}\n`);
