@@ -141,9 +141,9 @@ export function auditRecord(store: Store, ref: string, opts: AuditOptions = {}):
   }
   for (const [rid, r] of records) if (r.code?.dirty === true) items.push({ check: 'code', status: 'warning', id: rid, message: `${labelOf(r, rid)} was made from a work tree with uncommitted changes` });
 
-  // Data on disk: the datasets the record (and its run) read directly.
-  const direct = [id, ...(subject.parents ?? []).filter((p) => p.role === 'run').map((p) => p.id)]
-    .flatMap((x) => (records.get(x)?.parents ?? []).filter((p) => p.role === 'data' && records.get(p.id)?.kind === 'dataset').map((p) => p.id));
+  // Data on disk: the dataset itself, or the datasets the record (and its run) read directly.
+  const direct = [...(subject.kind === 'dataset' ? [id] : []), ...[id, ...(subject.parents ?? []).filter((p) => p.role === 'run').map((p) => p.id)]
+    .flatMap((x) => (records.get(x)?.parents ?? []).filter((p) => p.role === 'data' && records.get(p.id)?.kind === 'dataset').map((p) => p.id))];
   if (opts.data === false) items.push({ check: 'data', status: 'info', message: 'dataset files not checked (--no-data)' });
   else {
     const cache = new StatCache(store.layout.cache);

@@ -102,4 +102,13 @@ describe('audit', () => {
     expect(audit(repo, [model, '--no-data']).code).toBe(0);
     write(repo, 'data/train.csv', 'a,b\n1,2\n');
   });
+
+  it('audit of a dataset checks that dataset\'s own files on disk', () => {
+    write(repo, 'data/train.csv', 'a,b\n1,4\n');
+    const r = audit(repo, ['data@1']);
+    expect(r.code).toBe(1);
+    expect(r.broken.map((b) => b.message)).toEqual([expect.stringMatching(/^dataset data@1: 1 of 1 file\(s\) no longer match the manifest: data\/train.csv \(changed\)/)]);
+    write(repo, 'data/train.csv', 'a,b\n1,2\n');
+    expect(audit(repo, ['data@1']).rep.items).toContainEqual(expect.objectContaining({ check: 'data', status: 'ok' }));
+  });
 });
