@@ -206,6 +206,9 @@ export async function reproduce(store: Store, ref: string, opts: ReproduceOption
   if (!commitExists(top, commit, store.env)) throw new MlmetaError('E_GIT', `commit ${commit} of run ${runId.slice(0, 12)} is not in this repository (git fetch?)`);
   const tolerances = parseTolerances(opts.tolerance ?? []);
   const inv = (run.invocation && typeof run.invocation === 'object' ? run.invocation : {}) as Record<string, unknown>;
+  // "bitwise" over nothing would be a verdict about nothing: say so before running anything.
+  const comparable = (Array.isArray(run.outputs) && run.outputs.length > 0) || (typeof inv.metrics_file === 'string' && Object.keys(flatMetrics(run.metrics as Json | undefined)).length > 0);
+  if (!comparable) refuse(`run ${runId.slice(0, 12)} records no outputs and no metrics file: a re-run would have nothing to be compared with (record outputs with mlmeta run --output)`);
   const warnings: string[] = [];
   const approximate = run.code?.dirty === true;
   if (approximate) warnings.push(`run ${runId.slice(0, 12)} was made from a work tree with uncommitted changes: this reproduction can only be approximate`);
@@ -251,7 +254,8 @@ export async function reproduce(store: Store, ref: string, opts: ReproduceOption
       const tol = toleranceFor(tolerances, k);
       return { metric: k, recorded: was, now, delta: now - was, ...(tol.abs !== undefined || tol.rel !== undefined ? { tolerance: tol } : {}), within: within(was, now, tol) };
     });
-    const allSame = outputs.every((o) => o.same) && metrics.every((m) => m.delta === 0);
+    // Nothing compared (the metrics file lost every recorded metric, no outputs) is no match.
+    const allSame = outputs.length + metrics.length > 0 && outputs.every((o) => o.same) && metrics.every((m) => m.delta === 0);
     const verdict: Verdict = allSame ? 'bitwise' : metrics.length > 0 && metrics.every((m) => m.within) ? 'within-tolerance' : 'differs';
     if (opts.keep) kept = true;
     else { wt.remove(); wt = undefined; }

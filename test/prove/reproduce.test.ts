@@ -172,6 +172,21 @@ describe('reproduce', () => {
     expect(leftovers(tmp)).toEqual([]);
   });
 
+  it('a run with no outputs and no metrics file is refused, not reported "bitwise" over nothing', () => {
+    const { repo, tmp, env } = project();
+    const run = ok(repo, ['run', '--name', 'noop', '--', 'python3', '-c', 'pass'], env);
+    git(repo, 'add', '.mlmeta');
+    git(repo, 'commit', '-q', '-m', 'noop run');
+    const before = snapshot(path.join(repo, '.mlmeta', 'objects'));
+    const r = mlmeta(repo, ['reproduce', run], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error\[E_REPRODUCE\]: run [0-9a-f]{12} records no outputs and no metrics file/);
+    expect(r.stdout).not.toMatch(/bitwise/);
+    expect(snapshot(path.join(repo, '.mlmeta', 'objects'))).toEqual(before);
+    expect(worktrees(repo)).toBe(1);
+    expect(leftovers(tmp)).toEqual([]);
+  });
+
   it('--keep keeps the worktree and says where', () => {
     const { repo, env } = project();
     const r = JSON.parse(ok(repo, ['reproduce', 'm', '--keep', '--json'], env));
