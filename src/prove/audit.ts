@@ -40,7 +40,7 @@ export interface AuditReport {
   items: AuditItem[];
   signatures: SignatureCheck[];
   aliasMoves?: AliasMoveAudit[];
-  reproductions: Array<{ id: string; verdict: string; created: string; author?: string }>;
+  reproductions: Array<{ id: string; verdict: string; created: string; author?: string; signedBy: string[] }>;
   broken: number;
   warnings: number;
   ok: boolean;
@@ -141,9 +141,9 @@ export function auditRecord(store: Store, ref: string, opts: AuditOptions = {}):
   }
   for (const [rid, r] of records) if (r.code?.dirty === true) items.push({ check: 'code', status: 'warning', id: rid, message: `${labelOf(r, rid)} was made from a work tree with uncommitted changes` });
 
-  // Data on disk: the datasets the record (and its run) read directly.
-  const direct = [id, ...(subject.parents ?? []).filter((p) => p.role === 'run').map((p) => p.id)]
-    .flatMap((x) => (records.get(x)?.parents ?? []).filter((p) => p.role === 'data' && records.get(p.id)?.kind === 'dataset').map((p) => p.id));
+  // Data on disk: the dataset itself, or the datasets the record (and its run) read directly.
+  const direct = [...(subject.kind === 'dataset' ? [id] : []), ...[id, ...(subject.parents ?? []).filter((p) => p.role === 'run').map((p) => p.id)]
+    .flatMap((x) => (records.get(x)?.parents ?? []).filter((p) => p.role === 'data' && records.get(p.id)?.kind === 'dataset').map((p) => p.id))];
   if (opts.data === false) items.push({ check: 'data', status: 'info', message: 'dataset files not checked (--no-data)' });
   else {
     const cache = new StatCache(store.layout.cache);
@@ -197,16 +197,18 @@ export function auditRecord(store: Store, ref: string, opts: AuditOptions = {}):
   const reproduced = [id, ...(subject.parents ?? []).filter((p) => p.role === 'run').map((p) => p.id)];
   const reproductions = [...new Set(reproduced.flatMap((x) => store.graph().childrenWithKind(x).filter((c) => c.kind === 'reproduction' && c.role === 'reproduces').map((c) => c.id)))].map((rid) => {
     const r = store.read(rid);
-    return { id: rid, verdict: String(r.verdict), created: r.created, ...(r.author ? { author: r.author } : {}) };
+    // Anyone who can commit can plant a `verdict: bitwise`: only a trusted signature makes it more than a claim.
+    const signedBy = [...new Set(checkSignaturesOf(store, rid, trust).filter((c) => c.status === 'valid').map((c) => c.principal!))];
+    return { id: rid, verdict: String(r.verdict), created: r.created, ...(r.author ? { author: r.author } : {}), signedBy };
   });
-  for (const r of reproductions) items.push({ check: 'reproductions', status: r.verdict === 'differs' ? 'warning' : 'info', id: r.id, message: `reproduced ${r.verdict} on ${r.created}${r.author ? ` by ${r.author}` : ''}` });
+  for (const r of reproductions) items.push({ check: 'reproductions', status: r.verdict === 'differs' ? 'warning' : 'info', id: r.id, message: `reproduced ${r.verdict} on ${r.created}${r.author ? ` by ${r.author}` : ''}${r.signedBy.length ? `, signed by ${r.signedBy.join(', ')}` : ' (unsigned: a claim anyone who can commit could make)'}` });
   if (!reproductions.length) items.push({ check: 'reproductions', status: 'info', message: 'no reproduction on record (mlmeta reproduce)' });
 
   const broken = items.filter((i) => i.status === 'broken');
   const warnings = items.filter((i) => i.status === 'warning').length;
   const verdict = broken.length
     ? `BROKEN: ${label}: ${broken.length} problem(s): ${[...new Set(broken.map((b) => b.message.split(':')[0]))].join('; ')}`
-    : `OK: ${label}: ${records.size} records intact${good.length ? `, signed by ${[...new Set(good.map((s) => s.principal))].join(', ')}` : ', unsigned'}${reproductions.length ? `, reproduced ${reproductions.map((r) => r.verdict).join('/')}` : ''}${warnings ? ` (${warnings} warning(s))` : ''}`;
+    : `OK: ${label}: ${records.size} records intact${good.length ? `, signed by ${[...new Set(good.map((s) => s.principal))].join(', ')}` : ', unsigned'}${reproductions.length ? `, reproduced ${reproductions.map((r) => `${r.verdict}${r.signedBy.length ? '' : ' (unsigned)'}`).join('/')}` : ''}${warnings ? ` (${warnings} warning(s))` : ''}`;
   return { ref, id, label, records: records.size, commits: byCommit.size, items, signatures, ...(aliasMoves ? { aliasMoves } : {}), reproductions, broken: broken.length, warnings, ok: broken.length === 0, verdict };
 }
 

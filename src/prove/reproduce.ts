@@ -125,17 +125,43 @@ function placeInputs(store: Store, run: RecordBody, wtProject: string, wt: strin
   return drift;
 }
 
+/**
+ * Make the folder of `file` inside the worktree, one component at a time, refusing a link
+ * planted in the checkout (a committed symlink could point anywhere: nothing, not even an
+ * empty folder, is made outside). Then whatever is at `file` is removed, so the caller
+ * writes a new regular file and never writes through a link.
+ */
+function prepareWrite(wt: string, file: string, what: string): void {
+  const rel = path.relative(wt, path.dirname(file));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) refuse(`${what} ${file} would be written outside the worktree`);
+  let at = wt;
+  for (const part of rel ? rel.split(path.sep) : []) {
+    at = path.join(at, part);
+    let st: fs.Stats | undefined;
+    try { st = fs.lstatSync(at); } catch { st = undefined; }
+    if (!st) fs.mkdirSync(at);
+    else if (!st.isDirectory()) refuse(`${what} ${file} would be written through ${at}, a symlink or file in the checkout`);
+  }
+  fs.rmSync(file, { force: true });
+}
+
+/** The file at `abs` if it is really inside the worktree (no link out of it); records are untrusted input. */
+function insideWorktree(wt: string, abs: string): string | undefined {
+  try {
+    return isInside(wt, fs.realpathSync(abs)) ? abs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Copy a file into the worktree, never through a link planted in the checkout. */
 function copyInto(src: string | Buffer, dest: Buffer, wt: string): void {
-  const dir = path.dirname(dest.toString('utf8'));
-  fs.mkdirSync(dir, { recursive: true });
-  if (!isInside(wt, fs.realpathSync(dir))) refuse(`input ${dest.toString('utf8')} would be written outside the worktree (a symlink in the checkout?)`);
-  fs.rmSync(dest, { force: true });
+  prepareWrite(wt, dest.toString('utf8'), 'input');
   fs.copyFileSync(src, dest, fs.constants.COPYFILE_FICLONE);
 }
 
 /** The params file as recorded: the file at the commit, unless the record says otherwise (a dirty tree). */
-function restoreParams(run: RecordBody, wtProject: string, inv: Record<string, unknown>): string | undefined {
+function restoreParams(run: RecordBody, wt: string, wtProject: string, inv: Record<string, unknown>): string | undefined {
   if (typeof inv.params_file !== 'string' || !run.params) return undefined;
   if (inv.params_file.startsWith('/') || inv.params_file.split('/').includes('..')) return undefined;
   const overrides = new Set(Array.isArray(inv.param_overrides) ? inv.param_overrides.map(String) : []);
@@ -143,10 +169,10 @@ function restoreParams(run: RecordBody, wtProject: string, inv: Record<string, u
   if (JSON.stringify(expected).includes(JSON.stringify(REDACTED))) return 'not restored: the record holds redacted values';
   const file = path.join(wtProject, inv.params_file);
   let now: Json | undefined;
-  try { now = readMappingFile(file, 'params'); } catch { now = undefined; }
+  try { now = insideWorktree(wt, file) ? readMappingFile(file, 'params') : undefined; } catch { now = undefined; }
   if (now !== undefined && canonicalYaml(now) === canonicalYaml(expected)) return undefined;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, file.endsWith('.json') ? `${JSON.stringify(expected, null, 2)}\n` : canonicalYaml(expected));
+  prepareWrite(wt, file, 'params file');
+  fs.writeFileSync(file, file.endsWith('.json') ? `${JSON.stringify(expected, null, 2)}\n` : canonicalYaml(expected), { flag: 'wx' });
   return `${inv.params_file} restored from the record (the file at the commit differs)`;
 }
 
@@ -156,9 +182,12 @@ function envDrift(store: Store, recorded: unknown): EnvDrift[] {
   return ENV_KEYS.filter((k) => (was[k] ?? null) !== (now[k] ?? null)).map((k) => ({ key: k, recorded: was[k] ?? null, now: now[k] ?? null }));
 }
 
-function hashOutput(wtProject: string, o: { path: string; manifest?: unknown }): string | undefined {
-  const abs = path.join(wtProject, o.path);
-  if (!fs.existsSync(abs)) return undefined;
+function hashOutput(wt: string, wtProject: string, o: { path: string; manifest?: unknown }): string | undefined {
+  // Only what the command made in the worktree: a recorded `../..` path or a link out of the
+  // checkout would put the hash of some other file of this machine into the record.
+  if (typeof o.path !== 'string' || !safeRelative({ path: o.path } as FileEntry)) return undefined;
+  const abs = insideWorktree(wt, path.join(wtProject, o.path));
+  if (abs === undefined) return undefined;
   if (typeof o.manifest === 'string') return hashPathsSync([abs], { projectRoot: wtProject, cwd: wtProject, cache: new StatCache(undefined) }).digest;
   return currentHash(Buffer.from(abs));
 }
@@ -177,6 +206,9 @@ export async function reproduce(store: Store, ref: string, opts: ReproduceOption
   if (!commitExists(top, commit, store.env)) throw new MlmetaError('E_GIT', `commit ${commit} of run ${runId.slice(0, 12)} is not in this repository (git fetch?)`);
   const tolerances = parseTolerances(opts.tolerance ?? []);
   const inv = (run.invocation && typeof run.invocation === 'object' ? run.invocation : {}) as Record<string, unknown>;
+  // "bitwise" over nothing would be a verdict about nothing: say so before running anything.
+  const comparable = (Array.isArray(run.outputs) && run.outputs.length > 0) || (typeof inv.metrics_file === 'string' && Object.keys(flatMetrics(run.metrics as Json | undefined)).length > 0);
+  if (!comparable) refuse(`run ${runId.slice(0, 12)} records no outputs and no metrics file: a re-run would have nothing to be compared with (record outputs with mlmeta run --output)`);
   const warnings: string[] = [];
   const approximate = run.code?.dirty === true;
   if (approximate) warnings.push(`run ${runId.slice(0, 12)} was made from a work tree with uncommitted changes: this reproduction can only be approximate`);
@@ -195,7 +227,7 @@ export async function reproduce(store: Store, ref: string, opts: ReproduceOption
     if (data.length && !opts.allowDataDrift) {
       throw new MlmetaError('E_DATA_CHANGED', `${data.length} input file(s) missing or changed since the run: ${data.slice(0, 20).map((d) => `${d.path} (${d.state}, ${d.dataset})`).join(', ')}${data.length > 20 ? ', …' : ''}; find them with --data-from DIR, or accept with --allow-data-drift`);
     }
-    const params = restoreParams(run, wtProject, inv);
+    const params = restoreParams(run, wt.dir, wtProject, inv);
     const env = envDrift(store, run.env);
     if (interrupted) refuse(`interrupted (${interrupted}); nothing was recorded`);
     const cwd = typeof inv.cwd === 'string' && !inv.cwd.startsWith('/') && !inv.cwd.split('/').includes('..') ? path.join(wtProject, inv.cwd) : wtProject;
@@ -208,20 +240,22 @@ export async function reproduce(store: Store, ref: string, opts: ReproduceOption
     // Hash before the worktree goes: `git worktree remove` deletes ignored files too.
     const recordedOutputs = (Array.isArray(run.outputs) ? run.outputs : []) as Array<{ path: string; sha256: string; manifest?: unknown }>;
     const outputs: OutputComparison[] = recordedOutputs.map((o) => {
-      const now = hashOutput(wtProject, o);
+      const now = hashOutput(wt!.dir, wtProject, o);
       return { path: o.path, recorded: o.sha256, ...(now ? { now } : {}), same: now === o.sha256 };
     });
     let metricsNow: Record<string, number> = {};
-    if (typeof inv.metrics_file === 'string' && !inv.metrics_file.split('/').includes('..')) {
-      try { metricsNow = flatMetrics(readMappingFile(path.join(wtProject, inv.metrics_file), 'metrics')); } catch (e) { warnings.push(`metrics file ${inv.metrics_file} not read: ${(e as Error).message}`); }
-    }
+    const metricsFile = typeof inv.metrics_file === 'string' && !inv.metrics_file.split('/').includes('..') ? insideWorktree(wt.dir, path.join(wtProject, inv.metrics_file)) : undefined;
+    if (metricsFile !== undefined) {
+      try { metricsNow = flatMetrics(readMappingFile(metricsFile, 'metrics')); } catch (e) { warnings.push(`metrics file ${inv.metrics_file} not read: ${(e as Error).message}`); }
+    } else if (typeof inv.metrics_file === 'string') warnings.push(`metrics file ${inv.metrics_file} not read: missing, or not inside the worktree`);
     const recordedMetrics = flatMetrics(run.metrics as Json | undefined);
     const metrics: MetricComparison[] = Object.entries(recordedMetrics).filter(([k]) => k in metricsNow).map(([k, was]) => {
       const now = metricsNow[k]!;
       const tol = toleranceFor(tolerances, k);
       return { metric: k, recorded: was, now, delta: now - was, ...(tol.abs !== undefined || tol.rel !== undefined ? { tolerance: tol } : {}), within: within(was, now, tol) };
     });
-    const allSame = outputs.every((o) => o.same) && metrics.every((m) => m.delta === 0);
+    // Nothing compared (the metrics file lost every recorded metric, no outputs) is no match.
+    const allSame = outputs.length + metrics.length > 0 && outputs.every((o) => o.same) && metrics.every((m) => m.delta === 0);
     const verdict: Verdict = allSame ? 'bitwise' : metrics.length > 0 && metrics.every((m) => m.within) ? 'within-tolerance' : 'differs';
     if (opts.keep) kept = true;
     else { wt.remove(); wt = undefined; }

@@ -102,4 +102,28 @@ describe('audit', () => {
     expect(audit(repo, [model, '--no-data']).code).toBe(0);
     write(repo, 'data/train.csv', 'a,b\n1,2\n');
   });
+
+  it('a reproduction planted by hand is shown as an unsigned claim; a trusted signature makes it signed', () => {
+    const m = ok(repo, ['record', 'model', '--name', 'claimed', '--data', 'data', '--env', 'none']);
+    const text = `author: Alice <alice@example.test>\ncreated: '2026-01-01T00:00:00.000Z'\nkind: reproduction\nmlmeta: 1\nparents:\n  - id: ${m}\n    role: reproduces\nverdict: bitwise\n`;
+    const claim = createHash('sha256').update(text).digest('hex');
+    fs.mkdirSync(path.dirname(objectFile(repo, claim)), { recursive: true });
+    fs.writeFileSync(objectFile(repo, claim), text);
+    const r = audit(repo, [m]);
+    expect(r.rep.items.find((i) => i.id === claim)?.message).toMatch(/^reproduced bitwise on .* by Alice <alice@example.test> \(unsigned: a claim anyone who can commit could make\)$/);
+    expect(r.rep.verdict).toMatch(/reproduced bitwise \(unsigned\)/);
+    ok(repo, ['sign', claim, '--key', alice.file]);
+    const s = audit(repo, [m]);
+    expect(s.rep.items.find((i) => i.id === claim)?.message).toMatch(/, signed by alice@example.test$/);
+    expect(s.rep.verdict).not.toMatch(/\(unsigned\)/);
+  });
+
+  it('audit of a dataset checks that dataset\'s own files on disk', () => {
+    write(repo, 'data/train.csv', 'a,b\n1,4\n');
+    const r = audit(repo, ['data@1']);
+    expect(r.code).toBe(1);
+    expect(r.broken.map((b) => b.message)).toEqual([expect.stringMatching(/^dataset data@1: 1 of 1 file\(s\) no longer match the manifest: data\/train.csv \(changed\)/)]);
+    write(repo, 'data/train.csv', 'a,b\n1,2\n');
+    expect(audit(repo, ['data@1']).rep.items).toContainEqual(expect.objectContaining({ check: 'data', status: 'ok' }));
+  });
 });

@@ -1,10 +1,12 @@
 // mlmeta reproduce against real git worktrees and a real python3 training script.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, mlmeta, ok } from '../helpers/cli.js';
 import { git, gitEnv, gitRepo, snapshot, tempDir, write } from '../helpers/dirs.js';
+import { objectFile } from './helpers.js';
 
 // Reads data/ and params.yaml; NOISE adds randomness; FAIL_MARK/SLOW_MARK steer failures.
 const TRAIN = `import json, os, random, sys, time
@@ -35,6 +37,21 @@ function project(noise = false): { repo: string; model: string; tmp: string; env
   git(repo, 'add', '.mlmeta');
   git(repo, 'commit', '-q', '-m', 'record m@1');
   return { repo, model: r.stdout.trim(), tmp, env };
+}
+
+/** Store an object by hand, as a collaborator (or attacker) could commit it. */
+function plant(repo: string, text: string): string {
+  const id = createHash('sha256').update(text).digest('hex');
+  fs.mkdirSync(path.dirname(objectFile(repo, id)), { recursive: true });
+  fs.writeFileSync(objectFile(repo, id), text);
+  return id;
+}
+
+/** The run record behind model m, as text. */
+function runText(repo: string, model: string): string {
+  const rec = JSON.parse(ok(repo, ['show', model, '--json']));
+  const run = ((rec.record ?? rec).parents as Array<{ role: string; id: string }>).find((p) => p.role === 'run')!.id;
+  return ok(repo, ['cat', run]);
 }
 
 const worktrees = (repo: string) => git(repo, 'worktree', 'list').trim().split('\n').length;
@@ -120,6 +137,51 @@ describe('reproduce', () => {
     expect(started).toBe(true);
     expect(code).toBe(1);
     expect(stderr).toMatch(/error\[E_REPRODUCE\]: the command was interrupted/);
+    expect(snapshot(path.join(repo, '.mlmeta', 'objects'))).toEqual(before);
+    expect(worktrees(repo)).toBe(1);
+    expect(leftovers(tmp)).toEqual([]);
+  });
+
+  it('a hostile record cannot make reproduce write or hash files outside the worktree (symlinked params file, ../ output path)', () => {
+    const { repo, model, tmp, env } = project();
+    const outside = tempDir('mlmeta-victim-');
+    const victim = path.join(outside, 'victim.txt');
+    fs.writeFileSync(victim, 'precious\n');
+    const victimHash = createHash('sha256').update('precious\n').digest('hex');
+    // A commit whose params.yaml is a link out of the checkout, and a run record naming it.
+    git(repo, 'checkout', '-q', '-b', 'evil');
+    fs.rmSync(path.join(repo, 'params.yaml'));
+    fs.symlinkSync(victim, path.join(repo, 'params.yaml'));
+    git(repo, 'add', 'params.yaml');
+    git(repo, 'commit', '-q', '-m', 'link');
+    const evil = git(repo, 'rev-parse', 'HEAD').trim();
+    git(repo, 'checkout', '-q', '-');
+    const text = runText(repo, model)
+      .replace(/commit: [0-9a-f]{40}/, `commit: ${evil}`)
+      .replace('path: model.bin', `path: ${'../'.repeat(30)}${victim.slice(1)}`)
+      .replace('version: 1', 'version: 9');
+    const run = plant(repo, text);
+    const r = mlmeta(repo, ['reproduce', run, '--json'], env);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(r.stderr).not.toMatch(/error\[/);
+    const res = JSON.parse(r.stdout);
+    expect(res.outputs).toEqual([expect.objectContaining({ same: false })]);
+    expect(res.outputs[0].now).toBeUndefined();
+    expect(fs.readFileSync(objectFile(repo, res.id), 'utf8')).not.toContain(victimHash);
+    expect(worktrees(repo)).toBe(1);
+    expect(leftovers(tmp)).toEqual([]);
+  });
+
+  it('a run with no outputs and no metrics file is refused, not reported "bitwise" over nothing', () => {
+    const { repo, tmp, env } = project();
+    const run = ok(repo, ['run', '--name', 'noop', '--', 'python3', '-c', 'pass'], env);
+    git(repo, 'add', '.mlmeta');
+    git(repo, 'commit', '-q', '-m', 'noop run');
+    const before = snapshot(path.join(repo, '.mlmeta', 'objects'));
+    const r = mlmeta(repo, ['reproduce', run], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error\[E_REPRODUCE\]: run [0-9a-f]{12} records no outputs and no metrics file/);
+    expect(r.stdout).not.toMatch(/bitwise/);
     expect(snapshot(path.join(repo, '.mlmeta', 'objects'))).toEqual(before);
     expect(worktrees(repo)).toBe(1);
     expect(leftovers(tmp)).toEqual([]);
