@@ -86,3 +86,23 @@ describe('import mlflow: hostile sources', () => {
     expect(card).not.toMatch(/^<script>/m);
   });
 });
+
+describe('import dvc: hostile and option-carrying metrics entries', () => {
+  it('reads `- m.json: {cache: false}` metrics and never a file outside the project', () => {
+    const top = tempDir('mlmeta-hostile-dvc-');
+    write(top, 'outside.json', '{"leak": 424242}');
+    const d = path.join(top, 'proj');
+    fs.mkdirSync(d);
+    execFileSync('git', ['init', '-q', d]);
+    ok(d, ['init']);
+    write(d, 'm.json', '{"acc": 0.91}');
+    write(d, 'dvc.yaml', 'stages:\n  train:\n    cmd: python train.py\n    outs:\n      - out\n    metrics:\n      - ../outside.json\n      - m.json:\n          cache: false\n');
+    write(d, 'dvc.lock', "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    outs:\n      - path: out\n        md5: 0123456789abcdef0123456789abcdef.dir\n        size: 1\n        nfiles: 1\n");
+    const r = mlmeta(d, ['import', 'dvc']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: metrics file ../outside.json: lies outside the project; not read');
+    const text = objects(d);
+    expect(text).toContain('acc: 0.91');
+    expect(text).not.toContain('424242');
+  });
+});
