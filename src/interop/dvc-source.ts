@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
+import { isInside } from '../store/paths.js';
 import { decodeText, readSourceText } from './source-text.js';
 
 export interface Stamp {
@@ -82,7 +83,10 @@ export function workTree(root: string): DvcSnapshot {
     dvcFiles: workTreeFiles(root),
     read(rel) {
       const file = path.join(root, rel);
-      return fs.existsSync(file) ? readSourceText(file, root) : undefined;
+      if (!fs.existsSync(file)) return undefined;
+      // A path named in dvc.yaml is untrusted (`../../x`, or a symlink out): the project only.
+      if (!isInside(fs.realpathSync(root), fs.realpathSync(file))) throw new MlmetaError('E_IMPORT_SOURCE', `${rel}: lies outside the project; not read`, { file: rel });
+      return readSourceText(file, root);
     },
     stampOf(rel) {
       // A file as committed: its last commit. Changed since (or outside git): its mtime.

@@ -44,6 +44,11 @@ const ENTRY_KEYS = new Set(['path', 'md5', 'hash', 'size', 'nfiles']);
 
 function entryOf(v: Json, base = ''): Entry | undefined {
   if (typeof v === 'string') return { path: path.posix.normalize(path.posix.join(base, v)), extra: {} };
+  // dvc.yaml writes an entry with options as `{<path>: {cache: false, …}}`.
+  if (isMap(v) && v.path === undefined && Object.keys(v).length === 1) {
+    const [p, opts] = Object.entries(v)[0]!;
+    if (opts === null || isMap(opts)) return { ...entryOf(p, base)!, extra: isMap(opts) ? { ...opts } : {} };
+  }
   if (!isMap(v) || typeof v.path !== 'string') return undefined;
   const extra: Mapping = {};
   for (const [k, x] of Object.entries(v)) if (!ENTRY_KEYS.has(k) && x !== null) extra[k] = x;
@@ -172,7 +177,8 @@ function readMetrics(snap: DvcSnapshot, files: string[], warnings: string[]): Ma
   const out: Mapping = {};
   for (const f of [...new Set(files)]) {
     if (/\.toml$/i.test(f)) { warnings.push(`metrics file ${f}: TOML is not read; not recorded`); continue; }
-    const text = snap.read(f);
+    let text: string | undefined;
+    try { text = snap.read(f); } catch (e) { if (!(e instanceof MlmetaError)) throw e; warnings.push(`metrics file ${e.message}`); continue; }
     if (text === undefined) { warnings.push(`metrics file ${f} is not here (a DVC-tracked output not pulled?); not recorded`); continue; }
     let v: Json;
     try { v = parseYaml(text, f); } catch (e) { warnings.push(`metrics file ${f}: ${(e as Error).message}; not recorded`); continue; }

@@ -105,10 +105,14 @@ export function loggedModelStatusName(v: unknown): string | undefined {
   return undefined;
 }
 
+const MAX_DATE_MS = 8.64e15;
+
 /** A ms timestamp from YAML or SQL (number, numeric text), or undefined. */
 export function msOf(v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : NaN;
-  return Number.isFinite(n) && n > 0 ? Math.round(n) : undefined;
+  // Beyond ±8.64e15 ms a JavaScript Date (and so an ISO time) does not exist: such a value
+  // is garbage in the source, treated as absent rather than crashing the import.
+  return Number.isFinite(n) && n > 0 && n <= MAX_DATE_MS ? Math.round(n) : undefined;
 }
 
 /** MLflow's metric values: Python float reprs, plus the spellings of the SQL store. */

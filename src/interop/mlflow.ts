@@ -136,7 +136,7 @@ export function planMlflow(src: MlflowSource): ImportPlan {
         ended: r.end !== undefined ? iso(r.end) : undefined,
         duration_seconds: r.start !== undefined && r.end !== undefined && r.end >= r.start ? (r.end - r.start) / 1000 : undefined,
         code: commit ? compact({ commit, branch: r.tags['mlflow.source.git.branch'], remote: remote ? redactField(remote, `run ${r.id} repoURL`, warnings) : undefined }) : undefined,
-        source: sourceName ? compact({ name: sourceName, type: r.tags['mlflow.source.type'] ?? r.sourceType }) : undefined,
+        source: sourceName ? compact({ name: redactField(sourceName, `run ${r.id} source name`, warnings), type: r.tags['mlflow.source.type'] ?? r.sourceType }) : undefined,
         params,
         metrics: finalMetrics(r.metrics),
         history,
@@ -207,7 +207,7 @@ export function planMlflow(src: MlflowSource): ImportPlan {
           metrics: (v.modelId && loggedMetrics.get(v.modelId)) || (run ? finalMetrics(run.metrics) : undefined),
           message: v.description ? redactField(v.description, `model ${rm.name} description`, warnings) : undefined,
           tags,
-          mlflow: compact({ registered_model: rm.name, version: v.version, run_id: v.runId, model_id: v.modelId, source: v.source, stage: v.stage && v.stage !== 'None' ? v.stage : undefined, status: v.status }),
+          mlflow: compact({ registered_model: rm.name, version: v.version, run_id: v.runId, model_id: v.modelId, source: v.source ? redactField(v.source, `model ${rm.name} version ${v.version} source`, warnings) : undefined, stage: v.stage && v.stage !== 'None' ? v.stage : undefined, status: v.status }),
         }),
       });
       versionRefs.set(v.version, ref);

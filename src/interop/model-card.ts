@@ -29,6 +29,11 @@ function code(s: string): string {
   return `${ticks} ${clean} ${ticks}`;
 }
 
+/** One line inside the ```sh fence: no line breaks, and no backtick run that could close the fence. */
+function shLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/`{3,}/g, '` ` `');
+}
+
 function flatMetrics(v: unknown, prefix = '', out: Array<[string, number]> = []): Array<[string, number]> {
   if (typeof v === 'number') out.push([prefix, v]);
   else if (v && typeof v === 'object' && !Array.isArray(v)) for (const k of Object.keys(v).sort()) flatMetrics((v as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
@@ -101,11 +106,11 @@ export function modelCard(g: Subgraph): string {
   else lines.push('No dataset is recorded in its lineage.');
   lines.push('');
   lines.push('## How to reproduce', '', '```sh');
-  if (commit) lines.push(`git checkout ${commit}`);
+  if (commit) lines.push(`git checkout ${shLine(commit)}`);
   for (const id of runs) {
     const r = g.records.get(id)!;
     const cmd = Array.isArray(r.command) ? r.command.join(' ') : typeof r.command === 'string' ? r.command : undefined;
-    if (cmd) lines.push(`# ${labelOf(r).replace(/[\r\n]/g, ' ')}`, cmd.replace(/[\r\n]+/g, ' ').replace(/`{3,}/g, '` ` `'));
+    if (cmd) lines.push(`# ${shLine(labelOf(r))}`, shLine(cmd));
   }
   lines.push(`mlmeta verify ${g.root}`, `mlmeta lineage ${g.root}`, '```', '');
   return lines.join('\n');

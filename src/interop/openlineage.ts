@@ -85,7 +85,16 @@ export async function postEvents(url: string, events: Array<Record<string, unkno
   try {
     endpoint = new URL(url.replace(/\/+$/, '') + '/api/v1/lineage');
   } catch {
-    throw new MlmetaError('E_USAGE', `--url ${JSON.stringify(url)} is not a URL`);
+    // Not echoed: the text may hold a token.
+    throw new MlmetaError('E_USAGE', '--url is not a URL');
+  }
+  // fetch refuses a URL with user:password (and its error repeats them): send them as Basic
+  // auth instead, and keep them out of every message.
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (endpoint.username || endpoint.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(endpoint.username)}:${decodeURIComponent(endpoint.password)}`).toString('base64')}`;
+    endpoint.username = '';
+    endpoint.password = '';
   }
   if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new MlmetaError('E_USAGE', `--url must be http(s), not ${endpoint.protocol}`);
   const shown = `${endpoint.protocol}//${endpoint.host}${endpoint.pathname}`; // no credentials in messages
@@ -93,7 +102,7 @@ export async function postEvents(url: string, events: Array<Record<string, unkno
   for (const e of events) {
     let res: Response;
     try {
-      res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(e), signal: AbortSignal.timeout(30_000) });
+      res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify(e), signal: AbortSignal.timeout(30_000) });
     } catch (err) {
       throw new MlmetaError('E_REMOTE', `${shown}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message} (${sent} of ${events.length} events sent)`);
     }

@@ -25,13 +25,26 @@ export function decodeText(bytes: Uint8Array): string {
 }
 
 export function readSourceText(file: string, root: string): string {
+  let fd: number | undefined;
   try {
-    // No stat first: 10k runs are ~100k small files, and a syscall each counts.
-    const bytes = fs.readFileSync(file);
-    if (bytes.length > MAX_SOURCE_FILE) throw sourceError(root, file, `is larger than ${MAX_SOURCE_FILE} bytes`);
-    return decodeText(bytes);
+    // Opened without blocking and checked on the open descriptor: a FIFO, a socket or a
+    // symlink to /dev/zero in a hostile source would otherwise hang the import or fill memory.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw sourceError(root, file, 'is not a regular file');
+    if (st.size > MAX_SOURCE_FILE) throw sourceError(root, file, `is larger than ${MAX_SOURCE_FILE} bytes`);
+    const bytes = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < bytes.length) {
+      const r = fs.readSync(fd, bytes, n, bytes.length - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return decodeText(bytes.subarray(0, n));
   } catch (e) {
     if (e instanceof MlmetaError) throw e;
     throw sourceError(root, file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }

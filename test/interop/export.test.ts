@@ -109,6 +109,27 @@ describe('export openlineage', () => {
     expect(stderr).toContain(`sent ${expected.length} OpenLineage events`);
   });
 
+  it('credentials in --url go as Basic auth and are never printed', async () => {
+    const auth: string[] = [];
+    const server = http.createServer((req, res) => {
+      auth.push(req.headers.authorization ?? '');
+      req.resume();
+      req.on('end', () => res.writeHead(400).end('bad'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const child = spawn(process.execPath, [BIN, 'export', 'openlineage', 'model.pkl', '--url', `http://me:s3cr3tTOKEN@127.0.0.1:${port}`], { cwd: dvc, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' } });
+    let output = '';
+    child.stdout.on('data', (c) => { output += c; });
+    child.stderr.on('data', (c) => { output += c; });
+    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    server.close();
+    expect(code).toBe(1);
+    expect(auth).toEqual([`Basic ${Buffer.from('me:s3cr3tTOKEN').toString('base64')}`]);
+    expect(output).toMatch(/^error\[E_REMOTE\]: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/lineage answered 400 /);
+    expect(output).not.toContain('s3cr3tTOKEN');
+  });
+
   it('a service that refuses is one E_REMOTE line', async () => {
     const server = http.createServer((_req, res) => res.writeHead(400).end('bad'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
