@@ -410,6 +410,19 @@ def _raise_from(stderr, code):
     raise MlmetaError("E_INTERNAL", "mlmeta exited %s: %s" % (code, stderr.strip()[-500:]))
 
 
+def _ref(ref):
+    # A ref goes on the command line as a positional: one that starts with '-' would be read
+    # as an option (``--store=/elsewhere``). No id, prefix or name starts with '-'.
+    if not isinstance(ref, str) or not ref or ref.startswith("-"):
+        raise MlmetaError("E_BAD_REF", "not a ref: %r (an id, prefix, NAME, NAME@N or NAME@ALIAS)" % (ref,))
+    return ref
+
+
+def _opt(flag, value):
+    # --flag=VALUE: a value that starts with '-' stays the flag's value, never a new option.
+    return "%s=%s" % (flag, value)
+
+
 def _json(args):
     r = subprocess.run(_cli_command() + ["--json"] + args, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if r.returncode != 0:
@@ -419,19 +432,19 @@ def _json(args):
 
 def show(ref):
     """A record as a dict: {"id", "record", "parents"}."""
-    return _json(["show", ref])
+    return _json(["show", _ref(ref)])
 
 
 def history(ref, metric):
     """One metric's curve: {"metric", "count", "min", "max", "last", "points": [{"step", "value", "time"}]}."""
-    return _json(["show", ref, "--history", metric])
+    return _json(["show", _ref(ref), _opt("--history", metric)])
 
 
 def lineage(ref, down=False, depth=None):
     """Ancestors of REF (or descendants with down=True) as a dict."""
-    args = ["lineage", ref, "--down" if down else "--up"]
+    args = ["lineage", _ref(ref), "--down" if down else "--up"]
     if depth is not None:
-        args += ["--depth", str(depth)]
+        args.append(_opt("--depth", depth))
     return _json(args)
 
 
@@ -439,10 +452,10 @@ def find(where=None, kind=None, name=None, sort=None, limit=None):
     """Records matching ``where`` (e.g. "metrics.auc > 0.9"), as a list of dicts."""
     args = ["find"]
     for w in ([where] if isinstance(where, str) else (where or [])):
-        args += ["--where", w]
+        args.append(_opt("--where", w))
     for flag, v in (("--kind", kind), ("--name", name), ("--sort", sort), ("--limit", limit)):
         if v is not None:
-            args += [flag, str(v)]
+            args.append(_opt(flag, v))
     return _json(args)
 
 
@@ -505,17 +518,17 @@ def start_run(name=None, model=None, inputs=(), outputs=(), params=None, message
         raise MlmetaError("E_USAGE", "a run is already active; call end_run() first")
     args = ["--json", "run"]
     if name is not None:
-        args += ["--name", name]
+        args.append(_opt("--name", name))
     if model is not None:
-        args += ["--model", model]
+        args.append(_opt("--model", model))
     for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs):
-        args += ["--input", os.fspath(i)]
+        args.append(_opt("--input", os.fspath(i)))
     for o in ([outputs] if isinstance(outputs, (str, os.PathLike)) else outputs):
-        args += ["--output", os.fspath(o)]
+        args.append(_opt("--output", os.fspath(o)))
     if message is not None:
-        args += ["--message", message]
+        args.append(_opt("--message", message))
     if code is not None:
-        args += ["--code", code]
+        args.append(_opt("--code", code))
     env = dict(os.environ, MLMETA_SESSION_PID=str(os.getpid()))
     env.pop(RUN_DIR_ENV, None)
     proc = subprocess.Popen(

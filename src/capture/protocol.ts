@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ioError } from '../errors.js';
-import type { MetricPoint } from '../records/history.js';
+import { MAX_TIME, type MetricPoint } from '../records/history.js';
 import type { Json } from '../records/yaml.js';
 import type { Mapping } from './values.js';
 
@@ -91,7 +91,7 @@ function stepOf(v: unknown): number | undefined {
 
 function timeOf(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`time ${JSON.stringify(v)} is not ms since the epoch`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_TIME) throw new Error(`time ${JSON.stringify(v)} is not ms since the epoch`);
   return v;
 }
 
@@ -222,13 +222,18 @@ function readLines(file: string, name: string, f: Folder, warn: (m: string) => v
   let fd: number;
   try {
     // O_NOFOLLOW: a link planted in the folder is not followed into some other file.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    // O_NONBLOCK: opening a FIFO planted there does not wait forever for a writer.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
     warn(`${name}: not read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     return;
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) return warn(`${name}: not a regular file; not read`);
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) return warn(`${name}: not a regular file; not read`);
+    // Only what was there when the command ended: a child it left behind may still be
+    // appending, and chasing a file that grows faster than it is read never ends.
+    let left = stat.size;
     const buf = Buffer.allocUnsafe(CHUNK);
     let rest: Buffer = Buffer.alloc(0);
     let lineNo = 0;
@@ -248,8 +253,9 @@ function readLines(file: string, name: string, f: Folder, warn: (m: string) => v
       }
     };
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, CHUNK, null);
+      const n = left > 0 ? fs.readSync(fd, buf, 0, Math.min(CHUNK, left), null) : 0;
       if (n === 0) break;
+      left -= n;
       const chunk = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
       // Whole lines are decoded at once (one string, split): far less garbage than a
       // Buffer and a string per line. The bytes after the last newline wait for the next read.

@@ -47,6 +47,9 @@ export interface HistoryEntry extends HistorySummary {
 
 export type History = Record<string, HistoryEntry>;
 
+/** The largest time (ms since the epoch) a Date holds: past it, a time cannot be shown. */
+export const MAX_TIME = 8.64e15;
+
 /** Up to this many points live in the record itself. */
 export const INLINE_POINTS = 200;
 
@@ -88,6 +91,7 @@ export function decodePoints(text: string, what = 'history'): MetricPoint[] {
     if (!m) throw new MlmetaError('E_CORRUPT_OBJECT', `${what}: bad point ${JSON.stringify(line.slice(0, 80))}`);
     const step = Number(m[1]);
     const value = parseValue(m[2]!);
+    if (m[3] !== '-' && Math.abs(Number(m[3])) > MAX_TIME) throw new MlmetaError('E_CORRUPT_OBJECT', `${what}: time out of range in ${JSON.stringify(line.slice(0, 80))}`);
     out.push(m[3] === '-' ? { step, value } : { step, value, time: Number(m[3]) });
   }
   return out;
@@ -104,7 +108,7 @@ function sortPoints(points: MetricPoint[]): MetricPoint[] {
 export function checkPoint(metric: string, p: MetricPoint): void {
   if (typeof p.value !== 'number') throw new MlmetaError('E_BAD_INPUT', `metric ${metric}: value is not a number`);
   if (!Number.isSafeInteger(p.step) || p.step < 0) throw new MlmetaError('E_BAD_INPUT', `metric ${metric}: step ${p.step} is not a whole number ≥ 0`);
-  if (p.time !== undefined && !Number.isFinite(p.time)) throw new MlmetaError('E_BAD_INPUT', `metric ${metric}: time is not a number`);
+  if (p.time !== undefined && !(Math.abs(p.time) <= MAX_TIME)) throw new MlmetaError('E_BAD_INPUT', `metric ${metric}: time ${p.time} is not ms since the epoch within a date's range`);
 }
 
 export function summarise(points: MetricPoint[]): HistorySummary {
