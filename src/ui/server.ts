@@ -79,6 +79,9 @@ export function startUi(store: Store, opts: UiOptions = {}): Promise<UiServer> {
     } catch {
       return text(404, 'Not found.');
     }
+    // Browsers ask for it on pages that name no icon (a JSON twin opened in a tab): an empty
+    // answer, not a 404 that shows as a console error.
+    if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
     if (url.pathname.startsWith('/assets/')) {
       const a = asset(url.pathname.slice('/assets/'.length));
       return a ? send(200, a.type, a.body, { 'Cache-Control': 'no-cache' }) : text(404, 'Not found.');

@@ -248,6 +248,18 @@ describe('mlmeta ui in Chromium', () => {
     expect(b.errors).toEqual([]);
   });
 
+  it('a JSON twin opened in a tab loads without a console error (the favicon the browser asks for is no 404)', async () => {
+    const tab = await b.context.newPage();
+    const seen = b.errors.length;
+    const res = await tab.goto(`${srv.url}index.json`);
+    expect(res!.status()).toBe(200);
+    expect(res!.headers()['content-type']).toBe('application/json; charset=utf-8');
+    // the icon request follows the load; give it time to answer
+    await tab.waitForTimeout(800);
+    await tab.close();
+    expect(b.errors.slice(seen)).toEqual([]);
+  });
+
   it('--export writes the pages as a static site that works from file://', async () => {
     const out = path.join(tempDir('mlmeta-export-'), 'site');
     expect(ok(demo, ['ui', '--export', out])).toMatch(/^wrote \d+ pages/);
