@@ -106,5 +106,6 @@ async function signAndReproduce(dir: string, store: Store, model: string, aliasM
   const signature = signRecord(store, model).id;
   signRecord(store, aliasMove);
   const repro = await reproduce(store, model, { stdio: 'ignore' });
-  return { keys, signature, reproduction: repro.id, note: `churn-model@3 and its production move are signed with a demo key made for this demo in ${keys} (outside the repo; trusted via ${path.join(keys, 'allowed_signers')}, set in the repo's git config), and reproduced: ${repro.verdict}` };
+  signRecord(store, repro.id); // a reproduction is a claim until someone trusted signs it
+  return { keys, signature, reproduction: repro.id, note: `churn-model@3, its production move and its reproduction are signed with a demo key made for this demo in ${keys} (outside the repo; trusted via ${path.join(keys, 'allowed_signers')}, set in the repo's git config), and reproduced: ${repro.verdict}` };
 }
