@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { gitRepo, tempDir } from '../helpers/dirs.js';
 import { ok } from '../helpers/cli.js';
 
-export const FIXTURES = process.env.MLMETA_INTEROP_FIXTURES ?? path.resolve(__dirname, '../../../../shared/fixtures/interop');
+export const FIXTURES = process.env.MLMETA_INTEROP_FIXTURES ?? path.resolve(__dirname, '../../fixtures/interop');
 export const fixture = (...p: string[]) => path.join(FIXTURES, ...p);
 
 /** A git repo with an initialised store. */
