@@ -83,7 +83,9 @@ export function exportOpenLineage(store: Store, ref: string, namespace?: string)
 export async function postEvents(url: string, events: Array<Record<string, unknown>>): Promise<number> {
   let endpoint: URL;
   try {
-    endpoint = new URL(url.replace(/\/+$/, '') + '/api/v1/lineage');
+    // The path joins the URL's path, not its text: a query (`?api_key=…`) stays a query.
+    endpoint = new URL(url);
+    endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, '')}/api/v1/lineage`;
   } catch {
     // Not echoed: the text may hold a token.
     throw new MlmetaError('E_USAGE', '--url is not a URL');
@@ -102,7 +104,8 @@ export async function postEvents(url: string, events: Array<Record<string, unkno
   for (const e of events) {
     let res: Response;
     try {
-      res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify(e), signal: AbortSignal.timeout(30_000) });
+      // No redirects: a 3xx would resend the events (and the credentials) to another place.
+      res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify(e), redirect: 'manual', signal: AbortSignal.timeout(30_000) });
     } catch (err) {
       throw new MlmetaError('E_REMOTE', `${shown}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message} (${sent} of ${events.length} events sent)`);
     }

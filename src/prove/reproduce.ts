@@ -229,6 +229,9 @@ export async function reproduce(store: Store, ref: string, opts: ReproduceOption
     }
     const params = restoreParams(run, wt.dir, wtProject, inv);
     const env = envDrift(store, run.env);
+    // The preparation above is synchronous: a Ctrl-C during it is only delivered (to the
+    // handler) once the event loop turns, so let it turn before deciding to start the command.
+    await new Promise((resolve) => setImmediate(resolve));
     if (interrupted) refuse(`interrupted (${interrupted}); nothing was recorded`);
     const cwd = typeof inv.cwd === 'string' && !inv.cwd.startsWith('/') && !inv.cwd.split('/').includes('..') ? path.join(wtProject, inv.cwd) : wtProject;
     const c0 = process.hrtime.bigint();

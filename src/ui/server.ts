@@ -53,6 +53,11 @@ const FRESH_MS = 1000;
 
 export function startUi(store: Store, opts: UiOptions = {}): Promise<UiServer> {
   const host = opts.host ?? '127.0.0.1';
+  // A wildcard bind answers on every address, but Host checks need the one people will type:
+  // ask for it rather than serve a site that answers 421 to everybody.
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') {
+    return Promise.reject(new MlmetaError('E_USAGE', `--host ${host} binds every address: give the one interface address to serve on (e.g. this machine's LAN address)`));
+  }
   let view = { store, at: 0 };
   // A new Store per second: its graph re-reads what changed on disk (new records, a pull).
   const current = () => {

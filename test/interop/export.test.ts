@@ -130,6 +130,26 @@ describe('export openlineage', () => {
     expect(output).not.toContain('s3cr3tTOKEN');
   });
 
+  it('--url keeps its query a query, and a redirect is not followed (events are not resent elsewhere)', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => (req.url?.startsWith('/elsewhere') ? res.writeHead(200).end('{}') : res.writeHead(307, { location: `/elsewhere${req.url}` }).end()));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const child = spawn(process.execPath, [BIN, 'export', 'openlineage', 'model.pkl', '--url', `http://127.0.0.1:${port}/ol/?api_key=k1`], { cwd: dvc, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' } });
+    let stderr = '';
+    child.stderr.on('data', (c) => { stderr += c; });
+    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    server.close();
+    expect(seen).toEqual(['/ol/api/v1/lineage?api_key=k1']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error\[E_REMOTE\]: http:\/\/127\.0\.0\.1:\d+\/ol\/api\/v1\/lineage answered 307 /);
+    expect(stderr).not.toContain('k1');
+  });
+
   it('a service that refuses is one E_REMOTE line', async () => {
     const server = http.createServer((_req, res) => res.writeHead(400).end('bad'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

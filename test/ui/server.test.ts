@@ -96,6 +96,9 @@ describe('mlmeta ui: the server', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error\[E_BAD_INPUT\]: .* is not empty/);
     expect(snapshot(dir)).toEqual(before);
+    const wild = mlmeta(demo, ['ui', '--host', '0.0.0.0', '--port', '0']);
+    expect([wild.code, wild.stderr.trim().split('\n').pop()]).toEqual([2, "error[E_USAGE]: --host 0.0.0.0 binds every address: give the one interface address to serve on (e.g. this machine's LAN address)"]);
+    expect(wild.stdout).not.toContain('http://');
     const bad = mlmeta(demo, ['ui', '--port', '70000']);
     expect([bad.code, bad.stderr.trim()]).toEqual([2, 'error[E_USAGE]: --port must be at most 65535']);
   });
