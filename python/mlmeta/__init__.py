@@ -505,6 +505,18 @@ def _hook_excepthook():
 
     sys.excepthook = hook
 
+    # SystemExit never reaches the excepthook, and atexit cannot see the exit status:
+    # `sys.exit(N)` with N other than 0/None marks the session failed on its way out.
+    # (A bare `raise SystemExit(N)` is not seen: call end_run("failed") first.)
+    previous_exit = sys.exit
+
+    def exit_hook(status=None):
+        if _session is not None and status not in (None, 0):
+            _session.crashed = True
+        previous_exit(status)
+
+    sys.exit = exit_hook
+
 
 def start_run(name=None, model=None, inputs=(), outputs=(), params=None, message=None, code=None):
     """Start recording a run from this process (a notebook, an ad-hoc script).

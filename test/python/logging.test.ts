@@ -288,4 +288,12 @@ print(json.dumps({"res": res, "record": shown["record"], "hist": hist["count"], 
     const second = showJson(repo, 'nb@2');
     expect(second).toMatchObject({ status: 'failed', metrics: { loss: 9 } });
   });
+
+  it('notebook style: sys.exit(3) after start_run records a failed run with what it logged', () => {
+    const repo = project();
+    write(repo, 'quit.py', 'import sys, mlmeta\nmlmeta.start_run(name="quit")\nmlmeta.log_metric("z", 3)\nsys.exit(3)\n');
+    const r = python(repo, 'quit.py');
+    expect(r.status).toBe(3);
+    expect(showJson(repo, 'quit')).toMatchObject({ status: 'failed', metrics: { z: 3 } });
+  });
 });
