@@ -27,6 +27,24 @@ beforeAll(() => {
   ok(dvc, ['import', 'dvc']);
 }, 120_000);
 
+/**
+ * Serve `handler` on a loopback port, run `export openlineage model.pkl --url` against it
+ * (`url` gets the port), and give back the exit code and output once both have finished.
+ */
+async function exportTo(url: (port: number) => string, handler: http.RequestListener): Promise<{ code: number; stdout: string; stderr: string }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const child = spawn(process.execPath, [BIN, 'export', 'openlineage', 'model.pkl', '--url', url(port)], { cwd: dvc, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => { stdout += c; });
+  child.stderr.on('data', (c) => { stderr += c; });
+  const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+  server.close();
+  return { code, stdout, stderr };
+}
+
 function openLineageValidator() {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
@@ -86,7 +104,7 @@ describe('export openlineage', () => {
 
   it('--url POSTs each event to URL/api/v1/lineage on a loopback server', async () => {
     const received: Array<{ url: string; type: string; body: any }> = [];
-    const server = http.createServer((req, res) => {
+    const { code, stderr } = await exportTo((port) => `http://127.0.0.1:${port}`, (req, res) => {
       let body = '';
       req.on('data', (c) => { body += c; });
       req.on('end', () => {
@@ -94,13 +112,6 @@ describe('export openlineage', () => {
         res.writeHead(201).end();
       });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const child = spawn(process.execPath, [BIN, 'export', 'openlineage', 'model.pkl', '--url', `http://127.0.0.1:${port}`], { cwd: dvc, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' } });
-    let stderr = '';
-    child.stderr.on('data', (c) => { stderr += c; });
-    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
-    server.close();
     expect(code).toBe(0);
     const expected = ok(dvc, ['export', 'openlineage', 'model.pkl']).split('\n').map((l) => JSON.parse(l));
     expect(received.map((r) => r.url)).toEqual(expected.map(() => '/api/v1/lineage'));
@@ -111,19 +122,12 @@ describe('export openlineage', () => {
 
   it('credentials in --url go as Basic auth and are never printed', async () => {
     const auth: string[] = [];
-    const server = http.createServer((req, res) => {
+    const { code, stdout, stderr } = await exportTo((port) => `http://me:s3cr3tTOKEN@127.0.0.1:${port}`, (req, res) => {
       auth.push(req.headers.authorization ?? '');
       req.resume();
       req.on('end', () => res.writeHead(400).end('bad'));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const child = spawn(process.execPath, [BIN, 'export', 'openlineage', 'model.pkl', '--url', `http://me:s3cr3tTOKEN@127.0.0.1:${port}`], { cwd: dvc, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' } });
-    let output = '';
-    child.stdout.on('data', (c) => { output += c; });
-    child.stderr.on('data', (c) => { output += c; });
-    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
-    server.close();
+    const output = stdout + stderr;
     expect(code).toBe(1);
     expect(auth).toEqual([`Basic ${Buffer.from('me:s3cr3tTOKEN').toString('base64')}`]);
     expect(output).toMatch(/^error\[E_REMOTE\]: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/lineage answered 400 /);
@@ -132,18 +136,11 @@ describe('export openlineage', () => {
 
   it('--url keeps its query a query, and a redirect is not followed (events are not resent elsewhere)', async () => {
     const seen: string[] = [];
-    const server = http.createServer((req, res) => {
+    const { code, stderr } = await exportTo((port) => `http://127.0.0.1:${port}/ol/?api_key=k1`, (req, res) => {
       seen.push(req.url ?? '');
       req.resume();
       req.on('end', () => (req.url?.startsWith('/elsewhere') ? res.writeHead(200).end('{}') : res.writeHead(307, { location: `/elsewhere${req.url}` }).end()));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const child = spawn(process.execPath, [BIN, 'export', 'openlineage', 'model.pkl', '--url', `http://127.0.0.1:${port}/ol/?api_key=k1`], { cwd: dvc, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' } });
-    let stderr = '';
-    child.stderr.on('data', (c) => { stderr += c; });
-    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
-    server.close();
     expect(seen).toEqual(['/ol/api/v1/lineage?api_key=k1']);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error\[E_REMOTE\]: http:\/\/127\.0\.0\.1:\d+\/ol\/api\/v1\/lineage answered 307 /);
@@ -151,14 +148,7 @@ describe('export openlineage', () => {
   });
 
   it('a service that refuses is one E_REMOTE line', async () => {
-    const server = http.createServer((_req, res) => res.writeHead(400).end('bad'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const child = spawn(process.execPath, [BIN, 'export', 'openlineage', 'model.pkl', '--url', `http://127.0.0.1:${port}`], { cwd: dvc, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' } });
-    let stderr = '';
-    child.stderr.on('data', (c) => { stderr += c; });
-    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
-    server.close();
+    const { code, stderr } = await exportTo((port) => `http://127.0.0.1:${port}`, (_req, res) => res.writeHead(400).end('bad'));
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error\[E_REMOTE\]: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/lineage answered 400 .*\(0 of \d+ events sent\)\n$/);
   });
