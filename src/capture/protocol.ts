@@ -1,7 +1,10 @@
 // The logging protocol (docs/PROTOCOL.md): `mlmeta run` gives its command a fresh private
 // folder named by MLMETA_RUN_DIR; anything in the command (Python's `mlmeta` module, R,
-// Julia, a shell `echo >>`) appends JSON lines to `*.jsonl` files there. After the command,
-// run reads them back here and folds them into its records (api/run-log.ts).
+// Julia, a shell `echo >>`) appends JSON lines to `*.jsonl` files there. While the command
+// runs, run reads the complete lines as they arrive (RunLog.poll: the reading overlaps the
+// training instead of following it); after the command it reads the rest and folds it all
+// into its records (api/run-log.ts). The result is what reading the folder after the command
+// gives: files merge in name order, whatever the timing of the polls.
 //
 // The reader trusts nothing it reads: a torn last line (a crash mid-write) or a bad line is
 // skipped with a warning, never a corrupt record; files are read in chunks, so a huge log
@@ -11,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ioError } from '../errors.js';
-import { MAX_TIME, type MetricPoint } from '../records/history.js';
+import { MAX_TIME, sortColumns, type Columns } from '../records/history.js';
 import type { Json } from '../records/yaml.js';
 import type { Mapping } from './values.js';
 
@@ -33,7 +36,7 @@ export interface Logged {
   /** params as logged, dotted names nested (`opt.lr` → {opt: {lr}}); a later value wins */
   params: Mapping;
   /** each metric's points, in the order read */
-  metrics: Record<string, MetricPoint[]>;
+  metrics: Record<string, Columns>;
   /** paths (absolute, as the command logged them) or dataset refs */
   inputs: string[];
   outputs: string[];
@@ -121,45 +124,150 @@ function checkJson(v: unknown, where: string, depth = 0): void {
   }
 }
 
-/** Reads lines one at a time into a Logged; `line` throws a plain Error for a bad line. */
-// {"metric":"NAME","value":V,"step":N,"time":T} with NAME free of escapes and quotes
-const FAST_METRIC = /^\{"metric":"([^"\\\u0000-\u001f]{1,200})","value":(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|"nan"|"inf"|"-inf"),"step":(\d{1,15}),"time":(\d{1,15})\}$/;
+// The line the Python module writes for every point, {"metric":"NAME","value":V,"step":N,"time":T},
+// is read straight from the bytes (fastPoint below): no string per line, no JSON object, no
+// regex match — at 10^5 points that was most of the fold's time and garbage. Anything else,
+// or anything odd in such a line, takes the general path (JSON.parse).
+const AT_METRIC = Buffer.from('{"metric":"');
+const AT_VALUE = Buffer.from('","value":');
+const AT_STEP = Buffer.from(',"step":');
+const AT_TIME = Buffer.from(',"time":');
+const QUOTED_VALUES = ['"nan"', '"inf"', '"-inf"'].map((v) => ({ bytes: Buffer.from(v), value: metricValue(v.slice(1, -1)) }));
 
-class Folder {
-  readonly logged: Logged = { params: {}, metrics: {}, inputs: [], outputs: [], tags: {}, warnings: [] };
-  private points = 0;
-  private dropped = 0;
-  private nextStep = new Map<string, number>();
+const isDigit = (c: number | undefined) => c !== undefined && c >= 48 && c <= 57;
+
+/** Whether `buf` holds `lit` at `at`. */
+function has(buf: Buffer, at: number, lit: Uint8Array): boolean {
+  if (at + lit.length > buf.length) return false;
+  for (let i = 0; i < lit.length; i++) if (buf[at + i] !== lit[i]) return false;
+  return true;
+}
+
+/** The end of the digits from `at` (at most `max`); `at` when there are none. */
+function digits(buf: Buffer, at: number, end: number, max: number): number {
+  let i = at;
+  while (i < end && i - at < max && isDigit(buf[i])) i++;
+  return i;
+}
+
+/** The digits `buf[at, end)` as a number (at most 15 of them: exact). */
+function wholeNumber(buf: Buffer, at: number, end: number): number {
+  let n = 0;
+  for (let i = at; i < end; i++) n = n * 10 + buf[i]! - 48;
+  return n;
+}
+
+/** Points read so far across the folder's files (memory is bounded per run, not per file). */
+interface Budget {
+  points: number;
+  dropped: number;
+}
+
+/**
+ * What one file logged, line by line, in its order; `line` throws a plain Error for a bad line.
+ * Files are merged in name order by RunLog.finish: params as operations replayed in order, and
+ * points without a step numbered then (a step-less point takes its metric's next step across
+ * the files before it, as when the files were read one after another).
+ */
+class FileLog {
+  readonly params: Array<[string, Json]> = [];
+  /** each metric's points; a step NaN: none given */
+  readonly metrics = new Map<string, Columns>();
+  readonly inputs: string[] = [];
+  readonly outputs: string[] = [];
+  readonly tags: Record<string, string> = {};
+  readonly warnings: string[] = [];
+  points = 0;
+  dropped = 0;
+  /** the name of the last fast-read point, and its bytes (most lines repeat it) */
+  private lastName = '';
+  private lastNameBytes = Buffer.alloc(0);
+
+  constructor(private readonly budget: Budget) {}
 
   private point(name: string, value: unknown, step: number | undefined, time: number | undefined): void {
-    if (!this.names.has(name)) this.names.add(checkLoggedName(name, 'metric'));
+    let m = this.metrics.get(name);
+    if (!m) {
+      checkLoggedName(name, 'metric');
+      m = { step: [], value: [], time: [] };
+      this.metrics.set(name, m);
+    }
     const v = metricValue(value);
-    if (this.points >= MAX_POINTS) {
+    if (this.budget.points >= MAX_POINTS) {
+      this.budget.dropped++;
       this.dropped++;
       return;
     }
-    // No step: the metric's next one (one past the highest seen), as a counter would give.
-    const s = step ?? this.nextStep.get(name) ?? 0;
-    this.nextStep.set(name, Math.max(this.nextStep.get(name) ?? 0, s + 1));
-    (this.logged.metrics[name] ??= []).push(time === undefined ? { step: s, value: v } : { step: s, value: v, time });
+    m.step.push(step ?? NaN);
+    m.value.push(v);
+    m.time.push(time ?? NaN);
+    this.budget.points++;
     this.points++;
   }
 
-  private names = new Set<string>();
+  /**
+   * The Python module's point line in `buf[start, end)` (no newline), read in place; false
+   * when the line is not exactly that shape (ASCII name without escapes, a JSON number or
+   * "nan"/"inf"/"-inf", whole step and time of at most 15 digits) — the caller then parses
+   * it as JSON, so this is only ever a shortcut to the same result.
+   */
+  fastPoint(buf: Buffer, start: number, end: number): boolean {
+    if (!has(buf, start, AT_METRIC)) return false;
+    const nameAt = start + AT_METRIC.length;
+    let i = nameAt;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c === 34) break;
+      if (c < 32 || c === 92 || c > 126) return false;
+    }
+    const nameLen = i - nameAt;
+    if (nameLen < 1 || nameLen > 200 || !has(buf, i, AT_VALUE)) return false;
+    let name = this.lastName;
+    if (nameLen !== this.lastNameBytes.length || !has(buf, nameAt, this.lastNameBytes)) {
+      name = buf.toString('latin1', nameAt, i);
+      this.lastName = name;
+      this.lastNameBytes = Buffer.from(buf.subarray(nameAt, i));
+    }
+    i += AT_VALUE.length;
+    // the value: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? or a quoted nan/inf/-inf
+    let value: number;
+    const quoted = QUOTED_VALUES.find((q) => has(buf, i, q.bytes));
+    if (quoted) {
+      value = quoted.value;
+      i += quoted.bytes.length;
+    } else {
+      const valueAt = i;
+      if (buf[i] === 45) i++;
+      if (buf[i] === 48) i++;
+      else if (isDigit(buf[i])) i = digits(buf, i, end, end);
+      else return false;
+      if (buf[i] === 46) {
+        const at = ++i;
+        if ((i = digits(buf, i, end, end)) === at) return false;
+      }
+      if (buf[i] === 101 || buf[i] === 69) {
+        i++;
+        if (buf[i] === 43 || buf[i] === 45) i++;
+        const at = i;
+        if ((i = digits(buf, i, end, end)) === at) return false;
+      }
+      value = Number(buf.toString('latin1', valueAt, i));
+    }
+    if (!has(buf, i, AT_STEP)) return false;
+    const stepAt = (i += AT_STEP.length);
+    if ((i = digits(buf, i, end, 15)) === stepAt) return false;
+    const step = wholeNumber(buf, stepAt, i);
+    if (!has(buf, i, AT_TIME)) return false;
+    const timeAt = (i += AT_TIME.length);
+    if ((i = digits(buf, i, end, 15)) === timeAt) return false;
+    const time = wholeNumber(buf, timeAt, i);
+    if (i !== end - 1 || buf[i] !== 125) return false;
+    this.point(name, value, step, time);
+    return true;
+  }
+
 
   line(text: string): void {
-    // The shape the Python module writes for every point, parsed without JSON.parse's
-    // object (10^5 points: a third of the time, a fraction of the garbage). Anything else,
-    // or anything odd in it, takes the general path below.
-    const m = FAST_METRIC.exec(text);
-    if (m) {
-      const value = m[2]!.charCodeAt(0) === 34 ? metricValue(m[2]!.slice(1, -1)) : Number(m[2]);
-      const name = m[1]!;
-      if (!Number.isNaN(value) || m[2] === '"nan"') {
-        if (!this.names.has(name)) this.names.add(checkLoggedName(name, 'metric'));
-        return this.point(name, value, Number(m[3]), Number(m[4]));
-      }
-    }
     const o: unknown = JSON.parse(text);
     if (!isMapping(o)) throw new Error('not a JSON object');
     const keys = ['param', 'params', 'metric', 'metrics', 'input', 'output', 'tag'].filter((k) => Object.hasOwn(o, k));
@@ -171,13 +279,13 @@ class Folder {
         const name = checkLoggedName(o.param, 'param');
         if (!Object.hasOwn(o, 'value')) throw new Error('a param needs a value');
         checkJson(o.value, `param ${name}`);
-        setDotted(this.logged.params, name, o.value as Json);
+        this.params.push([name, o.value as Json]);
         return;
       }
       case 'params':
         if (!isMapping(o.params)) throw new Error('params is not an object');
         checkJson(o.params, 'params');
-        for (const [k, v] of Object.entries(o.params)) setDotted(this.logged.params, checkLoggedName(k, 'param'), v);
+        for (const [k, v] of Object.entries(o.params)) this.params.push([checkLoggedName(k, 'param'), v]);
         return;
       case 'metric':
         this.point(o.metric as string, o.value, step, time);
@@ -192,106 +300,264 @@ class Folder {
       case 'output': {
         const p = o[keys[0]];
         if (typeof p !== 'string' || p === '' || p.includes('\0')) throw new Error(`${keys[0]} is not a path`);
-        (keys[0] === 'input' ? this.logged.inputs : this.logged.outputs).push(p);
+        (keys[0] === 'input' ? this.inputs : this.outputs).push(p);
         return;
       }
       case 'tag': {
         const name = checkLoggedName(o.tag, 'tag');
         if (typeof o.value !== 'string') throw new Error(`tag ${name}: value is not a string`);
-        this.logged.tags[name] = o.value;
+        this.tags[name] = o.value;
         return;
       }
     }
   }
 
-  finish(): Logged {
-    if (this.dropped) this.logged.warnings.push(`${this.dropped} logged metric points past the first ${MAX_POINTS} were not recorded`);
-    for (const [name, pts] of Object.entries(this.logged.metrics)) {
-      if (pts.length <= MAX_SERIES_POINTS) continue;
-      const sorted = [...pts].sort((a, b) => a.step - b.step || (a.time ?? 0) - (b.time ?? 0));
-      const k = MAX_SERIES_POINTS - 1;
-      this.logged.metrics[name] = Array.from({ length: MAX_SERIES_POINTS }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / k)]!);
-      this.logged.warnings.push(`metric ${name}: ${pts.length} points logged; ${MAX_SERIES_POINTS} kept, evenly spaced (the first and the last included)`);
-    }
-    return this.logged;
-  }
 }
 
-/** Read one file in chunks, handing each complete line to `f`; a last line without '\n' is torn. */
-function readLines(file: string, name: string, f: Folder, warn: (m: string) => void): void {
-  let fd: number;
-  try {
-    // O_NOFOLLOW: a link planted in the folder is not followed into some other file.
-    // O_NONBLOCK: opening a FIFO planted there does not wait forever for a writer.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
-  } catch (e) {
-    warn(`${name}: not read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-    return;
+const EMPTY = Buffer.alloc(0);
+/** Read per file per poll while the command runs (a poll holds the event loop while it reads). */
+const POLL_BYTES = 8 * CHUNK;
+
+/** One `*.jsonl` file, read as it grows: complete lines only, until the command has ended. */
+class LogFile {
+  log: FileLog;
+  private fd?: number;
+  private ino?: number;
+  /** bytes of the file consumed (lines handled, plus the carried unfinished line) */
+  private read = 0;
+  private carry: Buffer = EMPTY;
+  private lineNo = 0;
+  private bad = 0;
+
+  constructor(
+    private readonly file: string,
+    readonly name: string,
+    private readonly budget: Budget,
+  ) {
+    this.log = new FileLog(budget);
+    this.open();
   }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) return warn(`${name}: not a regular file; not read`);
-    // Only what was there when the command ended: a child it left behind may still be
-    // appending, and chasing a file that grows faster than it is read never ends.
-    let left = stat.size;
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let rest: Buffer = Buffer.alloc(0);
-    let lineNo = 0;
-    let bad = 0;
-    const one = (text: string) => {
-      lineNo++;
-      if (text.length === 0) return;
-      if (text.length > MAX_LINE) {
-        bad++;
-        return warn(`${name}:${lineNo}: line longer than ${MAX_LINE} characters; skipped`);
-      }
-      try {
-        f.line(text);
-      } catch (e) {
-        // A flood of bad lines gets a few warnings and a count, not a warning each.
-        if (++bad <= 5) warn(`${name}:${lineNo}: ${(e as Error).message}; line skipped`);
-      }
-    };
-    for (;;) {
-      const n = left > 0 ? fs.readSync(fd, buf, 0, Math.min(CHUNK, left), null) : 0;
-      if (n === 0) break;
-      left -= n;
-      const chunk = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
-      // Whole lines are decoded at once (one string, split): far less garbage than a
-      // Buffer and a string per line. The bytes after the last newline wait for the next read.
-      const last = chunk.lastIndexOf(10);
-      if (last !== -1) for (const line of chunk.toString('utf8', 0, last).split('\n')) one(line);
-      const tail = chunk.subarray(last + 1);
-      // Past MAX_LINE without a newline: keep counting, stop holding the bytes.
-      rest = tail.length > MAX_LINE ? Buffer.alloc(MAX_LINE + 1, 32) : Buffer.from(tail);
+
+  private warn(m: string): void {
+    this.log.warnings.push(`logged values: ${m}`);
+  }
+
+  private open(): void {
+    let fd: number;
+    try {
+      // O_NOFOLLOW: a link planted in the folder is not followed into some other file.
+      // O_NONBLOCK: opening a FIFO planted there does not wait forever for a writer.
+      fd = fs.openSync(this.file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
+    } catch (e) {
+      return this.warn(`${this.name}: not read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
-    if (bad > 5) warn(`${name}: ${bad} bad lines in all were skipped`);
-    if (rest.length) {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) {
+      fs.closeSync(fd);
+      return this.warn(`${this.name}: not a regular file; not read`);
+    }
+    this.fd = fd;
+    this.ino = stat.ino;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Forget what was read (the file was replaced or cut while the command ran) and open it again. */
+  private restart(): void {
+    this.close();
+    this.budget.points -= this.log.points;
+    this.budget.dropped -= this.log.dropped;
+    this.log = new FileLog(this.budget);
+    this.read = 0;
+    this.carry = EMPTY;
+    this.lineNo = 0;
+    this.bad = 0;
+    this.ino = undefined;
+    this.open();
+  }
+
+  private failed(e: unknown): void {
+    // A flood of bad lines gets a few warnings and a count, not a warning each.
+    if (++this.bad <= 5) this.warn(`${this.name}:${this.lineNo}: ${(e as Error).message}; line skipped`);
+  }
+
+  /** One complete line, `buf[start, end)` without its newline. */
+  private one(buf: Buffer, start: number, end: number): void {
+    this.lineNo++;
+    if (end === start) return;
+    try {
+      if (end - start <= 512 && this.log.fastPoint(buf, start, end)) return;
+    } catch (e) {
+      return this.failed(e);
+    }
+    const text = buf.toString('utf8', start, end);
+    if (text.length > MAX_LINE) {
+      this.bad++;
+      return this.warn(`${this.name}:${this.lineNo}: line longer than ${MAX_LINE} characters; skipped`);
+    }
+    try {
+      this.log.line(text);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** Handle the complete lines among the file's bytes up to `limit` (`buf`: scratch space of MAX_LINE + 1 + CHUNK). */
+  pump(buf: Buffer, limit: number): void {
+    if (this.fd === undefined) return;
+    buf.set(this.carry, 0);
+    let carried = this.carry.length;
+    while (this.read < limit) {
+      const n = fs.readSync(this.fd, buf, carried, Math.min(CHUNK, limit - this.read), this.read);
+      if (n === 0) break;
+      this.read += n;
+      const end = carried + n;
+      const view = buf.subarray(0, end);
+      let start = 0;
+      for (let nl = view.indexOf(10); nl !== -1; nl = view.indexOf(10, start)) {
+        this.one(view, start, nl);
+        start = nl + 1;
+      }
+      if (end - start > MAX_LINE) {
+        // Past MAX_LINE without a newline: keep counting, stop holding the bytes.
+        carried = MAX_LINE + 1;
+        buf.fill(32, 0, carried);
+      } else {
+        buf.copyWithin(0, start, end);
+        carried = end - start;
+      }
+    }
+    this.carry = Buffer.from(buf.subarray(0, carried));
+  }
+
+  /** While the command runs: what has arrived, a bounded amount at a time. */
+  poll(buf: Buffer): void {
+    if (this.fd === undefined) return;
+    const size = fs.fstatSync(this.fd).size;
+    if (size < this.read) return; // cut short: finish() starts it over
+    this.pump(buf, Math.min(size, this.read + POLL_BYTES));
+  }
+
+  /**
+   * After the command: the rest, up to the size it has now (a child left behind may still be
+   * appending, and chasing a file that grows faster than it is read never ends). A file
+   * replaced or cut short while the command ran is read again from its start: the result is
+   * what the folder holds when the command ends.
+   */
+  finish(buf: Buffer): void {
+    let now: fs.Stats | undefined;
+    try {
+      now = fs.lstatSync(this.file);
+    } catch {
+      now = undefined;
+    }
+    // (not opened while polling — a FIFO then, say — is tried again too)
+    if (this.fd === undefined || now?.ino !== this.ino || fs.fstatSync(this.fd).size < this.read) this.restart();
+    if (this.fd === undefined) return;
+    this.pump(buf, fs.fstatSync(this.fd).size);
+    if (this.bad > 5) this.warn(`${this.name}: ${this.bad} bad lines in all were skipped`);
+    if (this.carry.length) {
       // A last line without its newline: kept if it is whole (a writer that forgot the
       // newline), skipped if torn (a crash mid-write cuts a JSON object, which never parses).
       try {
-        if (rest.length > MAX_LINE) throw new Error('too long');
-        f.line(rest.toString('utf8'));
+        if (this.carry.length > MAX_LINE) throw new Error('too long');
+        this.log.line(this.carry.toString('utf8'));
       } catch {
-        warn(`${name}: the last line is incomplete (the command stopped mid-write?); skipped`);
+        this.warn(`${this.name}: the last line is incomplete (the command stopped mid-write?); skipped`);
       }
     }
-  } finally {
-    fs.closeSync(fd);
+    this.close();
   }
 }
 
-/** Read every `*.jsonl` file of the folder, in name order. */
-export function readRunDir(dir: string): Logged {
-  const f = new Folder();
-  const warn = (m: string) => f.logged.warnings.push(`logged values: ${m}`);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort();
-  } catch (e) {
-    warn(`folder not readable (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-    return f.finish();
+/** The folder a command logs into, read while it runs (poll) and once it has ended (finish). */
+export class RunLog {
+  private readonly files = new Map<string, LogFile>();
+  private readonly budget: Budget = { points: 0, dropped: 0 };
+  private buf?: Buffer;
+
+  constructor(readonly dir: string) {}
+
+  private scratch(): Buffer {
+    return (this.buf ??= Buffer.allocUnsafe(MAX_LINE + 1 + CHUNK));
   }
-  for (const n of names) readLines(path.join(dir, n), n, f, warn);
-  return f.finish();
+
+  private fileFor(name: string): LogFile {
+    let f = this.files.get(name);
+    if (!f) this.files.set(name, (f = new LogFile(path.join(this.dir, name), name, this.budget)));
+    return f;
+  }
+
+  /** Read the complete lines logged so far; never throws (whatever fails is seen again by finish). */
+  poll(): void {
+    try {
+      for (const n of fs.readdirSync(this.dir)) if (n.endsWith('.jsonl')) this.fileFor(n).poll(this.scratch());
+    } catch {
+      /* finish() reads it all again and reports */
+    }
+  }
+
+  /** Read what is left and fold every file's lines together, in file-name order. */
+  finish(): Logged {
+    const out: Logged = { params: {}, metrics: {}, inputs: [], outputs: [], tags: {}, warnings: [] };
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => n.endsWith('.jsonl')).sort();
+    } catch (e) {
+      out.warnings.push(`logged values: folder not readable (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    const listed = new Set(names);
+    for (const [n, f] of this.files) {
+      if (listed.has(n)) continue;
+      // gone by the end: not part of what the command left
+      f.close();
+      this.budget.points -= f.log.points;
+      this.budget.dropped -= f.log.dropped;
+    }
+    try {
+      for (const n of names) this.fileFor(n).finish(this.scratch());
+    } finally {
+      for (const f of this.files.values()) f.close();
+    }
+    const next = new Map<string, number>();
+    for (const n of names) {
+      const log = this.files.get(n)!.log;
+      for (const [k, v] of log.params) setDotted(out.params, k, v);
+      for (const [metric, c] of log.metrics) {
+        const into = (out.metrics[metric] ??= { step: [], value: [], time: [] });
+        let nx = next.get(metric) ?? 0;
+        for (let i = 0; i < c.step.length; i++) {
+          const s = Number.isNaN(c.step[i]) ? nx : c.step[i]!;
+          if (s + 1 > nx) nx = s + 1;
+          into.step.push(s);
+          into.value.push(c.value[i]!);
+          into.time.push(c.time[i]!);
+        }
+        next.set(metric, nx);
+      }
+      out.inputs.push(...log.inputs);
+      out.outputs.push(...log.outputs);
+      Object.assign(out.tags, log.tags);
+      out.warnings.push(...log.warnings);
+    }
+    if (this.budget.dropped) out.warnings.push(`${this.budget.dropped} logged metric points past the first ${MAX_POINTS} were not recorded`);
+    for (const [name, c] of Object.entries(out.metrics)) {
+      const n = c.step.length;
+      if (n <= MAX_SERIES_POINTS) continue;
+      const sorted = sortColumns(c);
+      const k = MAX_SERIES_POINTS - 1;
+      const pick = Array.from({ length: MAX_SERIES_POINTS }, (_, i) => Math.round((i * (n - 1)) / k));
+      out.metrics[name] = { step: pick.map((j) => sorted.step[j]!), value: pick.map((j) => sorted.value[j]!), time: pick.map((j) => sorted.time[j]!) };
+      out.warnings.push(`metric ${name}: ${n} points logged; ${MAX_SERIES_POINTS} kept, evenly spaced (the first and the last included)`);
+    }
+    return out;
+  }
+}
+
+/** Read every `*.jsonl` file of the folder, in name order (all at once: the command has ended). */
+export function readRunDir(dir: string): Logged {
+  return new RunLog(dir).finish();
 }

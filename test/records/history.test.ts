@@ -41,6 +41,21 @@ describe('metric history', () => {
     expect(pointsOf(yamlBack.history.loss!, 'loss', read)).toEqual(curve(INLINE_POINTS));
   });
 
+  it('writes a series object as exactly the canonical YAML of its fields', () => {
+    // seriesObject writes the bytes directly; canonicalYaml is the definition
+    const odd: MetricPoint[] = [{ step: 3, value: NaN }, { step: 0, value: -Infinity, time: 5 }, { step: 1, value: 1e-7, time: 0 }, { step: 1, value: -2.5e21 }];
+    for (const [metric, points] of [
+      ['loss', curve(INLINE_POINTS + 1)],
+      ['yes', [...curve(3000)].reverse()],
+      ['a: b', odd],
+      ['λ "quoted" #x', curve(10)],
+    ] as Array<[string, MetricPoint[]]>) {
+      const o = seriesObject(metric, points);
+      const expected = canonicalYaml({ mlmeta: 1, kind: 'series', metric, count: points.length, points: encodePoints(points) });
+      expect(o.bytes.toString('utf8')).toBe(expected);
+    }
+  });
+
   it('refuses bad points with E_BAD_INPUT and bad stored text with E_CORRUPT_OBJECT', () => {
     expect(() => buildHistory({ loss: [{ step: -1, value: 1 }] })).toThrow(/step -1/);
     expect(() => buildHistory({ loss: [{ step: 0.5, value: 1 }] })).toThrow(/whole number/);
