@@ -1,6 +1,6 @@
 // The second wave's rows alone (issues 10, 11, 16), with a bare node start as the baseline
-// in the same run: `npm run build && node bench/wave2.mjs` (bench/run.mjs runs them too,
-// after the store rows).
+// in the same run: `npm run build && node bench/wave2.mjs [--only prove,python,interop]`
+// (bench/run.mjs runs them too, after the store rows).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,7 +26,8 @@ const row = (what, ms, baseName, baseMs, target) => {
 };
 process.stdout.write(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n| row | time | target |\n| --- | ---: | --- |\n`);
 row('baseline: node -e ""', median(() => time(process.execPath, ['-e', '']), 11));
-await proveRows({ row, work, env });
-benchPython({ work, bin: BIN, env, row, median, time });
-benchInterop(work, row);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : ['prove', 'python', 'interop'];
+if (only.includes('prove')) await proveRows({ row, work, env });
+if (only.includes('python')) benchPython({ work, bin: BIN, env, row, median, time });
+if (only.includes('interop')) benchInterop(work, row);
 fs.rmSync(work, { recursive: true, force: true });
