@@ -161,6 +161,8 @@ function wholeNumber(buf: Buffer, at: number, end: number): number {
 interface Budget {
   points: number;
   dropped: number;
+  /** MAX_POINTS (smaller in tests) */
+  readonly max: number;
 }
 
 /**
@@ -170,7 +172,9 @@ interface Budget {
  * the files before it, as when the files were read one after another).
  */
 class FileLog {
-  readonly params: Array<[string, Json]> = [];
+  /** params in the order last set (a param logged again moves to the end): replaying them in
+   * this order gives what replaying every line would, in memory bounded by the names */
+  readonly params = new Map<string, Json>();
   /** each metric's points; a step NaN: none given */
   readonly metrics = new Map<string, Columns>();
   readonly inputs: string[] = [];
@@ -193,7 +197,7 @@ class FileLog {
       this.metrics.set(name, m);
     }
     const v = metricValue(value);
-    if (this.budget.points >= MAX_POINTS) {
+    if (this.budget.points >= this.budget.max) {
       this.budget.dropped++;
       this.dropped++;
       return;
@@ -255,17 +259,23 @@ class FileLog {
     }
     if (!has(buf, i, AT_STEP)) return false;
     const stepAt = (i += AT_STEP.length);
-    if ((i = digits(buf, i, end, 15)) === stepAt) return false;
+    // (a leading zero is not JSON: `007` must be refused as JSON.parse refuses it)
+    if ((i = digits(buf, i, end, 15)) === stepAt || (buf[stepAt] === 48 && i - stepAt > 1)) return false;
     const step = wholeNumber(buf, stepAt, i);
     if (!has(buf, i, AT_TIME)) return false;
     const timeAt = (i += AT_TIME.length);
-    if ((i = digits(buf, i, end, 15)) === timeAt) return false;
+    if ((i = digits(buf, i, end, 15)) === timeAt || (buf[timeAt] === 48 && i - timeAt > 1)) return false;
     const time = wholeNumber(buf, timeAt, i);
     if (i !== end - 1 || buf[i] !== 125) return false;
     this.point(name, value, step, time);
     return true;
   }
 
+
+  private param(name: string, value: Json): void {
+    this.params.delete(name);
+    this.params.set(name, value);
+  }
 
   line(text: string): void {
     const o: unknown = JSON.parse(text);
@@ -279,13 +289,13 @@ class FileLog {
         const name = checkLoggedName(o.param, 'param');
         if (!Object.hasOwn(o, 'value')) throw new Error('a param needs a value');
         checkJson(o.value, `param ${name}`);
-        this.params.push([name, o.value as Json]);
+        this.param(name, o.value as Json);
         return;
       }
       case 'params':
         if (!isMapping(o.params)) throw new Error('params is not an object');
         checkJson(o.params, 'params');
-        for (const [k, v] of Object.entries(o.params)) this.params.push([checkLoggedName(k, 'param'), v]);
+        for (const [k, v] of Object.entries(o.params)) this.param(checkLoggedName(k, 'param'), v as Json);
         return;
       case 'metric':
         this.point(o.metric as string, o.value, step, time);
@@ -317,6 +327,10 @@ class FileLog {
 const EMPTY = Buffer.alloc(0);
 /** Read per file per poll while the command runs (a poll holds the event loop while it reads). */
 const POLL_BYTES = 8 * CHUNK;
+/** Bytes of a file kept to see it rewritten in place (each line the Python module writes ends in a time in ms). */
+const TAIL_BYTES = 64;
+/** Files held open while the command runs; more are read when it has ended (no fd exhaustion from a folder of 10^5 files). */
+const MAX_OPEN = 64;
 
 /** One `*.jsonl` file, read as it grows: complete lines only, until the command has ended. */
 class LogFile {
@@ -326,6 +340,10 @@ class LogFile {
   /** bytes of the file consumed (lines handled, plus the carried unfinished line) */
   private read = 0;
   private carry: Buffer = EMPTY;
+  /** the last bytes consumed, as they were read: a file rewritten in place since shows here */
+  private tail: Buffer = EMPTY;
+  /** rewritten or cut short since it was read (seen by a poll): read again from the start at the end */
+  private stale = false;
   private lineNo = 0;
   private bad = 0;
 
@@ -360,23 +378,47 @@ class LogFile {
     this.ino = stat.ino;
   }
 
+  get isOpen(): boolean {
+    return this.fd !== undefined;
+  }
+
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
   }
 
-  /** Forget what was read (the file was replaced or cut while the command ran) and open it again. */
-  private restart(): void {
+  /** Forget what was read (and its points in the budget) and close: the next finish() reads it from its start. */
+  discard(): void {
     this.close();
     this.budget.points -= this.log.points;
     this.budget.dropped -= this.log.dropped;
     this.log = new FileLog(this.budget);
     this.read = 0;
     this.carry = EMPTY;
+    this.tail = EMPTY;
+    this.stale = false;
     this.lineNo = 0;
     this.bad = 0;
     this.ino = undefined;
+  }
+
+  /** Forget what was read (the file was replaced or cut while the command ran) and open it again. */
+  private restart(): void {
+    this.discard();
     this.open();
+  }
+
+  /**
+   * Whether the file still holds what was read: as long as it was, and the last bytes read
+   * unchanged (a writer that truncates and writes again — `open(…, "w")` — is seen here even
+   * when the file has grown back past what was read).
+   */
+  private intact(size: number): boolean {
+    if (size < this.read) return false;
+    if (this.tail.length === 0) return true;
+    const now = Buffer.allocUnsafe(this.tail.length);
+    const n = fs.readSync(this.fd!, now, 0, now.length, this.read - this.tail.length);
+    return n === now.length && now.equals(this.tail);
   }
 
   private failed(e: unknown): void {
@@ -393,13 +435,14 @@ class LogFile {
     } catch (e) {
       return this.failed(e);
     }
-    const text = buf.toString('utf8', start, end);
-    if (text.length > MAX_LINE) {
+    // Measured in bytes, as the carried bytes are (a count of characters would make a long
+    // non-ASCII line kept or skipped depending on where the reads happened to cut it).
+    if (end - start > MAX_LINE) {
       this.bad++;
-      return this.warn(`${this.name}:${this.lineNo}: line longer than ${MAX_LINE} characters; skipped`);
+      return this.warn(`${this.name}:${this.lineNo}: line longer than ${MAX_LINE} bytes; skipped`);
     }
     try {
-      this.log.line(text);
+      this.log.line(buf.toString('utf8', start, end));
     } catch (e) {
       this.failed(e);
     }
@@ -431,14 +474,19 @@ class LogFile {
       }
     }
     this.carry = Buffer.from(buf.subarray(0, carried));
+    const k = Math.min(TAIL_BYTES, this.read);
+    if (k === 0) return;
+    this.tail = Buffer.allocUnsafe(k);
+    if (fs.readSync(this.fd, this.tail, 0, k, this.read - k) !== k) this.stale = true;
   }
 
   /** While the command runs: what has arrived, a bounded amount at a time. */
   poll(buf: Buffer): void {
-    if (this.fd === undefined) return;
+    if (this.fd === undefined || this.stale) return;
     const size = fs.fstatSync(this.fd).size;
-    if (size < this.read) return; // cut short: finish() starts it over
-    this.pump(buf, Math.min(size, this.read + POLL_BYTES));
+    // cut short or rewritten: finish() starts it over
+    if (!this.intact(size)) this.stale = true;
+    else this.pump(buf, Math.min(size, this.read + POLL_BYTES));
   }
 
   /**
@@ -455,7 +503,7 @@ class LogFile {
       now = undefined;
     }
     // (not opened while polling — a FIFO then, say — is tried again too)
-    if (this.fd === undefined || now?.ino !== this.ino || fs.fstatSync(this.fd).size < this.read) this.restart();
+    if (this.fd === undefined || this.stale || now?.ino !== this.ino || !this.intact(fs.fstatSync(this.fd).size)) this.restart();
     if (this.fd === undefined) return;
     this.pump(buf, fs.fstatSync(this.fd).size);
     if (this.bad > 5) this.warn(`${this.name}: ${this.bad} bad lines in all were skipped`);
@@ -476,10 +524,16 @@ class LogFile {
 /** The folder a command logs into, read while it runs (poll) and once it has ended (finish). */
 export class RunLog {
   private readonly files = new Map<string, LogFile>();
-  private readonly budget: Budget = { points: 0, dropped: 0 };
+  private readonly budget: Budget;
   private buf?: Buffer;
+  private polled = false;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    maxPoints = MAX_POINTS,
+  ) {
+    this.budget = { points: 0, dropped: 0, max: maxPoints };
+  }
 
   private scratch(): Buffer {
     return (this.buf ??= Buffer.allocUnsafe(MAX_LINE + 1 + CHUNK));
@@ -493,8 +547,24 @@ export class RunLog {
 
   /** Read the complete lines logged so far; never throws (whatever fails is seen again by finish). */
   poll(): void {
+    this.polled = true;
     try {
-      for (const n of fs.readdirSync(this.dir)) if (n.endsWith('.jsonl')) this.fileFor(n).poll(this.scratch());
+      const names = new Set(fs.readdirSync(this.dir).filter((n) => n.endsWith('.jsonl')));
+      let open = 0;
+      for (const [n, f] of this.files) {
+        // gone (for now): its fd would pin a removed file; if the name comes back, finish reads it anew
+        if (!names.has(n)) f.close();
+        else if (f.isOpen) open++;
+      }
+      for (const n of names) {
+        const f = this.files.get(n);
+        if (f) f.poll(this.scratch());
+        else if (open < MAX_OPEN) {
+          const g = this.fileFor(n);
+          if (g.isOpen) open++;
+          g.poll(this.scratch());
+        }
+      }
     } catch {
       /* finish() reads it all again and reports */
     }
@@ -513,16 +583,23 @@ export class RunLog {
     for (const [n, f] of this.files) {
       if (listed.has(n)) continue;
       // gone by the end: not part of what the command left
-      f.close();
-      this.budget.points -= f.log.points;
-      this.budget.dropped -= f.log.dropped;
+      f.discard();
+      this.files.delete(n);
     }
     try {
       for (const n of names) this.fileFor(n).finish(this.scratch());
+      // Past MAX_POINTS, which points were dropped depended on the order the polls read
+      // them in: read it all again in name order, as reading the folder after the command does
+      // (only a run past 3·10^6 points pays for it).
+      if (this.budget.dropped > 0 && this.polled) {
+        for (const n of names) this.files.get(n)!.discard();
+        for (const n of names) this.files.get(n)!.finish(this.scratch());
+      }
     } finally {
       for (const f of this.files.values()) f.close();
     }
     const next = new Map<string, number>();
+    const unnumbered = new Map<string, number>();
     for (const n of names) {
       const log = this.files.get(n)!.log;
       for (const [k, v] of log.params) setDotted(out.params, k, v);
@@ -531,6 +608,11 @@ export class RunLog {
         let nx = next.get(metric) ?? 0;
         for (let i = 0; i < c.step.length; i++) {
           const s = Number.isNaN(c.step[i]) ? nx : c.step[i]!;
+          if (!Number.isSafeInteger(s)) {
+            // after a point at step 2^53 - 1, a step-less one has no next step a record can hold
+            unnumbered.set(metric, (unnumbered.get(metric) ?? 0) + 1);
+            continue;
+          }
           if (s + 1 > nx) nx = s + 1;
           into.step.push(s);
           into.value.push(c.value[i]!);
@@ -543,7 +625,8 @@ export class RunLog {
       Object.assign(out.tags, log.tags);
       out.warnings.push(...log.warnings);
     }
-    if (this.budget.dropped) out.warnings.push(`${this.budget.dropped} logged metric points past the first ${MAX_POINTS} were not recorded`);
+    for (const [metric, k] of unnumbered) out.warnings.push(`metric ${metric}: ${k} points without a step after step ${Number.MAX_SAFE_INTEGER} were not recorded (no whole step follows it)`);
+    if (this.budget.dropped) out.warnings.push(`${this.budget.dropped} logged metric points past the first ${this.budget.max} were not recorded`);
     for (const [name, c] of Object.entries(out.metrics)) {
       const n = c.step.length;
       if (n <= MAX_SERIES_POINTS) continue;

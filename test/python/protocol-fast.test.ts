@@ -36,8 +36,8 @@ describe('the point-line shortcut', () => {
   it('reads edge cases exactly as JSON.parse does', () => {
     const values = ['0', '-0', '0.5', '1.0', '1e-05', '1E5', '1e+16', '-1.25e-300', '1e400', '"nan"', '"inf"', '"-inf"', '01', '1.', '.5', '-', '+1', '1e', '"1"', 'true', 'null', '0x10'];
     const names = ['"loss"', '"val.loss"', '"a..b"', '"λ"', '"lo\\"ss"', '"tab\\there"', '""', `"${'n'.repeat(200)}"`, `"${'n'.repeat(201)}"`, '"__proto__"', '"a.constructor"', '1'];
-    const steps = ['0', '7', '999999999999999', '9007199254740991', '9007199254740993', '-1', '1.5', '"3"', 'null'];
-    const times = ['0', '1732100000000', '999999999999999', '8640000000000001', '-5', '1e3', 'null'];
+    const steps = ['0', '7', '007', '00', '0123456789', '999999999999999', '9007199254740991', '9007199254740993', '-1', '1.5', '"3"', 'null'];
+    const times = ['0', '01', '000', '1732100000000', '999999999999999', '8640000000000001', '-5', '1e3', 'null'];
     const lines: string[] = [];
     for (const v of values) lines.push(point('"v"', v, '1', '2'));
     for (const n of names) lines.push(point(n, '1.5', '1', '2'));
