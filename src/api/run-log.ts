@@ -101,7 +101,7 @@ export async function foldLog(
   for (const i of [...new Set(logged.inputs)]) {
     try {
       const d = await prepareData(store, i, { git: given.git, code: given.code, progress: given.progress });
-      warnings.push(...d.warnings);
+      for (const w of d.warnings) warnings.push(w);
       data.push(d);
     } catch (e) {
       if (!(e instanceof MlmetaError)) throw e;

@@ -215,18 +215,23 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
   }
 
   const fold = await foldLog(store, logged, { params, metrics, git, code: input.code, progress: input.progress });
-  warnings.push(...fold.warnings);
+  // (loops, not push(...): a command can log 10^5 paths, and as many warnings, artifacts and
+  // datasets; spreading them overflows the call stack)
+  const append = <T>(into: T[], from: readonly T[]) => {
+    for (const x of from) into.push(x);
+  };
+  append(warnings, fold.warnings);
   if (code === 0) {
     const given = outputs.map((o) => o.abs);
     const more = await foldOutputs(store, logged.outputs, given, (abs) => {
       const [o] = planOutputs(store, [abs]);
       return hashOutput(store, { ...o!, before: { kind: 'none', stamp: '' } });
     });
-    artifacts.push(...more.artifacts);
-    manifests.push(...more.manifests);
-    warnings.push(...more.warnings);
+    append(artifacts, more.artifacts);
+    append(manifests, more.manifests);
+    append(warnings, more.warnings);
   }
-  data.push(...fold.data);
+  append(data, fold.data);
   const history = Object.keys(fold.history).length ? { history: fold.history } : {};
 
   const manifestParents: Parent[] = manifests.map((m) => ({ role: 'manifest', id: m.id }));

@@ -177,8 +177,9 @@ class FileLog {
   readonly params = new Map<string, Json>();
   /** each metric's points; a step NaN: none given */
   readonly metrics = new Map<string, Columns>();
-  readonly inputs: string[] = [];
-  readonly outputs: string[] = [];
+  /** in the order first logged (run folds them without repeats): memory per path, not per line */
+  readonly inputs = new Set<string>();
+  readonly outputs = new Set<string>();
   readonly tags: Record<string, string> = {};
   readonly warnings: string[] = [];
   points = 0;
@@ -191,17 +192,15 @@ class FileLog {
 
   private point(name: string, value: unknown, step: number | undefined, time: number | undefined): void {
     let m = this.metrics.get(name);
-    if (!m) {
-      checkLoggedName(name, 'metric');
-      m = { step: [], value: [], time: [] };
-      this.metrics.set(name, m);
-    }
+    if (!m) checkLoggedName(name, 'metric');
     const v = metricValue(value);
     if (this.budget.points >= this.budget.max) {
+      // (a metric is kept only with a point: names past the limit cost no memory either)
       this.budget.dropped++;
       this.dropped++;
       return;
     }
+    if (!m) this.metrics.set(name, (m = { step: [], value: [], time: [] }));
     m.step.push(step ?? NaN);
     m.value.push(v);
     m.time.push(time ?? NaN);
@@ -310,7 +309,7 @@ class FileLog {
       case 'output': {
         const p = o[keys[0]];
         if (typeof p !== 'string' || p === '' || p.includes('\0')) throw new Error(`${keys[0]} is not a path`);
-        (keys[0] === 'input' ? this.inputs : this.outputs).push(p);
+        (keys[0] === 'input' ? this.inputs : this.outputs).add(p);
         return;
       }
       case 'tag': {
@@ -437,10 +436,7 @@ class LogFile {
     }
     // Measured in bytes, as the carried bytes are (a count of characters would make a long
     // non-ASCII line kept or skipped depending on where the reads happened to cut it).
-    if (end - start > MAX_LINE) {
-      this.bad++;
-      return this.warn(`${this.name}:${this.lineNo}: line longer than ${MAX_LINE} bytes; skipped`);
-    }
+    if (end - start > MAX_LINE) return this.failed(new Error(`line longer than ${MAX_LINE} bytes`));
     try {
       this.log.line(buf.toString('utf8', start, end));
     } catch (e) {
@@ -620,10 +616,11 @@ export class RunLog {
         }
         next.set(metric, nx);
       }
-      out.inputs.push(...log.inputs);
-      out.outputs.push(...log.outputs);
+      // (loops, not push(...): 10^5 logged paths would overflow the call stack)
+      for (const p of log.inputs) out.inputs.push(p);
+      for (const p of log.outputs) out.outputs.push(p);
       Object.assign(out.tags, log.tags);
-      out.warnings.push(...log.warnings);
+      for (const w of log.warnings) out.warnings.push(w);
     }
     for (const [metric, k] of unnumbered) out.warnings.push(`metric ${metric}: ${k} points without a step after step ${Number.MAX_SAFE_INTEGER} were not recorded (no whole step follows it)`);
     if (this.budget.dropped) out.warnings.push(`${this.budget.dropped} logged metric points past the first ${this.budget.max} were not recorded`);

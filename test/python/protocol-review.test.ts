@@ -114,3 +114,32 @@ describe('step numbering at the end of the whole numbers', () => {
     expect(got.warnings).toEqual([expect.stringMatching(/^metric m: 1 points without a step after step 9007199254740991 were not recorded/)]);
   });
 });
+
+describe('many paths and names logged', () => {
+  it('200k logged inputs and outputs are folded (no call-stack overflow: E_INTERNAL before), once each', () => {
+    const dir = tempDir();
+    const k = 200_000;
+    let text = '';
+    for (let i = 0; i < k; i++) text += `{"input":"/in/${i}"}\n{"output":"/out/${i % 1000}"}\n`;
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), text);
+    fs.writeFileSync(path.join(dir, 'b.jsonl'), '{"input":"/in/0"}\n{"input":"/in/b"}\n');
+    const got = readRunDir(dir);
+    expect(got.inputs).toHaveLength(k + 2);
+    expect(got.inputs.slice(-3)).toEqual([`/in/${k - 1}`, '/in/0', '/in/b']);
+    expect(got.outputs).toHaveLength(1000);
+  });
+
+  it('metric names logged past the point limit are not kept (memory per point kept, not per line)', () => {
+    const dir = tempDir();
+    let text = '';
+    for (let i = 0; i < 1000; i++) text += line(`m${i}`, i, 0);
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), text);
+    const log = new RunLog(dir, 5);
+    log.poll();
+    const held = (log as unknown as { files: Map<string, { log: { metrics: Map<string, unknown> } }> }).files.get('a.jsonl')!.log.metrics;
+    expect(held.size).toBe(5);
+    const got = log.finish();
+    expect(Object.keys(got.metrics)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(got.warnings).toEqual(['995 logged metric points past the first 5 were not recorded']);
+  });
+});
