@@ -324,7 +324,7 @@ class FileLog {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** Read per file per poll while the command runs (a poll holds the event loop while it reads). */
+/** Read per poll while the command runs, all files together (a poll holds the event loop while it reads: signals wait). */
 const POLL_BYTES = 8 * CHUNK;
 /** Bytes of a file kept to see it rewritten in place (each line the Python module writes ends in a time in ms). */
 const TAIL_BYTES = 64;
@@ -477,12 +477,17 @@ class LogFile {
   }
 
   /** While the command runs: what has arrived, a bounded amount at a time. */
-  poll(buf: Buffer): void {
-    if (this.fd === undefined || this.stale) return;
+  poll(buf: Buffer, most: number): number {
+    if (this.fd === undefined || this.stale || most <= 0) return 0;
     const size = fs.fstatSync(this.fd).size;
     // cut short or rewritten: finish() starts it over
-    if (!this.intact(size)) this.stale = true;
-    else this.pump(buf, Math.min(size, this.read + POLL_BYTES));
+    if (!this.intact(size)) {
+      this.stale = true;
+      return 0;
+    }
+    const from = this.read;
+    this.pump(buf, Math.min(size, this.read + most));
+    return this.read - from;
   }
 
   /**
@@ -547,6 +552,7 @@ export class RunLog {
     try {
       const names = new Set(fs.readdirSync(this.dir).filter((n) => n.endsWith('.jsonl')));
       let open = 0;
+      let left = POLL_BYTES;
       for (const [n, f] of this.files) {
         // gone (for now): its fd would pin a removed file; if the name comes back, finish reads it anew
         if (!names.has(n)) f.close();
@@ -554,11 +560,11 @@ export class RunLog {
       }
       for (const n of names) {
         const f = this.files.get(n);
-        if (f) f.poll(this.scratch());
+        if (f) left -= f.poll(this.scratch(), left);
         else if (open < MAX_OPEN) {
           const g = this.fileFor(n);
           if (g.isOpen) open++;
-          g.poll(this.scratch());
+          left -= g.poll(this.scratch(), left);
         }
       }
     } catch {

@@ -143,3 +143,18 @@ describe('many paths and names logged', () => {
     expect(got.warnings).toEqual(['995 logged metric points past the first 5 were not recorded']);
   });
 });
+
+describe('a poll holds the event loop a bounded time', () => {
+  it('reads at most 8 MiB per poll across all files (16 files flooding the folder: 128 MiB a poll before), and the rest at the end', () => {
+    const dir = tempDir();
+    const chunk = line('m', 0.5, 1).repeat(Math.ceil((4 << 20) / line('m', 0.5, 1).length)); // ~4 MiB a file
+    for (const n of ['a', 'b', 'c', 'd']) fs.writeFileSync(path.join(dir, `${n}.jsonl`), chunk);
+    const log = new RunLog(dir);
+    log.poll();
+    const files = (log as unknown as { files: Map<string, { read: number }> }).files;
+    const consumed = [...files.values()].reduce((a, f) => a + f.read, 0);
+    expect(consumed).toBeGreaterThan(0);
+    expect(consumed).toBeLessThanOrEqual(8 << 20);
+    expect(log.finish()).toEqual(readRunDir(dir));
+  });
+});
