@@ -57,9 +57,27 @@ export interface PreparedDataset {
   name: string;
   data: HashedData;
   exclude: string[];
-  manifest: { id: string; bytes: Buffer };
+  /**
+   * The manifest and the record naming it. When the line's head already held this data
+   * (its digest and excludes), the manifest is not built (the canonical YAML of a big file
+   * list is most of a re-check): `bytes` is absent and the record names the head's
+   * manifest; commitDataset then reuses the head, or builds both if the head moved since.
+   */
+  manifest: { id: string; bytes?: Buffer };
   record: PreparedRecord;
+  /** Build the manifest and the record on it (the same input: it was valid when prepared). */
+  build: () => { manifest: { id: string; bytes: Buffer }; record: PreparedRecord };
   warnings: string[];
+}
+
+/** The line's single head when it holds exactly this data (digest and excludes). */
+function unchangedHead(store: Store, name: string, digest: string, exclude: string[]): { id: string; manifest: string; version: number } | undefined {
+  const graph = store.graph();
+  const heads = graph.heads('dataset', name);
+  const head = heads.length === 1 ? graph.full(heads[0]!) : undefined;
+  if (!head || head.digest !== digest || !sameList(head.exclude, exclude)) return undefined;
+  const manifest = (head.parents ?? []).find((p) => p.role === 'manifest')?.id ?? '';
+  return { id: heads[0]!, manifest, version: head.version ?? 1 };
 }
 
 
@@ -75,9 +93,8 @@ export async function prepareDataset(store: Store, input: DatasetInput): Promise
     name = data.paths[0] === '.' ? path.basename(store.layout.project) : data.paths[0]!;
   }
   const warnings = data.emptyFolders.map((f) => `${f} holds no files: git does not keep an empty folder, so a clone will not have it`);
-  const manifest = manifestOf(data);
   const git = await (input.git ?? captureGitFor(store, input));
-  const record = prepareRecord(store, {
+  const recordOn = (manifestId: string) => prepareRecord(store, {
     kind: 'dataset',
     name,
     message: input.message,
@@ -85,7 +102,7 @@ export async function prepareDataset(store: Store, input: DatasetInput): Promise
     code: input.code,
     env: 'none',
     git,
-    parentIds: [{ role: 'manifest', id: manifest.id }],
+    parentIds: [{ role: 'manifest', id: manifestId }],
     extra: {
       digest: data.digest,
       file_count: data.files.length,
@@ -96,7 +113,14 @@ export async function prepareDataset(store: Store, input: DatasetInput): Promise
       ...(data.outside ? { outside_project: true } : {}),
     },
   });
-  return { name, data, exclude, manifest, record, warnings: [...warnings, ...record.warnings] };
+  const build = () => {
+    const manifest = manifestOf(data);
+    return { manifest, record: recordOn(manifest.id) };
+  };
+  const head = unchangedHead(store, name, data.digest, exclude);
+  // Prepared either way, so a bad flag is refused whether or not the data changed.
+  const prepared = head?.manifest ? { manifest: { id: head.manifest }, record: recordOn(head.manifest) } : build();
+  return { name, data, exclude, ...prepared, build, warnings: [...warnings, ...prepared.record.warnings] };
 }
 
 function sameList(a: unknown, b: string[]): boolean {
@@ -108,16 +132,13 @@ export function commitDataset(store: Store, prep: PreparedDataset): DatasetResul
   return store.withWriteLock(() => {
     const { data, name } = prep;
     const counts = { outside: data.outside, files: data.files.length, size: data.size, digest: data.digest, warnings: prep.warnings };
-    const graph = store.graph();
-    const heads = graph.heads('dataset', name);
-    const head = heads.length === 1 ? graph.full(heads[0]!) : undefined;
-    if (head && head.digest === data.digest && sameList(head.exclude, prep.exclude)) {
-      const manifest = (head.parents ?? []).find((p) => p.role === 'manifest')?.id ?? '';
-      return { id: heads[0]!, manifest, name, version: head.version ?? 1, reused: true, ...counts };
-    }
-    store.writeRecordBytes(prep.manifest.bytes);
-    const res = commitRecord(store, prep.record);
-    return { id: res.id, manifest: prep.manifest.id, name, version: res.record.version ?? 1, reused: false, ...counts };
+    const head = unchangedHead(store, name, data.digest, prep.exclude);
+    if (head) return { id: head.id, manifest: head.manifest, name, version: head.version, reused: true, ...counts };
+    // The head moved since prepareDataset (another writer): build the manifest now.
+    const { manifest, record } = prep.manifest.bytes ? { manifest: { id: prep.manifest.id, bytes: prep.manifest.bytes }, record: prep.record } : prep.build();
+    store.writeRecordBytes(manifest.bytes);
+    const res = commitRecord(store, record);
+    return { id: res.id, manifest: manifest.id, name, version: res.record.version ?? 1, reused: false, ...counts };
   });
 }
 

@@ -23,8 +23,8 @@ export interface PooledHash {
 }
 
 export interface HashJob {
-  /** the file's absolute path as bytes */
-  abs: Buffer;
+  /** the file's absolute path (bytes when it is not UTF-8) */
+  abs: string | Buffer;
   /** its name in messages, computed only for an error */
   shown: () => string;
 }

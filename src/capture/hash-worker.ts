@@ -5,10 +5,10 @@ import { parentPort } from 'node:worker_threads';
 import { hashFile } from './hash-file.js';
 import type { PooledHash } from './hash-pool.js';
 
-parentPort!.on('message', (files: Uint8Array[]) => {
+parentPort!.on('message', (files: Array<string | Uint8Array>) => {
   const out: Array<PooledHash | null> = files.map((f) => {
     try {
-      const h = hashFile(Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+      const h = hashFile(typeof f === 'string' ? f : Buffer.from(f.buffer, f.byteOffset, f.byteLength));
       return { sha256: h.sha256, size: h.size, stat: { size: h.stat.size, mtimeMs: h.stat.mtimeMs, ctimeMs: h.stat.ctimeMs, ino: h.stat.ino } };
     } catch {
       return null;

@@ -23,9 +23,16 @@ export interface AtomicOptions {
   check?: (written: Buffer) => boolean;
 }
 
+// The last part of a temp name: random once per process, then counted up (O_EXCL settles
+// any clash; a random draw per file was ~15 µs of a 20k-object pull's file creation).
+let tempSeed: number | undefined;
+let tempCount = 0;
+
 /** A temp-file name in `dir` that says who wrote it (see writer.ts), never a live object's name. */
 export function tempName(dir: string, tag = 'w'): string {
-  return path.join(dir, `${TEMP_PREFIX}${tag}-${writerTag()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  tempSeed ??= randomBytes(4).readUInt32BE(0);
+  const n = ((tempSeed + tempCount++) >>> 0).toString(16).padStart(8, '0');
+  return path.join(dir, `${TEMP_PREFIX}${tag}-${writerTag()}-${process.pid}-${n}`);
 }
 
 /** Refuse a folder that is a symlink or not a folder (lstat: never followed). */

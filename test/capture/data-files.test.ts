@@ -38,6 +38,23 @@ describe('paths that are not UTF-8', () => {
 });
 
 describe('walking folders', () => {
+  it('orders paths by their bytes, text and bytes mixed: astral and U+E000+ names, a non-UTF-8 folder and what is under it', async () => {
+    const root = tempDir();
+    const names = ['d/a', 'd/\u{1F600}', 'd/\uFF5E', 'd/\uE000x', 'd/z', 'd/\uFFFD real', 'd/sub/\u00e9', 'd/A'];
+    for (const n of names) write(root, n, n);
+    const bad = Buffer.from(`${root}/d/b\xff`, 'latin1');
+    fs.mkdirSync(bad);
+    fs.writeFileSync(Buffer.concat([bad, Buffer.from('/\u00e9')]), 'under a non-UTF-8 folder');
+    fs.writeFileSync(Buffer.concat([bad, Buffer.from('/plain')]), 'plain');
+    const res = await hash(root, ['d']);
+    const got = res.files.map((f) => pathBytes(f));
+    const badDir = Buffer.from('d/b\xff/', 'latin1');
+    const want = [...names.map((n) => Buffer.from(n)), Buffer.concat([badDir, Buffer.from('\u00e9')]), Buffer.concat([badDir, Buffer.from('plain')])].sort(Buffer.compare);
+    expect(got.map((b) => b.toString('hex'))).toEqual(want.map((b) => b.toString('hex')));
+    expect(res.files.filter((f) => f.escaped).map((f) => f.path)).toEqual(['d/b\\xff/plain', 'd/b\\xff/\u00e9']);
+    for (const f of res.files) expect(f.sha256).toBe(hashFile(Buffer.concat([Buffer.from(`${root}/`), pathBytes(f)])).sha256);
+  });
+
   it('reports input folders that held no file', async () => {
     const root = tempDir();
     fs.mkdirSync(path.join(root, 'empty'));

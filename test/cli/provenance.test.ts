@@ -186,12 +186,16 @@ describe('datasets from files', () => {
     const old = new Date(Date.now() - 60_000);
     for (const f of ['data/a.csv', 'data/b.csv']) fs.utimesSync(path.join(repo, f), old, old);
     ok(repo, ['record', 'dataset', 'data']);
-    const cache = JSON.parse(fs.readFileSync(path.join(repo, '.mlmeta/cache/hashes.json'), 'utf8'));
-    const entry = cache.e[path.join(repo, 'data/a.csv')];
-    expect(entry[4]).toBe(sha256Hex(fs.readFileSync(path.join(repo, 'data/a.csv'))));
+    const file = path.join(repo, '.mlmeta/cache/hashes.bin');
+    const cache = fs.readFileSync(file);
+    // the entry: the path, four numbers, then the 32 bytes of the file's sha256
+    const at = cache.indexOf(Buffer.from(path.join(repo, 'data/a.csv')));
+    const sha = Buffer.from(sha256Hex(fs.readFileSync(path.join(repo, 'data/a.csv'))), 'hex');
+    expect(at).toBeGreaterThan(0);
+    expect(cache.indexOf(sha, at)).toBe(at + Buffer.byteLength(path.join(repo, 'data/a.csv')) + 32);
     // Poison the cached hash: an unchanged file is trusted from the cache (proof it was not re-read)…
-    cache.e[path.join(repo, 'data/a.csv')][4] = 'f'.repeat(64);
-    fs.writeFileSync(path.join(repo, '.mlmeta/cache/hashes.json'), JSON.stringify(cache));
+    Buffer.alloc(32, 0xff).copy(cache, cache.indexOf(sha, at));
+    fs.writeFileSync(file, cache);
     const st = JSON.parse(ok(repo, ['status', '--json']));
     expect(st.datasets[0].changed).toEqual(['data/a.csv']);
     // …and a touched file is re-hashed.

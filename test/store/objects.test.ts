@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanTempFiles, hasObject, idsWithPrefix, listAllIds, listFanout, listIdsIn, objectPath, readObject, sha256Hex, strayEntries, writeObject, writeObjectsBulk } from '../../src/store/objects.js';
+import { cleanTempFiles, hasObject, objectFilesIn, idsWithPrefix, listAllIds, listFanout, listIdsIn, objectPath, readObject, sha256Hex, strayEntries, writeObject, writeObjectsBulk, writeObjectsBulkAsync } from '../../src/store/objects.js';
 import { tempName } from '../../src/store/atomic.js';
 import { writerTag } from '../../src/store/writer.js';
 import { mlmeta, ok } from '../helpers/cli.js';
@@ -158,21 +158,66 @@ describe('object store', () => {
     expect(fs.existsSync(theirs)).toBe(true);
   });
 
-  it('a bulk write (pull) leaves no temp files when it fails half way, and cleans those of dead writers', () => {
-    const objects = path.join(tempDir(), 'objects');
-    const good = Buffer.from('x: good\n');
-    const id = sha256Hex(good);
-    const fan = path.join(objects, id.slice(0, 2));
-    fs.mkdirSync(fan, { recursive: true });
-    const leftover = write(fan, `.tmp-abcd1234-${writerTag()}-${deadPid()}-00000000`, 'half');
-    // the second object's name is taken by a folder: its rename fails
-    const bad = Buffer.from('x: bad\n');
-    const badId = sha256Hex(bad);
-    fs.mkdirSync(objectPath(objects, badId), { recursive: true });
-    expect(() => writeObjectsBulk(objects, [{ id, bytes: good }, { id: badId, bytes: bad }])).toThrow(/cannot write/);
-    expect(readObject(objects, id).equals(good)).toBe(true);
-    expect(fs.existsSync(leftover)).toBe(false);
-    const temps = [fan, path.dirname(objectPath(objects, badId))].flatMap((d) => fs.readdirSync(d).filter((n) => n.startsWith('.tmp-')));
-    expect(temps).toEqual([]);
-  });
+  const bulkWriters = [
+    ['writeObjectsBulk', async (o: string, list: Array<{ id: string; bytes: Buffer }>) => writeObjectsBulk(o, list)],
+    ['writeObjectsBulkAsync', writeObjectsBulkAsync],
+  ] as const;
+
+  for (const [name, bulk] of bulkWriters) {
+    it(`${name}: a bulk write (pull) leaves no temp files when it fails half way, and cleans those of dead writers`, async () => {
+      const objects = path.join(tempDir(), 'objects');
+      const good = Buffer.from('x: good\n');
+      const id = sha256Hex(good);
+      const fan = path.join(objects, id.slice(0, 2));
+      fs.mkdirSync(fan, { recursive: true });
+      const leftover = write(fan, `.tmp-abcd1234-${writerTag()}-${deadPid()}-00000000`, 'half');
+      // the second object's name is taken by a folder: its rename fails
+      const bad = Buffer.from('x: bad\n');
+      const badId = sha256Hex(bad);
+      fs.mkdirSync(objectPath(objects, badId), { recursive: true });
+      await expect(bulk(objects, [{ id, bytes: good }, { id: badId, bytes: bad }])).rejects.toThrow(/cannot write/);
+      expect(readObject(objects, id).equals(good)).toBe(true);
+      expect(fs.existsSync(leftover)).toBe(false);
+      const temps = [fan, path.dirname(objectPath(objects, badId))].flatMap((d) => fs.readdirSync(d).filter((n) => n.startsWith('.tmp-')));
+      expect(temps).toEqual([]);
+    });
+
+    it(`${name}: writes many objects read-only across folders, keeps intact ones, repairs damaged ones, replaces a planted link`, async () => {
+      const root = tempDir();
+      const objects = path.join(root, 'objects');
+      const list = Array.from({ length: 300 }, (_, i) => Buffer.from(`kind: model\nname: m${i}\n`)).map((bytes) => ({ id: sha256Hex(bytes), bytes }));
+      const [kept, damaged, linked] = list as [typeof list[0], typeof list[0], typeof list[0]];
+      writeObject(objects, kept.bytes);
+      const keptIno = fs.statSync(objectPath(objects, kept.id)).ino;
+      writeObject(objects, damaged.bytes);
+      fs.chmodSync(objectPath(objects, damaged.id), 0o644);
+      fs.writeFileSync(objectPath(objects, damaged.id), 'kind: mo'); // truncated by some crash
+      const outside = write(root, 'outside.txt', 'not yours');
+      fs.mkdirSync(path.dirname(objectPath(objects, linked.id)), { recursive: true });
+      fs.symlinkSync(outside, objectPath(objects, linked.id));
+      expect(await bulk(objects, [...list, list[5]!])).toBe(list.length - 1); // the kept one is not rewritten; a repeat is written once
+      for (const { id, bytes } of list) {
+        expect(readObject(objects, id).equals(bytes)).toBe(true);
+        expect(fs.lstatSync(objectPath(objects, id)).mode & 0o777).toBe(0o444);
+      }
+      expect(fs.statSync(objectPath(objects, kept.id)).ino).toBe(keptIno);
+      expect(fs.readFileSync(outside, 'utf8')).toBe('not yours'); // the link was replaced, not written through
+      expect(listAllIds(objects)).toEqual(list.map((o) => o.id).sort());
+      expect(fs.readdirSync(objects).flatMap((f) => fs.readdirSync(path.join(objects, f))).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+    });
+
+    it(`${name}: refuses a symlinked fan-out folder and writes nothing through it`, async () => {
+      const root = tempDir();
+      const objects = path.join(root, 'objects');
+      const bytes = Buffer.from('kind: model\nname: linked\n');
+      const id = sha256Hex(bytes);
+      const elsewhere = path.join(root, 'elsewhere');
+      fs.mkdirSync(elsewhere);
+      fs.mkdirSync(objects);
+      fs.symlinkSync(elsewhere, path.join(objects, id.slice(0, 2)));
+      await expect(bulk(objects, [{ id, bytes }])).rejects.toThrow(/not a real folder/);
+      expect(fs.readdirSync(elsewhere)).toEqual([]);
+      expect(objectFilesIn(objects, id.slice(0, 2)).size).toBe(0);
+    });
+  }
 });

@@ -1,0 +1,55 @@
+// The binary stat cache (src/capture/stat-cache.ts): what is saved loads back entry for
+// entry, a damaged file is ignored whole, racy entries are never trusted.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StatCache } from '../../src/capture/stat-cache.js';
+import { RACY_MS } from '../../src/store/racy.js';
+import { tempDir } from '../helpers/dirs.js';
+
+const st = (i: number) => ({ size: i * 7, mtimeMs: 1_700_000_000_000 + i + 0.25, ctimeMs: 1_700_000_000_500 + i, ino: 1_000_000 + i });
+const sha = (i: number) => i.toString(16).padStart(64, 'a');
+const later = (i: number) => st(i).mtimeMs + RACY_MS + 1;
+
+describe('the stat cache', () => {
+  it('saves and loads many entries exactly, odd names included; a changed stat misses', () => {
+    const dir = tempDir();
+    const names = Array.from({ length: 2000 }, (_, i) => `/data/d${i % 7}/f${i}.csv`);
+    names.push('/data/ünïcode ✓.bin', '\u0000/data/escaped\\xff', '/data/new\nline');
+    const c = new StatCache(dir);
+    names.forEach((n, i) => c.set(n, st(i), sha(i), later(i)));
+    c.save();
+    expect(fs.readdirSync(dir)).toEqual(['hashes.bin']);
+    const back = new StatCache(dir);
+    names.forEach((n, i) => expect(back.get(n, st(i))).toBe(sha(i)));
+    expect(back.get(names[0]!, { ...st(0), size: 1 })).toBeUndefined();
+    expect(back.get(names[1]!, { ...st(1), ino: 5 })).toBeUndefined();
+    expect(back.get('/data/absent', st(0))).toBeUndefined();
+    // an update and a racy entry (dropped) survive the next save; the rest is copied as is
+    back.set(names[2]!, st(99), sha(99), later(99));
+    back.set(names[3]!, st(3), sha(3), st(3).mtimeMs + 1);
+    back.save();
+    const again = new StatCache(dir);
+    expect(again.get(names[2]!, st(99))).toBe(sha(99));
+    expect(again.get(names[3]!, st(3))).toBeUndefined();
+    expect(again.get(names[1999]!, st(1999))).toBe(sha(1999));
+    expect(again.get(names[2002]!, st(2002))).toBe(sha(2002));
+  });
+
+  it('ignores a truncated or foreign file whole, and replaces the old JSON cache', () => {
+    const dir = tempDir();
+    const c = new StatCache(dir);
+    c.set('/a', st(1), sha(1), later(1));
+    c.set('/b', st(2), sha(2), later(2));
+    fs.writeFileSync(path.join(dir, 'hashes.json'), '{"v":1,"e":{}}');
+    c.save();
+    expect(fs.existsSync(path.join(dir, 'hashes.json'))).toBe(false);
+    const file = path.join(dir, 'hashes.bin');
+    const whole = fs.readFileSync(file);
+    expect(new StatCache(dir).get('/a', st(1))).toBe(sha(1));
+    fs.writeFileSync(file, whole.subarray(0, whole.length - 5));
+    expect(new StatCache(dir).get('/a', st(1))).toBeUndefined();
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('something else\n'), whole]));
+    expect(new StatCache(dir).get('/a', st(1))).toBeUndefined();
+  });
+});
