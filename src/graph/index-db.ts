@@ -248,6 +248,7 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void 
         if (group.length >= FANS_PER_TRANSACTION) flush();
       });
       if (group.length) flush();
+      if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: ${stale.length - left.length} of ${stale.length} folders parsed on worker threads\n`);
     }
     buildFans(layout, db, left, true);
     db.transaction(() => settlePending(db)).immediate();

@@ -90,8 +90,9 @@ export function normalise(value: unknown, where = 'value', depth = 0): Json {
 /** The canonical bytes of a value. */
 export function canonicalYaml(value: unknown, longString = LONG_STRING): string {
   const blocks = new Map<string, string>();
-  const nonce = randomBytes(6).toString('hex');
-  const v = setAsideBlocks(normalise(value), blocks, nonce, longString);
+  // the placeholder's nonce is drawn only for a value that has a long string (random bytes per record cost ~5% of writing one)
+  let nonce: string | undefined;
+  const v = setAsideBlocks(normalise(value), blocks, () => (nonce ??= randomBytes(6).toString('hex')), longString);
   let text = dump(v, { sortKeys: true, lineWidth: -1, noRefs: true, indent: 2 });
   for (const [token, str] of blocks) text = putBlock(text, token, str);
   return text;
@@ -111,14 +112,14 @@ function blockSafe(s: string): boolean {
   return s.endsWith('\n') && !/[^!-~ \n]|^ |\n |  | \n|\n\n|^\n/.test(s);
 }
 
-function setAsideBlocks(v: Json, blocks: Map<string, string>, nonce: string, longString: number): Json {
+function setAsideBlocks(v: Json, blocks: Map<string, string>, nonce: () => string, longString: number): Json {
   if (Array.isArray(v)) return v.map((x) => setAsideBlocks(x, blocks, nonce, longString));
   if (v === null || typeof v !== 'object') return v;
   const out: { [k: string]: Json } = {};
   for (const [k, x] of Object.entries(v)) {
     let y: Json;
     if (typeof x === 'string' && x.length >= longString && blockSafe(x)) {
-      y = `mlmeta-block-${nonce}-${blocks.size}`;
+      y = `mlmeta-block-${nonce()}-${blocks.size}`;
       blocks.set(y, x);
     } else y = setAsideBlocks(x, blocks, nonce, longString);
     Object.defineProperty(out, k, { value: y, enumerable: true, writable: true, configurable: true });
