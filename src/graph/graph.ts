@@ -64,13 +64,19 @@ interface Row {
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
 /**
- * One edge of a walk as JSON text, `[from, pos, other, role, view|null, commit|null]`, built
- * by SQLite: the rows of a 10,000-record walk cross into JavaScript as one string (one
- * JSON.parse) rather than 60,000 values. `o` is the other end's nodes row.
+ * One link of a step as JSON text, `[from, pos, other, role, view|null, commit|null]`, built
+ * by SQLite (`f`: the node walked from, `o`: the other end's node; a stub's view is NULL).
  */
-const stepJson = (from: string, other: string) =>
-  `'[' || json_quote(e.${from}) || ',' || e.pos || ',' || json_quote(e.${other}) || ',' || json_quote(e.role) || ',' || coalesce(o.view, 'null') || ',' || json_quote(o."commit") || ']'`;
+const stepJson = `'[' || json_quote(f.id) || ',' || l.pos || ',' || json_quote(o.id) || ',' || json_quote(l.role) || ',' || coalesce(o.view, 'null') || ',' || json_quote(o."commit") || ']'`;
 type StepTuple = [string, number, string, string, Described | null, string | null];
+/**
+ * One link of a whole walk as JSON text, `[from n, pos, other n, role, view or (a stub) id, commit|null]`:
+ * the rows of a 10,000-record walk cross into JavaScript as one string (one JSON.parse)
+ * rather than 60,000 values, and ends are integers (each view holds its id).
+ */
+const walkJson = (from: string, other: string) =>
+  `'[' || l.${from} || ',' || l.pos || ',' || l.${other} || ',' || json_quote(l.role) || ',' || coalesce(o.view, json_quote(o.id)) || ',' || json_quote(o."commit") || ']'`;
+type WalkTuple = [number, number, number, string, Described | string, string | null];
 /**
  * newest version first; ties by created, then id, for a stable order. Line queries name
  * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
@@ -182,46 +188,60 @@ export class Graph {
    */
   step(ids: string[], direction: 'up' | 'down'): WalkStep[] {
     const sql = direction === 'up'
-      ? `SELECT ${stepJson('child', 'parent')} FROM json_each(?) j JOIN edges e ON e.child = j.value LEFT JOIN nodes o ON o.id = e.parent ORDER BY j.key, e.pos`
-      : `SELECT ${stepJson('parent', 'child')} FROM json_each(?) j JOIN edges e ON e.parent = j.value JOIN nodes o ON o.id = e.child ORDER BY j.key, e.child, e.pos`;
+      ? `SELECT ${stepJson} FROM json_each(?) j JOIN nodes f ON f.id = j.value JOIN links l ON l.child = f.n JOIN nodes o ON o.n = l.parent ORDER BY j.key, l.pos`
+      : `SELECT ${stepJson} FROM json_each(?) j JOIN nodes f ON f.id = j.value JOIN links l ON l.parent = f.n JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL ORDER BY j.key, o.id, l.pos`;
     const rows = this.query((q) => q(sql).pluck().all(JSON.stringify(ids))) as string[];
     return rows.map((r) => walkStep(JSON.parse(r) as StepTuple));
   }
 
   /**
-   * Every edge a whole lineage walk from `root` may follow, in one recursive query, grouped
-   * by the record it leaves from (each group in `step`'s order). The recursion follows edges
-   * only, so it may reach a few records lineage will not walk into (past an alias or a
-   * missing record); the caller's walk decides. UNION (not UNION ALL) visits each record
-   * once, however many paths reach it, so a dense DAG costs its size, not its path count.
-   * The other ends' rows come from the thin `nodes` table (schema.ts), and the whole answer
-   * as one JSON text (stepJson). The rows are ordered in JS: an ORDER BY here sorts the whole
-   * result in a temporary b-tree.
+   * Every edge a whole lineage walk from `root` may follow, in one recursive query over the
+   * integer-keyed walk tables (schema.ts nodes, links), grouped by the record it leaves from
+   * (each group in `step`'s order). The recursion follows links only, so it may reach a few
+   * records lineage will not walk into (past an alias or a missing record); the caller's walk
+   * decides. UNION (not UNION ALL) visits each record once, however many paths reach it, so a
+   * dense DAG costs its size, not its path count. The whole answer comes as one JSON text
+   * (walkJson); the rows are ordered in JS: an ORDER BY here sorts the whole result in a
+   * temporary b-tree.
    */
   walk(root: string, direction: 'up' | 'down'): Map<string, WalkStep[]> {
     const sql = direction === 'up'
-      ? `WITH RECURSIVE walk(id) AS (SELECT ? UNION SELECT e.parent FROM walk w JOIN edges e ON e.child = w.id)
-         SELECT '[' || coalesce(group_concat(${stepJson('child', 'parent')}), '') || ']' FROM walk w CROSS JOIN edges e ON e.child = w.id LEFT JOIN nodes o ON o.id = e.parent`
-      : `WITH RECURSIVE walk(id) AS (SELECT ? UNION SELECT e.child FROM walk w JOIN edges e ON e.parent = w.id)
-         SELECT '[' || coalesce(group_concat(${stepJson('parent', 'child')}), '') || ']' FROM walk w CROSS JOIN edges e ON e.parent = w.id JOIN nodes o ON o.id = e.child`;
-    const tuples = JSON.parse(this.query((q) => q(sql).pluck().get(root)) as string) as StepTuple[];
-    const byFrom = new Map<string, StepTuple[]>();
+      ? `WITH RECURSIVE walk(n) AS (SELECT n FROM nodes WHERE id = ? UNION SELECT l.parent FROM walk w JOIN links l ON l.child = w.n)
+         SELECT '[' || coalesce(group_concat(${walkJson('child', 'parent')}), '') || ']' FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
+      : `WITH RECURSIVE walk(n) AS (SELECT n FROM nodes WHERE id = ? UNION SELECT l.child FROM walk w JOIN links l ON l.parent = w.n)
+         SELECT '[' || coalesce(group_concat(${walkJson('parent', 'child')}), '') || ']' FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
+    const tuples = JSON.parse(this.query((q) => q(sql).pluck().get(root)) as string) as WalkTuple[];
+    // every end but the root is some link's other end: its id is in its view (or, a stub, given)
+    const idOf = new Map<number, string>();
+    for (const t of tuples) idOf.set(t[2], typeof t[4] === 'string' ? t[4] : t[4].id);
+    const rootN = this.query((q) => q('SELECT n FROM nodes WHERE id = ?').pluck().get(root)) as number | undefined;
+    if (rootN !== undefined) idOf.set(rootN, root);
+    const byFrom = new Map<number, WalkTuple[]>();
     for (const t of tuples) {
       const group = byFrom.get(t[0]);
       if (group) group.push(t);
       else byFrom.set(t[0], [t]);
     }
     const order = direction === 'up'
-      ? (x: StepTuple, y: StepTuple) => x[1] - y[1]
-      : (x: StepTuple, y: StepTuple) => (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : x[1] - y[1]);
+      ? (x: WalkTuple, y: WalkTuple) => x[1] - y[1]
+      : (x: WalkTuple, y: WalkTuple) => {
+        const a = idOf.get(x[2])!;
+        const b = idOf.get(y[2])!;
+        return a < b ? -1 : a > b ? 1 : x[1] - y[1];
+      };
     const out = new Map<string, WalkStep[]>();
-    for (const [id, group] of byFrom) out.set(id, group.sort(order).map(walkStep));
+    for (const [n, group] of byFrom) {
+      const from = idOf.get(n)!;
+      out.set(from, group.sort(order).map(([, , other, role, view, commit]) => ({
+        from, other: idOf.get(other)!, role, row: typeof view === 'string' ? undefined : { view, ...(commit !== null ? { commit } : {}) },
+      })));
+    }
     return out;
   }
 
   /** The lineage view of a record, with its code commit when it has one (a walk's start). */
   walkRow(id: string): WalkStep['row'] {
-    const r = this.query((q) => q('SELECT view, "commit" FROM nodes WHERE id = ?').raw().get(id)) as [string, string | null] | undefined;
+    const r = this.query((q) => q('SELECT view, "commit" FROM nodes WHERE id = ? AND view IS NOT NULL').raw().get(id)) as [string, string | null] | undefined;
     return r && { view: JSON.parse(r[0]) as Described, ...(r[1] !== null ? { commit: r[1] } : {}) };
   }
 

@@ -113,7 +113,7 @@ function openOnDisk(file: string): IndexHandle {
     configure(db, true);
     // Reading the header and schema is not proof against damage further in: a quick look
     // at each table's first page catches a file overwritten with garbage past the header.
-    for (const t of ['records', 'edges', 'fields', 'hashes', 'fans', 'broken']) db.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${t} LIMIT 1)`).get();
+    for (const t of ['records', 'nodes', 'links', 'edges', 'fields', 'hashes', 'fans', 'broken']) db.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${t} LIMIT 1)`).get();
   } catch (e) {
     db.close();
     throw e;
@@ -209,6 +209,8 @@ export function refresh(layout: StoreLayout, db: SqlDatabase): void {
   if (gone.length) writeFans(layout, db, gone, new Map());
   if (known.size === 0 && stale.length >= COLD_FROM) coldBuild(layout, db, stale);
   else buildFans(layout, db, stale);
+  // links a cold build that died left unsettled (rare: one cheap look otherwise)
+  if (statements(db).hasPending.get() !== undefined) db.transaction(() => settlePending(db)).immediate();
 }
 
 /** A cold build's page cache (negative: KiB, as SQLite's pragma takes it). */
@@ -236,7 +238,7 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void 
       let group: string[] = [];
       const parsed = new Map<string, Parsed>();
       const flush = () => {
-        writeFans(layout, db, group, parsed);
+        writeFans(layout, db, group, parsed, true);
         group = [];
         parsed.clear();
       };
@@ -246,8 +248,10 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void 
         if (group.length >= FANS_PER_TRANSACTION) flush();
       });
       if (group.length) flush();
+      if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: ${stale.length - left.length} of ${stale.length} folders parsed on worker threads\n`);
     }
-    buildFans(layout, db, left);
+    buildFans(layout, db, left, true);
+    db.transaction(() => settlePending(db)).immediate();
   } finally {
     db.pragma('synchronous = NORMAL');
     createIndexes(db);
@@ -255,7 +259,7 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void 
   }
 }
 
-function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[]): void {
+function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[], cold = false): void {
   for (let i = 0; i < stale.length; i += FANS_PER_TRANSACTION) {
     const group = stale.slice(i, i + FANS_PER_TRANSACTION);
     // Parse what is new before taking the write lock: other processes keep writing meanwhile.
@@ -266,7 +270,7 @@ function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[]): void 
       const fresh = listIdsIn(layout.objects, fan).filter((id) => !have.has(id));
       readObjectsIn(layout.objects, fan, (id, bytes) => parsed.set(id, parseBytes(id, bytes)), fresh);
     }
-    writeFans(layout, db, group, parsed);
+    writeFans(layout, db, group, parsed, cold);
   }
 }
 
@@ -276,13 +280,23 @@ const prepared = new WeakMap<SqlDatabase, ReturnType<typeof prepare>>();
 function prepare(db: SqlDatabase) {
   return {
     idsOf: db.prepare('SELECT id FROM records WHERE fan = ? UNION ALL SELECT id FROM broken WHERE fan = ?').pluck(),
-    node: db.prepare('INSERT OR REPLACE INTO nodes (id, kind, "commit", view) VALUES (?,?,?,?)'),
+    nodeOf: db.prepare('SELECT n FROM nodes WHERE id = ?').pluck(),
+    taken: db.prepare('SELECT 1 FROM nodes WHERE n = ?').pluck(),
+    nodeNew: db.prepare('INSERT INTO nodes (n, id, kind, "commit", view) VALUES (?,?,?,?,?)'),
+    nodeSet: db.prepare('UPDATE nodes SET kind = ?, "commit" = ?, view = ? WHERE n = ?'),
     record: db.prepare('INSERT OR REPLACE INTO records (id, fan, kind, name, version, created, author, "commit", dirty, message, alias, target, facts, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)'),
     edge: db.prepare('INSERT OR REPLACE INTO edges (child, pos, parent, role) VALUES (?,?,?,?)'),
+    pending: db.prepare('INSERT INTO pending (child, pos, parent, role) VALUES (?,?,?,?)'),
     field: db.prepare('INSERT OR REPLACE INTO fields (id, key, num, txt) VALUES (?,?,?,?)'),
     hash: db.prepare('INSERT INTO hashes (sha256, id, how, path) VALUES (?,?,?,?)'),
     broken: db.prepare('INSERT OR REPLACE INTO broken (id, fan, error) VALUES (?,?,?)'),
-    dels: ['records WHERE id', 'nodes WHERE id', 'edges WHERE child', 'fields WHERE id', 'hashes WHERE id', 'broken WHERE id'].map((w) => db.prepare(`DELETE FROM ${w} = ?`)),
+    dels: ['records WHERE id', 'edges WHERE child', 'fields WHERE id', 'hashes WHERE id', 'broken WHERE id'].map((w) => db.prepare(`DELETE FROM ${w} = ?`)),
+    // a record gone: its node becomes a stub (other records' links may name it), its own links go
+    delsN: ['UPDATE nodes SET kind = NULL, "commit" = NULL, view = NULL WHERE n = ?', 'DELETE FROM links WHERE child = ?', 'DELETE FROM pending WHERE child = ?'].map((q) => db.prepare(q)),
+    hasPending: db.prepare('SELECT 1 FROM pending LIMIT 1').pluck(),
+    unsettled: db.prepare('SELECT DISTINCT parent FROM pending WHERE parent NOT IN (SELECT id FROM nodes)').pluck(),
+    settle: db.prepare('INSERT OR REPLACE INTO links (child, pos, parent, role) SELECT p.child, p.pos, o.n, p.role FROM pending p JOIN nodes o ON o.id = p.parent'),
+    clearPending: db.prepare('DELETE FROM pending'),
     fan: db.prepare('INSERT OR REPLACE INTO fans (fan, mtime) VALUES (?, ?)'),
     dropFan: db.prepare('DELETE FROM fans WHERE fan = ?'),
   };
@@ -297,17 +311,70 @@ function statements(db: SqlDatabase) {
   return s;
 }
 
-/** Insert the rows of an id the index does not hold (`replace`: it may hold it; its old rows go first). */
+/** Keys from here on are for ids with no line (manifests, series, stubs): 2^52 + their first 48 bits. */
+const NO_LINE = 2 ** 52;
+/** A line's versions take keys line·2^21 + version (2^31 lines, 2^21 versions each). */
+const VERSION_BITS = 2 ** 21;
+
+/** 31-bit FNV-1a of a line's kind and name. */
+function lineHash(kind: string, name: string): number {
+  let h = 0x811c9dc5;
+  const s = `${kind}\u0000${name}`;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & 0x7fffffff;
+}
+
+/**
+ * The walk key of an id not yet in nodes: a versioned record's is its line's hash times 2^21
+ * plus its version, so the 10,000 versions of a chain are 10,000 adjacent keys (rows in key
+ * order share pages, whatever order the records were read in); others hash their id. A key
+ * taken (two branches made the same version, a hash collision) moves to the next free one.
+ */
+function numberFor(db: SqlDatabase, id: string, kind: string | null, name: string | null, version: number | null): number {
+  const s = statements(db);
+  let n = kind !== null && name !== null
+    ? lineHash(kind, name) * VERSION_BITS + Math.min(Math.max(0, Math.trunc(version ?? 0)), VERSION_BITS - 1)
+    : NO_LINE + parseInt(id.slice(0, 12), 16);
+  while (s.taken.get(n) !== undefined) n++;
+  return n;
+}
+
+/** Give every pending link its parent's key (a stub node for a parent not in the store) and move it into links. */
+function settlePending(db: SqlDatabase): void {
+  const s = statements(db);
+  if (s.hasPending.get() === undefined) return;
+  for (const id of s.unsettled.all() as string[]) s.nodeNew.run(numberFor(db, id, null, null, null), id, null, null, null);
+  s.settle.run();
+  s.clearPending.run();
+}
+
+/** Forget an id's rows (its node stays, as a stub). */
+function deleteRows(db: SqlDatabase, id: string): void {
+  const s = statements(db);
+  for (const d of s.dels) d.run(id);
+  const n = s.nodeOf.get(id) as number | undefined;
+  if (n !== undefined) for (const d of s.delsN) d.run(n);
+}
+
+/** Insert the rows of an id the index does not hold (`replace`: it may hold it; its old rows go first). Links go to pending. */
 function insertParsed(db: SqlDatabase, p: Parsed, replace = false): void {
   const s = statements(db);
-  if (replace) for (const d of s.dels) d.run(p.id);
+  if (replace) deleteRows(db, p.id);
   if ('error' in p) {
     s.broken.run(p.id, p.id.slice(0, 2), p.error);
     return;
   }
   s.record.run(...p.record);
-  s.node.run(...p.node);
-  for (const e of p.edges) s.edge.run(...e);
+  const [, kind, commit, view] = p.node;
+  let n = s.nodeOf.get(p.id) as number | undefined;
+  if (n === undefined) {
+    n = numberFor(db, p.id, kind, p.record[3], p.record[4]);
+    s.nodeNew.run(n, p.id, kind, commit, view);
+  } else s.nodeSet.run(kind, commit, view, n);
+  for (const e of p.edges) {
+    s.edge.run(...e);
+    s.pending.run(n, e[1], e[2], e[3]);
+  }
   for (const f of p.fields) s.field.run(...f);
   for (const h of p.hashes) s.hash.run(...h);
 }
@@ -317,8 +384,9 @@ function insertParsed(db: SqlDatabase, p: Parsed, replace = false): void {
  * insert the new ones (from `parsed`, or parsed here if another writer added them since),
  * then store the stat taken before the listing — a write landing after the stat moves the
  * mtime past it, so it is seen next time. Folders absent on disk lose all their rows.
+ * Links are settled at the end of the transaction, or (`cold`) at the end of the build.
  */
-function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed: Map<string, Parsed>): void {
+function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed: Map<string, Parsed>, cold = false): void {
   const s = statements(db);
   db.transaction(() => {
     for (const fan of fans) {
@@ -326,11 +394,12 @@ function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed:
       const listed = m === undefined ? [] : listIdsIn(layout.objects, fan);
       const have = new Set(s.idsOf.all(fan, fan) as string[]);
       const onDisk = new Set(listed);
-      for (const id of have) if (!onDisk.has(id)) for (const d of s.dels) d.run(id);
+      for (const id of have) if (!onDisk.has(id)) deleteRows(db, id);
       for (const id of listed) if (!have.has(id)) insertParsed(db, parsed.get(id) ?? parseObject(layout, id));
       if (m === undefined) s.dropFan.run(fan);
       else s.fan.run(fan, isRacy(m) ? '' : String(m));
     }
+    if (!cold) settlePending(db);
   }).immediate();
 }
 
@@ -356,6 +425,7 @@ export function indexWritten(layout: StoreLayout, id: string, bytes: Buffer, kno
   try {
     h.db.transaction(() => {
       insertParsed(h.db, p, true); // another process may have indexed it already
+      settlePending(h.db);
       const m = folderMtime(layout, fan);
       const listed = listIdsIn(layout.objects, fan);
       const have = new Set(s.idsOf.all(fan, fan) as string[]);

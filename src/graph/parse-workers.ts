@@ -2,15 +2,17 @@
 // writes their rows into SQLite (one writer: SQLite allows no more). Parsing YAML and
 // reading the files are most of a cold build; the inserts are the rest.
 //
-// A worker runs this same file (the CLI bundle, or the library chunk that holds this
-// module): loaded with `workerData[TAG]` set, it parses the folders it was given and posts
+// A worker runs this same module from the library bundle (bundleFile): loaded with
+// `workerData[TAG]` set, it parses the folders it was given and posts
 // each folder's rows on its port. The index API is synchronous, so the main thread takes
 // those messages with receiveMessageOnPort and sleeps on shared memory (Atomics.wait)
 // between them. A worker that fails to load or dies is noticed by a count the boot code
 // keeps however the worker ends (or, if it is killed outright, by a stall timeout); the
 // folders it did not deliver are parsed by the caller as usual.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { MlmetaError } from '../errors.js';
 import { parseRecordBytes } from '../records/record.js';
@@ -67,15 +69,21 @@ if (!isMainThread && (workerData as Partial<Job> | null)?.[TAG] === true) {
 /** Loads this module in the worker; counts the worker finished however the load ends. */
 const BOOT = `const { workerData: d } = require('node:worker_threads');
 const end = () => { Atomics.add(d.signal, 1, 1); Atomics.add(d.signal, 0, 1); Atomics.notify(d.signal, 0); };
-if (d.file.endsWith('.cjs')) { try { require(d.file); } finally { end(); } }
-else import(d.url).then(end, end);`;
+import(d.url).then(end, end);`;
 
-/** The file holding this module when it runs from a built bundle (not from sources under a test runner). */
+/**
+ * The built file a worker loads to run this module: the library bundle (dist/index.js). The
+ * CLI bundle (dist/cli.cjs) evaluates each module only when first used (its commands load
+ * lazily), so loading it runs nothing of this file: from there its sibling index.js is used.
+ * Undefined when running from sources (under a test runner) or without that file.
+ */
 function bundleFile(): { file: string; url: string } | undefined {
   const url = import.meta.url;
   if (!url.startsWith('file:')) return undefined;
-  const file = fileURLToPath(url);
-  return /\.(c?js|mjs)$/.test(file) ? { file, url } : undefined;
+  let file = fileURLToPath(url);
+  if (file.endsWith('.cjs')) file = path.join(path.dirname(file), 'index.js');
+  if (!/\.(js|mjs)$/.test(file) || !fs.existsSync(file)) return undefined;
+  return { file, url: pathToFileURL(file).href };
 }
 
 /** Whether parseOnWorkers can use more than the calling thread here. */

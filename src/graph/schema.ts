@@ -1,11 +1,11 @@
 // The derived index's SQLite schema, in one place. The index is a cache of the records on
 // disk: when SCHEMA_VERSION changes, an index of another version is dropped and rebuilt,
 // never migrated. Ids are 64 hex digits as text (readable in `sqlite3`, and the same form
-// every caller already holds).
+// every caller already holds), except in the walk tables (nodes, links), keyed by integers.
 import type { SqlDatabase } from '../lazy-deps.js';
 
 /** Bump on any change below (or in what rows.ts derives from a record). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const TABLES = `
 -- one row per indexed (valid) record
@@ -26,15 +26,39 @@ CREATE TABLE records (
   summary TEXT NOT NULL           -- JSON: every field but bulky ones (summary.ts)
 ) WITHOUT ROWID;
 
--- the same records, thin, for lineage walks: a walk of 10,000 records touches 10,000 rows,
--- and these are ~5× smaller than records' (no summary), so they share pages. view is the
--- record as lineage shows it (graph.ts Described), as JSON; commit is NULL for aliases.
+-- the same records, thin, for lineage walks, under an integer key n: a walk of 10,000
+-- records touches 10,000 of these rows and their links, so both are small and integer-keyed,
+-- and n is chosen so that a line's versions sit next to each other (index-db.ts numberFor):
+-- a version chain's rows share pages. view is the record as lineage shows it (graph.ts
+-- Described), as JSON; commit is NULL for aliases. A parent named by some record but not in
+-- the store (or broken) has a stub row (kind and view NULL), so every link has two ends.
 CREATE TABLE nodes (
-  id       TEXT PRIMARY KEY,
-  kind     TEXT NOT NULL,
+  n        INTEGER PRIMARY KEY,
+  id       TEXT NOT NULL UNIQUE,
+  kind     TEXT,
   "commit" TEXT,
-  view     TEXT NOT NULL
+  view     TEXT
+);
+
+-- edges on integer keys, for walks only (everything else reads edges): indexed both ways
+CREATE TABLE links (
+  child  INTEGER NOT NULL,
+  pos    INTEGER NOT NULL,
+  parent INTEGER NOT NULL,
+  role   TEXT NOT NULL,
+  PRIMARY KEY (child, pos)
 ) WITHOUT ROWID;
+
+-- links whose parent's n is not settled yet: a cold build settles them all at its end, when
+-- every record has its node (so a parent read after its child still gets its line's n);
+-- any other write at the end of its transaction; any process finding some left (a build
+-- that died) settles them before answering
+CREATE TABLE pending (
+  child  INTEGER NOT NULL,
+  pos    INTEGER NOT NULL,
+  parent TEXT NOT NULL,
+  role   TEXT NOT NULL
+);
 
 -- objects whose record is malformed: left out of answers, remembered so they are not re-read
 CREATE TABLE broken (
@@ -89,6 +113,7 @@ CREATE INDEX IF NOT EXISTS records_created ON records(created);
 CREATE INDEX IF NOT EXISTS records_kind_created ON records(kind, created);
 CREATE INDEX IF NOT EXISTS broken_fan ON broken(fan);
 CREATE INDEX IF NOT EXISTS edges_parent ON edges(parent, role);
+CREATE INDEX IF NOT EXISTS links_parent ON links(parent);
 CREATE INDEX IF NOT EXISTS fields_num ON fields(key, num);
 CREATE INDEX IF NOT EXISTS fields_txt ON fields(key, txt);
 CREATE INDEX IF NOT EXISTS hashes_sha ON hashes(sha256);
@@ -109,7 +134,7 @@ export function dropIndexes(db: SqlDatabase): void {
 }
 
 /** Tables this version expects (checked on open: a damaged or foreign file is rebuilt). */
-export const TABLE_NAMES = ['records', 'nodes', 'broken', 'edges', 'fields', 'hashes', 'fans'];
+export const TABLE_NAMES = ['records', 'nodes', 'links', 'pending', 'broken', 'edges', 'fields', 'hashes', 'fans'];
 
 /** Create the schema in an empty database, or drop another version's and create it. */
 export function ensureSchema(db: SqlDatabase): void {

@@ -239,6 +239,10 @@ describe('a cold index built on worker threads', () => {
     const first = mlmeta(cold, ['find', '--kind', 'dataset', '--limit', '1'], { MLMETA_DEBUG: '1' });
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/^debug: cold index build of ~\d+ objects, parsed on worker threads$/m);
+    // the workers did parse (a worker that loads but runs nothing leaves every folder to this thread)
+    const delivered = /^debug: (\d+) of (\d+) folders parsed on worker threads$/m.exec(first.stderr);
+    expect(delivered?.[1]).toBe(delivered?.[2]);
+    expect(Number(delivered?.[1])).toBeGreaterThan(64);
     const answers = questions(cold);
     expect(JSON.parse(answers[0]!)).toHaveLength(gen.count);
     // the same store, its objects arriving in two parts: never a cold build (fewer than 64
