@@ -93,13 +93,54 @@ export function encodePoints(points: MetricPoint[]): string {
 
 /** `indent`: put before each line (a series object writes the YAML block's lines directly). */
 function encodeSorted(c: Columns, indent = ''): string {
-  // 10^5 points: pieces joined once (a flat string), not a rope grown line by line
-  const lines = new Array<string>(c.step.length);
-  for (let i = 0; i < lines.length; i++) {
+  return encodeInto(c, indent, Buffer.alloc(0)).toString('latin1');
+}
+
+/**
+ * `head`, then the points as text, in one buffer: 10^5 points are written byte by byte
+ * (whole numbers as digits, other values through String), not as 10^5 line strings joined and
+ * then encoded — that was ~0.25 s and most of the garbage of a 10^5-point run.
+ */
+function encodeInto(c: Columns, indent: string, head: Buffer): Buffer {
+  const n = c.step.length;
+  // a line at most: indent, 16-digit step, a double's longest text (24), '-' and 16 digits, 3 separators
+  const buf = Buffer.allocUnsafe(head.length + n * (indent.length + 16 + 24 + 17 + 3));
+  let at = head.copy(buf, 0);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < indent.length; k++) buf[at++] = indent.charCodeAt(k);
+    at = writeWhole(buf, at, c.step[i]!);
+    buf[at++] = 0x20;
+    const v = c.value[i]!;
+    if (Number.isSafeInteger(v)) at = writeWhole(buf, at, v);
+    else {
+      const text = formatValue(v);
+      for (let k = 0; k < text.length; k++) buf[at++] = text.charCodeAt(k);
+    }
+    buf[at++] = 0x20;
     const t = c.time[i]!;
-    lines[i] = `${indent}${c.step[i]} ${formatValue(c.value[i]!)} ${Number.isNaN(t) ? '-' : Math.round(t)}\n`;
+    if (Number.isNaN(t)) buf[at++] = 0x2d;
+    else at = writeWhole(buf, at, Math.round(t));
+    buf[at++] = 0x0a;
   }
-  return lines.join('');
+  return buf.subarray(0, at);
+}
+
+/** A safe integer's decimal digits (what String writes for it) at `at`; returns the end. */
+function writeWhole(buf: Buffer, at: number, v: number): number {
+  if (v < 0) {
+    buf[at++] = 0x2d;
+    v = -v;
+  }
+  let digits = 1;
+  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+  let p = at + digits;
+  while (v >= 10) {
+    const q = Math.floor(v / 10);
+    buf[--p] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  buf[--p] = 0x30 + v;
+  return at + digits;
 }
 
 /** One stored point: `step value time`, each part in the exact form encodePoints writes. */
@@ -177,7 +218,7 @@ export function seriesObject(metric: string, points: MetricPoint[]): ContentObje
  */
 function seriesOf(metric: string, sorted: Columns): ContentObject {
   const head = canonicalYaml({ count: sorted.step.length, kind: 'series', metric, mlmeta: 1 });
-  const bytes = Buffer.from(`${head}points: |\n${encodeSorted(sorted, '  ')}`, 'utf8');
+  const bytes = encodeInto(sorted, '  ', Buffer.from(`${head}points: |\n`, 'utf8'));
   return { id: sha256Hex(bytes), bytes };
 }
 

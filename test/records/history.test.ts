@@ -41,6 +41,23 @@ describe('metric history', () => {
     expect(pointsOf(yamlBack.history.loss!, 'loss', read)).toEqual(curve(INLINE_POINTS));
   });
 
+  it('writes each number as String() does (whole numbers are written digit by digit)', () => {
+    const values = [0, -0, 1, -1, 9, 10, 99, 100, 12345, -987654321, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 1e21, -1e21, 0.1, -2.5, 1e-7, 5e-324, Number.MAX_VALUE, NaN, Infinity, -Infinity];
+    const points: MetricPoint[] = [];
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 2000; i++) {
+      const value = i < values.length ? values[i]! : rnd() < 0.5 ? Math.round((rnd() - 0.5) * 10 ** Math.floor(rnd() * 17)) : (rnd() - 0.5) * 10 ** (Math.floor(rnd() * 40) - 20);
+      const time = i % 7 === 0 ? undefined : i % 5 === 0 ? -(rnd() * 8e15) : rnd() * 2e12;
+      points.push(time === undefined ? { step: i * 1009, value } : { step: i * 1009, value, time });
+    }
+    points.push({ step: 2 ** 53 - 1, value: 1, time: -0.4 });
+    const fmt = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
+    const expected = points.map((p) => `${p.step} ${fmt(p.value)} ${p.time === undefined ? '-' : String(Math.round(p.time))}\n`).join('');
+    expect(encodePoints(points)).toBe(expected);
+    expect(decodePoints(expected).map((p) => p.step)).toEqual(points.map((p) => p.step));
+  });
+
   it('writes a series object as exactly the canonical YAML of its fields', () => {
     // seriesObject writes the bytes directly; canonicalYaml is the definition
     const odd: MetricPoint[] = [{ step: 3, value: NaN }, { step: 0, value: -Infinity, time: 5 }, { step: 1, value: 1e-7, time: 0 }, { step: 1, value: -2.5e21 }];
