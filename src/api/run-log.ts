@@ -22,6 +22,21 @@ import type { Json } from '../records/yaml.js';
 import { prepareData, type PreparedData } from './dataset.js';
 import type { Store } from './store.js';
 
+/**
+ * Logged inputs, and logged outputs, recorded at most: each is hashed and becomes its own
+ * dataset or artifact, so a loop that logs every file it opens (10^5 paths) would spend minutes
+ * and bury the run. Past it, one warning says how many were left out (log the folder instead).
+ */
+export const MAX_LOGGED_PATHS = 1000;
+
+/** The first MAX_LOGGED_PATHS of `paths`, and a warning naming what was left out. */
+function capped(paths: Iterable<string>, what: string, warnings: string[]): string[] {
+  const all = [...new Set(paths)];
+  if (all.length <= MAX_LOGGED_PATHS) return all;
+  warnings.push(`${all.length - MAX_LOGGED_PATHS} logged ${what} past the first ${MAX_LOGGED_PATHS} were not recorded (log their folder instead)`);
+  return all.slice(0, MAX_LOGGED_PATHS);
+}
+
 export interface ParamConflict {
   param: string;
   given: Json;
@@ -98,7 +113,7 @@ export async function foldLog(
   }
 
   const data: PreparedData[] = [];
-  for (const i of [...new Set(logged.inputs)]) {
+  for (const i of capped(logged.inputs, 'inputs', warnings)) {
     try {
       const d = await prepareData(store, i, { git: given.git, code: given.code, progress: given.progress });
       for (const w of d.warnings) warnings.push(w);
@@ -125,7 +140,8 @@ export async function foldOutputs(
 ): Promise<{ artifacts: Artifact[]; manifests: ContentObject[]; warnings: string[] }> {
   const seen = new Set(given.map((g) => path.resolve(store.cwd, g)));
   const out = { artifacts: [] as Artifact[], manifests: [] as ContentObject[], warnings: [] as string[] };
-  for (const o of logged) {
+  const fresh = logged.filter((o) => !seen.has(path.resolve(store.cwd, o)));
+  for (const o of capped(fresh, 'outputs', out.warnings)) {
     const abs = path.resolve(store.cwd, o);
     if (seen.has(abs)) continue;
     seen.add(abs);
