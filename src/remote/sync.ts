@@ -17,7 +17,7 @@ import { withLockAsync } from '../store/lock.js';
 import { objectFilesIn, sha256Hex, writeObjectsBulkAsync } from '../store/objects.js';
 import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
 import { Subtrees, buildLocalTree, forgetMirrored, rememberMirrored, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
-import { existingObjects, readGitObject, readGitObjects } from './object-reader.js';
+import { eachGitObject, existingObjects, readGitObject } from './object-reader.js';
 import { STORE_REF, fetchTip, pushCommit, remoteKey, remoteTip, resolveRemote, type Remote } from './transport.js';
 
 const MAX_ATTEMPTS = 5;
@@ -149,23 +149,28 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
       if (!have.has(id)) missing.push([id, e.oid]);
     }
   }
-  const blobs = await readGitObjects(gitDir, missing.map(([, oid]) => oid));
-  const checked: Array<{ id: string; bytes: Buffer }> = [];
-  const skipped: string[] = [];
-  for (const [id, oid] of missing) {
-    const blob = blobs.get(oid);
-    if (!blob) throw new MlmetaError('E_REMOTE', `object ${id} (blob ${oid}) is missing from the fetched data`);
+  // Each blob is checked as git hands it over (git inflates the next ones meanwhile); nothing
+  // is written until every one has passed.
+  const ids = new Map<string, string>(missing.map(([id, oid]) => [oid, id]));
+  const verdicts = new Map<string, Buffer | 'not a record'>();
+  await eachGitObject(gitDir, [...ids.keys()], (oid, blob) => {
+    const id = ids.get(oid);
+    if (id === undefined || verdicts.has(oid)) return;
     const actual = blob.type === 'blob' ? sha256Hex(blob.body) : `a git ${blob.type}, not a file`;
     if (actual !== id) {
       throw new MlmetaError('E_CORRUPT_OBJECT', `the remote's object ${id} is corrupt (its bytes hash to ${actual}); nothing was pulled`, { id });
     }
     // Right name, but not a record (any bytes can be named by their hash): it would make
     // every clone's verify fail for good, so it stays out, and the user is told.
-    if (!isRecord(blob.body, id)) {
-      skipped.push(id);
-      continue;
-    }
-    checked.push({ id, bytes: blob.body });
+    verdicts.set(oid, isRecord(blob.body, id) ? blob.body : 'not a record');
+  });
+  const checked: Array<{ id: string; bytes: Buffer }> = [];
+  const skipped: string[] = [];
+  for (const [id, oid] of missing) {
+    const verdict = verdicts.get(oid);
+    if (verdict === undefined) throw new MlmetaError('E_REMOTE', `object ${id} (blob ${oid}) is missing from the fetched data`);
+    if (verdict === 'not a record') skipped.push(id);
+    else checked.push({ id, bytes: verdict });
   }
   // A store made by an older mlmeta may lack the .gitignore lines that keep an interrupted
   // pull's temp files out of commits.
