@@ -149,28 +149,27 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
       if (!have.has(id)) missing.push([id, e.oid]);
     }
   }
-  // Each blob is checked as git hands it over (git inflates the next ones meanwhile); nothing
-  // is written until every one has passed.
-  const ids = new Map<string, string>(missing.map(([id, oid]) => [oid, id]));
-  const verdicts = new Map<string, Buffer | 'not a record'>();
-  await eachGitObject(gitDir, [...ids.keys()], (oid, blob) => {
-    const id = ids.get(oid);
-    if (id === undefined || verdicts.has(oid)) return;
+  // Each blob is hashed and parsed as git hands it over (git inflates the next ones
+  // meanwhile); then each name is checked against its blob's hash (a hostile tree may name one
+  // blob twice), and nothing is written until every one has passed.
+  const seen = new Map<string, { actual: string; record: Buffer | undefined }>();
+  await eachGitObject(gitDir, [...new Set(missing.map(([, oid]) => oid))], (oid, blob) => {
+    if (seen.has(oid)) return;
     const actual = blob.type === 'blob' ? sha256Hex(blob.body) : `a git ${blob.type}, not a file`;
-    if (actual !== id) {
-      throw new MlmetaError('E_CORRUPT_OBJECT', `the remote's object ${id} is corrupt (its bytes hash to ${actual}); nothing was pulled`, { id });
-    }
-    // Right name, but not a record (any bytes can be named by their hash): it would make
-    // every clone's verify fail for good, so it stays out, and the user is told.
-    verdicts.set(oid, isRecord(blob.body, id) ? blob.body : 'not a record');
+    seen.set(oid, { actual, record: blob.type === 'blob' && isRecord(blob.body, actual) ? blob.body : undefined });
   });
   const checked: Array<{ id: string; bytes: Buffer }> = [];
   const skipped: string[] = [];
   for (const [id, oid] of missing) {
-    const verdict = verdicts.get(oid);
-    if (verdict === undefined) throw new MlmetaError('E_REMOTE', `object ${id} (blob ${oid}) is missing from the fetched data`);
-    if (verdict === 'not a record') skipped.push(id);
-    else checked.push({ id, bytes: verdict });
+    const blob = seen.get(oid);
+    if (!blob) throw new MlmetaError('E_REMOTE', `object ${id} (blob ${oid}) is missing from the fetched data`);
+    if (blob.actual !== id) {
+      throw new MlmetaError('E_CORRUPT_OBJECT', `the remote's object ${id} is corrupt (its bytes hash to ${blob.actual}); nothing was pulled`, { id });
+    }
+    // Right name, but not a record (any bytes can be named by their hash): it would make
+    // every clone's verify fail for good, so it stays out, and the user is told.
+    if (blob.record) checked.push({ id, bytes: blob.record });
+    else skipped.push(id);
   }
   // A store made by an older mlmeta may lack the .gitignore lines that keep an interrupted
   // pull's temp files out of commits.

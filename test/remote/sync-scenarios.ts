@@ -185,5 +185,31 @@ export function httpSyncScenarios(label: string, env: Record<string, string>): v
       expect(snapshot(path.join(victim, '.mlmeta/objects'))).toEqual(before);
       expect(git(bare, 'rev-parse', 'refs/mlmeta/store').trim()).toBe(commit); // the ref itself is untouched
     });
+
+    it('a remote tree naming one blob twice (its true name and a false one): refused, nothing written', () => {
+      const bare = bareRepo('twice.git', true);
+      const work = gitRepo();
+      const body = 'mlmeta: 1\nkind: dataset\nname: d\nversion: 1\ncreated: x\n';
+      const trueId = sha256Hex(body);
+      // a false name that sorts before the true one: a reader that checks a blob once, by its
+      // last name, would write it under the false name
+      let k = 0;
+      while (sha256Hex(`another record ${k}`) > trueId) k++;
+      const falseId = sha256Hex(`another record ${k}`);
+      for (const id of [falseId, trueId]) {
+        fs.mkdirSync(path.join(work, 'store', id.slice(0, 2)), { recursive: true });
+        fs.writeFileSync(path.join(work, 'store', id.slice(0, 2), `${id.slice(2)}.yaml`), body);
+      }
+      git(work, 'add', 'store');
+      const tree = git(work, 'write-tree').trim();
+      const commit = git(work, 'commit-tree', git(work, 'rev-parse', `${tree}:store`).trim(), '-m', 'hostile').trim();
+      git(work, 'push', '-q', `${server.url}/twice.git`, `${commit}:refs/mlmeta/store`);
+      const victim = teammate(`${server.url}/twice.git`);
+      const before = snapshot(path.join(victim, '.mlmeta/objects'));
+      const r = cli(victim, ['pull']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`error[E_CORRUPT_OBJECT]: the remote's object ${falseId} is corrupt (its bytes hash to ${trueId}); nothing was pulled\n`);
+      expect(snapshot(path.join(victim, '.mlmeta/objects'))).toEqual(before);
+    });
   });
 }
