@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { parseRecordBytes, type RecordBody } from '../records/record.js';
 import { canonicalYaml } from '../records/yaml.js';
-import { cleanTempFiles, hasObject, listAllIds, objectPath, readNoFollow, sha256Hex, strayEntries } from '../store/objects.js';
+import { cleanTempFiles, hasObject, listAllIds, MAX_OBJECT_BYTES, objectPath, readNoFollow, sha256Hex, strayEntries } from '../store/objects.js';
 import type { Store } from './store.js';
 import type { TrustOptions } from '../prove/keys.js';
 import { signatureFindings } from '../prove/verify-signatures.js';
@@ -60,9 +60,11 @@ function finding(finding: FindingId, message: string, where: { id?: string; path
 function checkObject(store: Store, id: string, findings: Finding[]): RecordBody | undefined {
   let bytes: Buffer;
   try {
-    bytes = readNoFollow(objectPath(store.layout.objects, id));
+    bytes = readNoFollow(objectPath(store.layout.objects, id), MAX_OBJECT_BYTES);
   } catch (e) {
-    findings.push(finding('UNREADABLE', `${id}: ${(e as NodeJS.ErrnoException).code ?? e}`, { id }));
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EFBIG') findings.push(finding('HASH_MISMATCH', `${id}: ${(e as { size: number }).size} bytes, larger than any record can be (not read)`, { id }));
+    else findings.push(finding('UNREADABLE', `${id}: ${code ?? e}`, { id }));
     return undefined;
   }
   const actual = sha256Hex(bytes);

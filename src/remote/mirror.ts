@@ -19,6 +19,7 @@ import { FANOUT_DIR, OBJECT_FILE, listFanout, listIdsIn, readObjectsIn } from '.
 import { decodeTree, encodeTree, gitObjectId, readLooseObject, writeGitObject, type TreeEntry } from './git-objects.js';
 import { gitAvailable } from './transport.js';
 import { existingObjects, readGitObjects } from './object-reader.js';
+import { syncRepoEnv } from './git-env.js';
 
 const BASE_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n';
 
@@ -220,7 +221,7 @@ class BlobSink {
     // of the heap back to the system and takes it again each time (4 brk calls per blob):
     // 20k blobs took 11–22 s here, nearly all system time, and 0.5 s with trimming put off.
     // Ignored where the C library is not glibc; a value the user set is kept.
-    const env = { MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024), ...process.env };
+    const env = { MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024), ...syncRepoEnv() };
     const child = spawn('git', ['--git-dir', this.gitDir, 'fast-import', '--quiet'], { stdio: ['pipe', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

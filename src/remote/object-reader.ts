@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { MlmetaError } from '../errors.js';
 import { isomorphicGit } from '../lazy-deps.js';
+import { syncRepoEnv } from './git-env.js';
 
 export type GitObject = { type: string; body: Buffer };
 
@@ -15,7 +16,7 @@ export type GitObject = { type: string; body: Buffer };
  */
 function catFileStream(gitDir: string, oids: string[], each: (oid: string, o: GitObject) => void): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'ignore'], env: syncRepoEnv() });
     let failed: unknown;
     let buf: Buffer = Buffer.alloc(0);
     // bytes of a large object not yet complete: kept as chunks, joined once it is all here
@@ -99,7 +100,7 @@ export async function readGitObjects(gitDir: string, oids: string[]): Promise<Ma
 /** Which of these objects the sync repository holds (loose or packed), without reading them. */
 export async function existingObjects(gitDir: string, oids: string[]): Promise<Set<string>> {
   if (oids.length === 0) return new Set();
-  const r = spawnSync('git', ['--git-dir', gitDir, 'cat-file', '--batch-check'], { input: oids.join('\n') + '\n', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('git', ['--git-dir', gitDir, 'cat-file', '--batch-check'], { input: oids.join('\n') + '\n', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: syncRepoEnv() });
   if (r.status === 0) return new Set(r.stdout.split('\n').filter((l) => l && !l.endsWith(' missing')).map((l) => l.slice(0, 40)));
   return new Set((await readGitObjects(gitDir, oids)).keys());
 }

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { redactString, redactUrl } from '../records/secrets.js';
 import { isomorphicGit } from '../lazy-deps.js';
+import { syncRepoEnv } from './git-env.js';
 
 export const STORE_REF = 'refs/mlmeta/store';
 
@@ -67,7 +68,7 @@ function credentials(remote: Remote): Credentials | undefined {
 const basicAuth = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 
 function gitEnv(remote?: Remote): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+  const env: NodeJS.ProcessEnv = { ...syncRepoEnv(), GIT_TERMINAL_PROMPT: '0' };
   // Settings through GIT_CONFIG_* (after any the user set): never an argument, never a file.
   // No automatic gc: packing the mirror's loose blobs would only make the next push rebuild them.
   const config: Array<[string, string]> = [['gc.auto', '0'], ['maintenance.auto', 'false']];

@@ -120,10 +120,13 @@ export function writeCacheFile(file: string, data: string | Uint8Array): boolean
  * outside the store (ELOOP for a planted link). Only a regular file is read: a FIFO or
  * device planted at the name would block or never end (code ENOTREG).
  */
-export function readNoFollow(file: string): Buffer {
+export function readNoFollow(file: string, maxBytes = Infinity): Buffer {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   try {
-    if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
+    // (a file that grows after the fstat is read to its end: the caller's hash check refuses it)
+    if (st.size > maxBytes) throw Object.assign(new Error(`${file} is larger than ${maxBytes} bytes`), { code: 'EFBIG', size: st.size });
     return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -100,7 +100,7 @@ export interface WriteResult {
 function intactObjectAt(file: string, id: string): boolean {
   if (entryAt(file) !== 'file') return false;
   try {
-    return sha256Hex(readNoFollow(file)) === id;
+    return sha256Hex(readNoFollow(file, MAX_OBJECT_BYTES)) === id;
   } catch {
     return false; // unreadable, or swapped for a link since the lstat: replaced
   }
@@ -131,14 +131,22 @@ export function readObject(objectsDir: string, id: string): Buffer {
   return checkedBytes(id, file);
 }
 
+/**
+ * No record is larger: the YAML reader refuses text of more than 16 Mi characters
+ * (records/yaml.ts MAX_YAML_BYTES), at most 3 bytes each in UTF-8. A larger file among the
+ * objects (anyone can commit one) is refused by its size, never read into memory.
+ */
+export const MAX_OBJECT_BYTES = 3 * 16 * 1024 * 1024;
+
 /** An object file's bytes, opened without following a link, checked against the id. */
 function checkedBytes(id: string, file: string): Buffer {
   let bytes: Buffer;
   try {
-    bytes = readNoFollow(file);
+    bytes = readNoFollow(file, MAX_OBJECT_BYTES);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw refused(id, 'is a symlink');
+    if (code === 'EFBIG') throw refused(id, `is ${(e as { size: number }).size} bytes, larger than any record can be`);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new MlmetaError('E_NOT_FOUND', `no record ${id}`, { id });
     if (code === 'ENOTREG') throw refused(id, 'is not a regular file');
     throw ioError(e, `cannot read object ${id}`);
@@ -251,6 +259,30 @@ interface BulkPlan {
   fans: string[];
   /** objects to write, each with its final path */
   writes: Array<{ id: string; file: string; bytes: Buffer }>;
+  /** each folder written to, as it was when checked: a write through anything else is undone */
+  dirs: Map<string, { dev: number; ino: number }>;
+}
+
+/**
+ * A folder swapped for a link (or another folder) after planBulk checked it: each write looks
+ * again once its file has its name, and removes what it wrote if the folder is not the one
+ * checked (the window is one object's write, as with writeFileAtomic's check per object).
+ */
+function sameDir(st: fs.Stats, was: { dev: number; ino: number }): boolean {
+  return st.isDirectory() && st.dev === was.dev && st.ino === was.ino;
+}
+
+/** A write's failure; a folder at the object's name (git can commit one) is named as planted. */
+function writeError(e: unknown, file: string): MlmetaError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+    return new MlmetaError('E_IO', `cannot write ${file}: a folder is at that name (planted in the store?); remove it and try again`);
+  }
+  return ioError(e, `cannot write ${file}`);
+}
+
+function swapped(dir: string): MlmetaError {
+  return new MlmetaError('E_IO', `${dir} was replaced while objects were written to it (a symlink planted in the store?); refused`);
 }
 
 /**
@@ -268,10 +300,13 @@ function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer
     list.push(o);
   }
   const writes: BulkPlan['writes'] = [];
+  const dirs: BulkPlan['dirs'] = new Map();
   for (const [fan, list] of byFan) {
     const dir = fanDirForWrite(objectsDir, fan);
     let present: Set<string>;
     try {
+      const st = fs.lstatSync(dir);
+      dirs.set(dir, { dev: st.dev, ino: st.ino });
       present = new Set(fs.readdirSync(dir));
     } catch (e) {
       throw ioError(e, `cannot list ${dir}`);
@@ -285,7 +320,7 @@ function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer
       writes.push({ id, file, bytes });
     }
   }
-  return { fans: [...byFan.keys()], writes };
+  return { fans: [...byFan.keys()], writes, dirs };
 }
 
 const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
@@ -318,7 +353,12 @@ export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string
       } catch (e) {
         if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
         try { fs.unlinkSync(tmp); } catch { /* nothing to clean */ }
-        throw ioError(e, `cannot write ${w.file}`);
+        throw writeError(e, w.file);
+      }
+      const dir = path.dirname(w.file);
+      if (!sameDir(fs.lstatSync(dir), plan.dirs.get(dir)!)) {
+        try { fs.unlinkSync(w.file); } catch { /* gone already */ }
+        throw swapped(dir);
       }
       written++;
     }
@@ -356,12 +396,20 @@ export async function writeObjectsBulkAsync(objectsDir: string, objects: Array<{
         await fh.close();
         fh = undefined;
         await fs.promises.rename(tmp, w.file);
-        written++;
       } catch (e) {
         if (fh !== undefined) await fh.close().catch(() => undefined);
         await fs.promises.unlink(tmp).catch(() => undefined);
-        failure ??= ioError(e, `cannot write ${w.file}`);
+        failure ??= writeError(e, w.file);
+        return;
       }
+      const dir = path.dirname(w.file);
+      const st = await fs.promises.lstat(dir).catch(() => undefined);
+      if (!st || !sameDir(st, plan.dirs.get(dir)!)) {
+        await fs.promises.unlink(w.file).catch(() => undefined);
+        failure ??= swapped(dir);
+        return;
+      }
+      written++;
     };
     const lane = async (): Promise<void> => {
       while (failure === undefined && next < plan.writes.length) await one(plan.writes[next++]!);

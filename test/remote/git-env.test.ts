@@ -1,0 +1,33 @@
+// The sync repository's git processes (fast-import, cat-file, fetch, push) run without the
+// variables that point git at another repository: git sets GIT_OBJECT_DIRECTORY for hooks run
+// by receive-pack. (Found by review 4: the push's blobs went into the foreign folder and the
+// push failed with "kept moving; 5 attempts failed".)
+import writes the store's blobs into THAT object folder (a repository
+// that is not ours), and the push then fails with a misleading
+// "error[E_REMOTE]: the remote's refs/mlmeta/store kept moving; 5 attempts failed".
+// (Pre-existing for fetch/push; the fast-import spawn is the third wave's.)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { mlmeta, ok } from '../helpers/cli.js';
+import { git, gitRepo, tempDir } from '../helpers/dirs.js';
+
+const GEN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/gen-records.mjs');
+
+describe('GIT_OBJECT_DIRECTORY in the environment', () => {
+  it('push writes nothing into a foreign object folder and succeeds (or refuses plainly)', () => {
+    const remote = path.join(tempDir(), 'store.git');
+    git(path.dirname(remote), 'init', '-q', '--bare', remote);
+    const a = gitRepo();
+    ok(a, ['init']);
+    expect(spawnSync(process.execPath, [GEN, a, '100', '1']).status).toBe(0);
+    git(a, 'remote', 'add', 'origin', remote);
+    const foreign = tempDir();
+    const r = mlmeta(a, ['push'], { GIT_OBJECT_DIRECTORY: foreign });
+    const written = fs.readdirSync(foreign, { recursive: true }).length;
+    // before the fix: exit 1, "the remote's refs/mlmeta/store kept moving; 5 attempts failed", and a pack in `foreign`
+    expect({ written, misleading: /kept moving/.test(r.stderr) }).toEqual({ written: 0, misleading: false });
+  });
+});
