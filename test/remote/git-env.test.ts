@@ -2,10 +2,6 @@
 // variables that point git at another repository: git sets GIT_OBJECT_DIRECTORY for hooks run
 // by receive-pack. (Found by review 4: the push's blobs went into the foreign folder and the
 // push failed with "kept moving; 5 attempts failed".)
-import writes the store's blobs into THAT object folder (a repository
-// that is not ours), and the push then fails with a misleading
-// "error[E_REMOTE]: the remote's refs/mlmeta/store kept moving; 5 attempts failed".
-// (Pre-existing for fetch/push; the fast-import spawn is the third wave's.)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';

@@ -150,7 +150,7 @@ describe('credentials in the remote URL', () => {
     } finally {
       await secure.close();
     }
-  });
+  }, 180_000); // two remotes, push+pull+push each over authenticated HTTP: ~20 s on an idle machine
 
   it('messages show the remote without user info or secret query values', () => {
     const a = project(`http://oauth2:hunter2@127.0.0.1:9/x.git?private_token=abc123&ref=main`);
