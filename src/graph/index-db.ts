@@ -14,7 +14,7 @@
 // (a read-only store, a symlink planted in its place) the index lives in memory.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sqlite, type SqlDatabase, type SqlStatement } from '../lazy-deps.js';
+import { sqlite, type SqlDatabase } from '../lazy-deps.js';
 import type { RecordBody } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject, readObjectsIn } from '../store/objects.js';
@@ -274,48 +274,6 @@ function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[], cold =
   }
 }
 
-/** Rows for one table per statement: a cold build inserts ~550,000 rows at 100k records. */
-const BATCH_ROWS = 64;
-
-/**
- * Rows of one table, inserted BATCH_ROWS to a statement (`INSERT … VALUES (…),(…),…`): a
- * statement per row spent more on the calls than on the rows. Rows keep their order, so
- * OR REPLACE ends as row by row would; flush() before anything reads the table.
- */
-class RowBatch {
-  private readonly values: unknown[] = [];
-  private many: SqlStatement | undefined;
-  private one: SqlStatement | undefined;
-
-  constructor(private readonly db: SqlDatabase, private readonly head: string, private readonly width: number) {}
-
-  add(row: readonly unknown[]): void {
-    for (const v of row) this.values.push(v);
-    if (this.values.length === this.width * BATCH_ROWS) this.flush();
-  }
-
-  flush(): void {
-    const v = this.values;
-    if (v.length === this.width * BATCH_ROWS) {
-      this.many ??= this.db.prepare(`${this.head} VALUES ${Array(BATCH_ROWS).fill(`(${Array(this.width).fill('?').join(',')})`).join(',')}`);
-      this.many.run(v);
-    } else if (v.length) {
-      this.one ??= this.db.prepare(`${this.head} VALUES (${Array(this.width).fill('?').join(',')})`);
-      for (let i = 0; i < v.length; i += this.width) this.one.run(v.slice(i, i + this.width));
-    }
-    v.length = 0;
-  }
-
-  /** Forget unwritten rows (their transaction failed). */
-  clear(): void {
-    this.values.length = 0;
-  }
-}
-
-function batchOf(db: SqlDatabase, head: string, width: number): RowBatch {
-  return new RowBatch(db, head, width);
-}
-
 /** Statements of one database, prepared once. */
 const prepared = new WeakMap<SqlDatabase, ReturnType<typeof prepare>>();
 
@@ -325,8 +283,6 @@ function prepare(db: SqlDatabase) {
     nodeOf: db.prepare('SELECT n FROM nodes WHERE id = ?').pluck(),
     taken: db.prepare('SELECT 1 FROM nodes WHERE n = ?').pluck(),
     nodeNew: db.prepare('INSERT INTO nodes (n, id, kind, "commit", view) VALUES (?,?,?,?,?)'),
-    // the usual case in one call: a new id whose key is free (else changes = 0, and the caller looks why)
-    nodeTry: db.prepare('INSERT OR IGNORE INTO nodes (n, id, kind, "commit", view) VALUES (?,?,?,?,?)'),
     nodeSet: db.prepare('UPDATE nodes SET kind = ?, "commit" = ?, view = ? WHERE n = ?'),
     record: db.prepare('INSERT OR REPLACE INTO records (id, fan, kind, name, version, created, author, "commit", dirty, message, alias, target, facts, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)'),
     edge: db.prepare('INSERT OR REPLACE INTO edges (child, pos, parent, role) VALUES (?,?,?,?)'),
@@ -334,13 +290,6 @@ function prepare(db: SqlDatabase) {
     field: db.prepare('INSERT OR REPLACE INTO fields (id, key, num, txt) VALUES (?,?,?,?)'),
     hash: db.prepare('INSERT INTO hashes (sha256, id, how, path) VALUES (?,?,?,?)'),
     broken: db.prepare('INSERT OR REPLACE INTO broken (id, fan, error) VALUES (?,?,?)'),
-    batch: {
-      record: batchOf(db, 'INSERT OR REPLACE INTO records (id, fan, kind, name, version, created, author, "commit", dirty, message, alias, target, facts, summary)', 14),
-      edge: batchOf(db, 'INSERT OR REPLACE INTO edges (child, pos, parent, role)', 4),
-      pending: batchOf(db, 'INSERT INTO pending (child, pos, parent, role)', 4),
-      field: batchOf(db, 'INSERT OR REPLACE INTO fields (id, key, num, txt)', 4),
-      hash: batchOf(db, 'INSERT INTO hashes (sha256, id, how, path)', 4),
-    },
     dels: ['records WHERE id', 'edges WHERE child', 'fields WHERE id', 'hashes WHERE id', 'broken WHERE id'].map((w) => db.prepare(`DELETE FROM ${w} = ?`)),
     // a record gone: its node becomes a stub (other records' links may name it), its own links go
     delsN: ['UPDATE nodes SET kind = NULL, "commit" = NULL, view = NULL WHERE n = ?', 'DELETE FROM links WHERE child = ?', 'DELETE FROM pending WHERE child = ?'].map((q) => db.prepare(q)),
@@ -383,16 +332,11 @@ function lineHash(kind: string, name: string): number {
  */
 function numberFor(db: SqlDatabase, id: string, kind: string | null, name: string | null, version: number | null): number {
   const s = statements(db);
-  let n = keyOf(id, kind, name, version);
-  while (s.taken.get(n) !== undefined) n++;
-  return n;
-}
-
-/** The key numberFor starts from. */
-function keyOf(id: string, kind: string | null, name: string | null, version: number | null): number {
-  return kind !== null && name !== null
+  let n = kind !== null && name !== null
     ? lineHash(kind, name) * VERSION_BITS + Math.min(Math.max(0, Math.trunc(version ?? 0)), VERSION_BITS - 1)
     : NO_LINE + parseInt(id.slice(0, 12), 16);
+  while (s.taken.get(n) !== undefined) n++;
+  return n;
 }
 
 /** Give every pending link its parent's key (a stub node for a parent not in the store) and move it into links. */
@@ -412,10 +356,7 @@ function deleteRows(db: SqlDatabase, id: string): void {
   if (n !== undefined) for (const d of s.delsN) d.run(n);
 }
 
-/**
- * Insert the rows of an id the index does not hold (`replace`: it may hold it; its old rows go
- * first). Links go to pending. The rows wait in the batches (RowBatch) until flushRows.
- */
+/** Insert the rows of an id the index does not hold (`replace`: it may hold it; its old rows go first). Links go to pending. */
 function insertParsed(db: SqlDatabase, p: Parsed, replace = false): void {
   const s = statements(db);
   if (replace) deleteRows(db, p.id);
@@ -423,45 +364,19 @@ function insertParsed(db: SqlDatabase, p: Parsed, replace = false): void {
     s.broken.run(p.id, p.id.slice(0, 2), p.error);
     return;
   }
-  const b = s.batch;
-  b.record.add(p.record);
+  s.record.run(...p.record);
   const [, kind, commit, view] = p.node;
-  let n = keyOf(p.id, kind, p.record[3], p.record[4]);
-  // a new id on a free key (nearly always); else the id has a node already (a stub, or
-  // `replace`), or another record holds the key
-  if (s.nodeTry.run(n, p.id, kind, commit, view).changes === 0) {
-    const had = s.nodeOf.get(p.id) as number | undefined;
-    if (had === undefined) {
-      n = numberFor(db, p.id, kind, p.record[3], p.record[4]);
-      s.nodeNew.run(n, p.id, kind, commit, view);
-    } else {
-      n = had;
-      s.nodeSet.run(kind, commit, view, n);
-    }
-  }
+  let n = s.nodeOf.get(p.id) as number | undefined;
+  if (n === undefined) {
+    n = numberFor(db, p.id, kind, p.record[3], p.record[4]);
+    s.nodeNew.run(n, p.id, kind, commit, view);
+  } else s.nodeSet.run(kind, commit, view, n);
   for (const e of p.edges) {
-    b.edge.add(e);
-    b.pending.add([n, e[1], e[2], e[3]]);
+    s.edge.run(...e);
+    s.pending.run(n, e[1], e[2], e[3]);
   }
-  for (const f of p.fields) b.field.add(f);
-  for (const h of p.hashes) b.hash.add(h);
-}
-
-/** Write what insertParsed left in the batches (before anything reads those tables). */
-function flushRows(db: SqlDatabase): void {
-  const b = statements(db).batch;
-  for (const t of [b.record, b.edge, b.pending, b.field, b.hash]) t.flush();
-}
-
-/** Run a write transaction that inserts; if it fails, rows it left unwritten must not reach the next one. */
-function writing(db: SqlDatabase, fn: () => void): void {
-  try {
-    db.transaction(fn).immediate();
-  } catch (e) {
-    const b = statements(db).batch;
-    for (const t of [b.record, b.edge, b.pending, b.field, b.hash]) t.clear();
-    throw e;
-  }
+  for (const f of p.fields) s.field.run(...f);
+  for (const h of p.hashes) s.hash.run(...h);
 }
 
 /**
@@ -473,7 +388,7 @@ function writing(db: SqlDatabase, fn: () => void): void {
  */
 function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed: Map<string, Parsed>, cold = false): void {
   const s = statements(db);
-  writing(db, () => {
+  db.transaction(() => {
     for (const fan of fans) {
       const m = folderMtime(layout, fan);
       const listed = m === undefined ? [] : listIdsIn(layout.objects, fan);
@@ -481,12 +396,11 @@ function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed:
       const onDisk = new Set(listed);
       for (const id of have) if (!onDisk.has(id)) deleteRows(db, id);
       for (const id of listed) if (!have.has(id)) insertParsed(db, parsed.get(id) ?? parseObject(layout, id));
-      flushRows(db);
       if (m === undefined) s.dropFan.run(fan);
       else s.fan.run(fan, isRacy(m) ? '' : String(m));
     }
     if (!cold) settlePending(db);
-  });
+  }).immediate();
 }
 
 /**
@@ -509,9 +423,8 @@ export function indexWritten(layout: StoreLayout, id: string, bytes: Buffer, kno
   }
   const s = statements(h.db);
   try {
-    writing(h.db, () => {
+    h.db.transaction(() => {
       insertParsed(h.db, p, true); // another process may have indexed it already
-      flushRows(h.db);
       settlePending(h.db);
       const m = folderMtime(layout, fan);
       const listed = listIdsIn(layout.objects, fan);
@@ -519,7 +432,7 @@ export function indexWritten(layout: StoreLayout, id: string, bytes: Buffer, kno
       const same = m !== undefined && listed.length === have.size && listed.every((x) => have.has(x));
       if (same) s.fan.run(fan, isRacy(m) ? '' : String(m));
       else s.dropFan.run(fan);
-    });
+    }).immediate();
   } catch {
     // The object is on disk either way, and the folder's stored mtime is now behind it: a
     // failed index write (busy past the timeout, damaged, read-only) costs a re-list later.
