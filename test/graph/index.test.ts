@@ -292,3 +292,48 @@ describe('the kinds of the second wave in the index', () => {
     expect(ok(dir, ['show', series])).toMatch(/series/); // still an object any command can read
   });
 });
+
+describe('objects arriving in an order the walk keys do not expect', () => {
+  it('a parent arriving after its child fills its stub; two branches\' same version get two keys', async () => {
+    const { initStore } = await library();
+    const objectsOf = (dir: string) => path.join(dir, '.mlmeta/objects');
+    const copyObject = (from: string, to: string, id: string) => {
+      fs.mkdirSync(path.join(objectsOf(to), id.slice(0, 2)), { recursive: true });
+      fs.copyFileSync(path.join(objectsOf(from), id.slice(0, 2), `${id.slice(2)}.yaml`), path.join(objectsOf(to), id.slice(0, 2), `${id.slice(2)}.yaml`));
+    };
+    // two branches each made dataset d@1 and model m@1 from it (different content, same line keys)
+    const branch = (note: string) => {
+      const dir = gitRepo();
+      const { store } = initStore({ cwd: dir });
+      const d = store.createRecord({ kind: 'dataset', name: 'd', code: 'none', env: 'none', author, message: note }).id;
+      const m = store.createRecord({ kind: 'model', name: 'm', code: 'none', env: 'none', author, message: note, parents: [{ role: 'data', ref: d }] }).id;
+      return { dir, d, m };
+    };
+    const a = branch('branch a');
+    const b = branch('branch b');
+    const dir = gitRepo();
+    initStore({ cwd: dir });
+    // the children first: their parents are stubs (missing) in the index
+    copyObject(a.dir, dir, a.m);
+    copyObject(b.dir, dir, b.m);
+    const before = JSON.parse(ok(dir, ['lineage', a.m, '--json'])) as { nodes: Array<{ id: string; kind: string }> };
+    expect(before.nodes.find((n) => n.id === a.d)?.kind).toBe('missing');
+    // then the parents: each stub becomes the record, in the same process's index
+    copyObject(a.dir, dir, a.d);
+    copyObject(b.dir, dir, b.d);
+    for (const { m, d } of [a, b]) {
+      const l = JSON.parse(ok(dir, ['lineage', m, '--json'])) as { nodes: Array<{ id: string; kind: string; label: string }>; edges: Array<{ from: string; to: string; role: string }> };
+      expect(l.nodes.map((n) => [n.id, n.kind, n.label])).toEqual([[m, 'model', 'model m@1'], [d, 'dataset', 'dataset d@1']]);
+      expect(l.edges).toEqual([{ from: d, to: m, role: 'data' }]);
+      const down = JSON.parse(ok(dir, ['lineage', d, '--down', '--json'])) as { nodes: Array<{ id: string }> };
+      expect(down.nodes.map((n) => n.id)).toEqual([d, m]);
+    }
+    // both versions 1 of each line are listed (two keys, neither lost to the other)
+    const logged = JSON.parse(ok(dir, ['log', 'm', '--json'])) as Array<{ id: string }>;
+    expect(logged.map((r) => r.id).sort()).toEqual([a.m, b.m].sort());
+    // and a cold build of the same objects answers the same
+    fs.rmSync(path.join(dir, '.mlmeta/cache'), { recursive: true, force: true });
+    const again = JSON.parse(ok(dir, ['lineage', b.m, '--json'])) as { nodes: Array<{ id: string }> };
+    expect(again.nodes.map((n) => n.id)).toEqual([b.m, b.d]);
+  });
+});
