@@ -327,14 +327,20 @@ function lineHash(kind: string, name: string): number {
 /**
  * The walk key of an id not yet in nodes: a versioned record's is its line's hash times 2^21
  * plus its version, so the 10,000 versions of a chain are 10,000 adjacent keys (rows in key
- * order share pages, whatever order the records were read in); others hash their id. A key
- * taken (two branches made the same version, a hash collision) moves to the next free one.
+ * order share pages, whatever order the records were read in). Everything else hashes its id
+ * into the keys above NO_LINE: records without a version (evals, aliases), versions outside
+ * 1..2^21−1, and a record whose line key is taken (two branches made the same version, a
+ * hash collision). Probing a taken key one by one stays short only among hashed keys: a
+ * line's keys are consecutive, so 10^4 evals of one name probing from one key cost 10^8/2
+ * lookups (review 4).
  */
 function numberFor(db: SqlDatabase, id: string, kind: string | null, name: string | null, version: number | null): number {
   const s = statements(db);
-  let n = kind !== null && name !== null
-    ? lineHash(kind, name) * VERSION_BITS + Math.min(Math.max(0, Math.trunc(version ?? 0)), VERSION_BITS - 1)
-    : NO_LINE + parseInt(id.slice(0, 12), 16);
+  if (kind !== null && name !== null && version !== null && Number.isInteger(version) && version >= 1 && version < VERSION_BITS) {
+    const n = lineHash(kind, name) * VERSION_BITS + version;
+    if (s.taken.get(n) === undefined) return n;
+  }
+  let n = NO_LINE + parseInt(id.slice(0, 12), 16);
   while (s.taken.get(n) !== undefined) n++;
   return n;
 }
