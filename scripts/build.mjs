@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -54,7 +54,27 @@ const assertShim = {
     b.onResolve({ filter: /^(node:)?assert$/ }, () => ({ path: new URL('./assert-shim.cjs', import.meta.url).pathname }));
   },
 };
-await build({ ...cjs, plugins: [assertShim], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
+// string-width (yargs, cliui and wrap-ansi each import a copy) builds an Intl.Segmenter and
+// Unicode-property regular expressions (\p{RGI_Emoji} with the v flag) when its module is
+// evaluated: ~50 ms of CPU on every start, though only help and usage text measure widths.
+// Each copy is bundled behind a stand-in that evaluates it on the first call.
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'real' });
+      if (real.errors.length > 0) return undefined;
+      return { path: real.path, namespace: 'lazy-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      contents: `let real;\nexport default function stringWidth(string, options) {\n  real ??= require(${JSON.stringify(args.path)}).default;\n  return real(string, options);\n}\n`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+await build({ ...cjs, plugins: [assertShim, lazyStringWidth], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: the hot commands, run once each in one process in a throw-away repository,
 // compile the CLI's code for them; bin/mlmeta.js then leaves the code cache next to it.
