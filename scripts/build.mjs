@@ -74,7 +74,38 @@ const lazyStringWidth = {
     }));
   },
 };
-await build({ ...cjs, plugins: [assertShim, lazyStringWidth], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
+// node:child_process (with net, dgram and the stream stack) and node:zlib cost ~15 ms of CPU
+// to load, and the modules that import them are evaluated by commands that never spawn or
+// inflate (`show` reaches them through the store). The CLI gets each through a stand-in that
+// loads the real module on the first read of one of its exports. esbuild copies the names of
+// a bundled CommonJS module's exports when an ES module imports it (__toESM), so the stand-in
+// lists the names itself (this Node's, at build time) instead of loading the module to ask.
+const LAZY_BUILTINS = /^(node:)?(child_process|zlib)$/;
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const id = `node:${args.path}`;
+      const names = Object.getOwnPropertyNames(await import(id)).filter((n) => n !== 'default');
+      return {
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(id)}));
+const names = ${JSON.stringify(names)};
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => names,
+  getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { configurable: true, enumerable: true, get: () => load()[key] } : undefined),
+});
+`,
+        loader: 'js',
+      };
+    });
+  },
+};
+await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: the hot commands, run once each in one process in a throw-away repository,
 // compile the CLI's code for them; bin/mlmeta.js then leaves the code cache next to it.
