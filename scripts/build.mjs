@@ -4,8 +4,8 @@
 // - dist/cli.cjs: the CLI as one CommonJS file, which bin/mlmeta.js compiles with a V8 code
 //   cache (dist/cli.cache, written by a warm-up run here) — every CLI call pays its start-up,
 //   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
-//   isomorphic-git, picomatch and better-sqlite3 (a native addon) stay external: required
-//   only by the commands that use them;
+//   isomorphic-git and picomatch stay external: required only by the commands that use
+//   them; better-sqlite3's JavaScript is bundled (its native addon is not; see below);
 //   Each command's module is evaluated only when it runs (src/cli/main.ts); node:assert,
 //   which yargs imports, is replaced by a two-function shim (scripts/assert-shim.cjs);
 // - dist/hash-worker.js: the hashing thread (src/capture/hash-worker.ts), found next to
@@ -105,7 +105,41 @@ module.exports = new Proxy({}, {
     });
   },
 };
-await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
+// better-sqlite3's JavaScript (ten files) goes into the CLI bundle, and so into its code cache:
+// required from node_modules, node resolves, reads and compiles each file at every `record`
+// and `run` (~20 ms). src/lazy-deps.ts requires it at run time, out of esbuild's sight; in the
+// CLI that call is made a plain require, which esbuild bundles (still evaluated only when
+// called). The native addon stays in node_modules: the `bindings` package finds it from its
+// caller's file name, which in the bundle is dist/cli.cjs, so a stand-in looks in the
+// package's build/Release first and asks `bindings` with the package's root otherwise.
+const bundledSqlite = {
+  name: 'bundled-sqlite',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]lazy-deps\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const call = "load('better-sqlite3')";
+      if (!source.includes(call)) throw new Error(`scripts/build.mjs: ${call} not found in src/lazy-deps.ts`);
+      return { contents: source.replace(call, "require('better-sqlite3')"), loader: 'ts' };
+    });
+    b.onResolve({ filter: /^bindings$/ }, (args) =>
+      args.namespace === 'sqlite-bindings' ? { path: 'bindings', external: true } : /better-sqlite3/.test(args.importer) ? { path: 'bindings', namespace: 'sqlite-bindings' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'sqlite-bindings' }, () => ({
+      contents: `const path = require('node:path');
+module.exports = (name) => {
+  const root = path.dirname(require.resolve('better-sqlite3/package.json'));
+  try {
+    return require(path.join(root, 'build', 'Release', name));
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return require('bindings')({ bindings: name, module_root: root });
+  }
+};
+`,
+      loader: 'js',
+    }));
+  },
+};
+await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins, bundledSqlite], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3/package.json'] });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: the hot commands, run once each in one process in a throw-away repository,
 // compile the CLI's code for them; bin/mlmeta.js then leaves the code cache next to it.
