@@ -4,8 +4,8 @@
 // - dist/cli.cjs: the CLI as one CommonJS file, which bin/mlmeta.js compiles with a V8 code
 //   cache (dist/cli.cache, written by a warm-up run here) — every CLI call pays its start-up,
 //   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
-//   isomorphic-git, picomatch and better-sqlite3 (a native addon) stay external: required
-//   only by the commands that use them;
+//   isomorphic-git and picomatch stay external: required only by the commands that use
+//   them; better-sqlite3's JavaScript is bundled (its native addon is not; see below);
 //   Each command's module is evaluated only when it runs (src/cli/main.ts); node:assert,
 //   which yargs imports, is replaced by a two-function shim (scripts/assert-shim.cjs);
 // - dist/hash-worker.js: the hashing thread (src/capture/hash-worker.ts), found next to
@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -54,7 +54,92 @@ const assertShim = {
     b.onResolve({ filter: /^(node:)?assert$/ }, () => ({ path: new URL('./assert-shim.cjs', import.meta.url).pathname }));
   },
 };
-await build({ ...cjs, plugins: [assertShim], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3'] });
+// string-width (yargs, cliui and wrap-ansi each import a copy) builds an Intl.Segmenter and
+// Unicode-property regular expressions (\p{RGI_Emoji} with the v flag) when its module is
+// evaluated: ~50 ms of CPU on every start, though only help and usage text measure widths.
+// Each copy is bundled behind a stand-in that evaluates it on the first call.
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'real' });
+      if (real.errors.length > 0) return undefined;
+      return { path: real.path, namespace: 'lazy-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      contents: `let real;\nexport default function stringWidth(string, options) {\n  real ??= require(${JSON.stringify(args.path)}).default;\n  return real(string, options);\n}\n`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+// node:child_process (with net, dgram and the stream stack) and node:zlib cost ~15 ms of CPU
+// to load, and the modules that import them are evaluated by commands that never spawn or
+// inflate (`show` reaches them through the store). The CLI gets each through a stand-in that
+// loads the real module on the first read of one of its exports. esbuild copies the names of
+// a bundled CommonJS module's exports when an ES module imports it (__toESM), so the stand-in
+// lists the names itself (this Node's, at build time) instead of loading the module to ask.
+const LAZY_BUILTINS = /^(node:)?(child_process|zlib)$/;
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const id = `node:${args.path}`;
+      const names = Object.getOwnPropertyNames(await import(id)).filter((n) => n !== 'default');
+      return {
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(id)}));
+const names = ${JSON.stringify(names)};
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => names,
+  getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { configurable: true, enumerable: true, get: () => load()[key] } : undefined),
+});
+`,
+        loader: 'js',
+      };
+    });
+  },
+};
+// better-sqlite3's JavaScript (ten files) goes into the CLI bundle, and so into its code cache:
+// required from node_modules, node resolves, reads and compiles each file at every `record`
+// and `run` (~20 ms). src/lazy-deps.ts requires it at run time, out of esbuild's sight; in the
+// CLI that call is made a plain require, which esbuild bundles (still evaluated only when
+// called). The native addon stays in node_modules: the `bindings` package finds it from its
+// caller's file name, which in the bundle is dist/cli.cjs, so a stand-in looks in the
+// package's build/Release first and asks `bindings` with the package's root otherwise.
+const bundledSqlite = {
+  name: 'bundled-sqlite',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]lazy-deps\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const call = "load('better-sqlite3')";
+      if (!source.includes(call)) throw new Error(`scripts/build.mjs: ${call} not found in src/lazy-deps.ts`);
+      return { contents: source.replace(call, "require('better-sqlite3')"), loader: 'ts' };
+    });
+    b.onResolve({ filter: /^bindings$/ }, (args) =>
+      args.namespace === 'sqlite-bindings' ? { path: 'bindings', external: true } : /better-sqlite3/.test(args.importer) ? { path: 'bindings', namespace: 'sqlite-bindings' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'sqlite-bindings' }, () => ({
+      contents: `const path = require('node:path');
+module.exports = (name) => {
+  const root = path.dirname(require.resolve('better-sqlite3/package.json'));
+  try {
+    return require(path.join(root, 'build', 'Release', name));
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return require('bindings')({ bindings: name, module_root: root });
+  }
+};
+`,
+      loader: 'js',
+    }));
+  },
+};
+await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins, bundledSqlite], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3/package.json'] });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: the hot commands, run once each in one process in a throw-away repository,
 // compile the CLI's code for them; bin/mlmeta.js then leaves the code cache next to it.

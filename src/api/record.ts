@@ -17,6 +17,7 @@ import { checkKind, checkName, isVersioned, ROLE_RE, validateRecord, type Artifa
 import { redactSecrets, redactText } from '../records/secrets.js';
 import { canonicalYaml, normalise } from '../records/yaml.js';
 import { relativeInside } from '../store/paths.js';
+import { sqlite } from '../lazy-deps.js';
 import { commitData, prepareData, type PreparedData } from './dataset.js';
 import type { Store } from './store.js';
 
@@ -107,6 +108,20 @@ export function needsAuthor(input: { author?: string }, env: NodeJS.ProcessEnv):
 /** git facts for a record made from the current folder (ISSUE15 §4: where the command runs, not the store's folder). */
 export function captureGitFor(store: Store, input: { code?: string; author?: string }): Promise<GitFacts> {
   return captureGitAsync(gitOptions(store, input));
+}
+
+/**
+ * Load the index's native module (better-sqlite3, ~30 ms of CPU) while git runs on the other
+ * core: writing a versioned record opens the index for the line's heads. Only the loading; a
+ * failure is left to the real open, which reports it.
+ */
+export function preloadIndex(kind: string): void {
+  if (!isVersioned(kind)) return;
+  try {
+    sqlite();
+  } catch {
+    // the index's own open says what is wrong
+  }
 }
 
 /** What to ask git, and where: the work tree the command runs in, leaving the store's own folder out. */
@@ -245,7 +260,9 @@ export function createRecord(store: Store, input: RecordInput, dataIds: string[]
  * nothing written — then write the datasets and the record under one lock.
  */
 export async function recordWithData(store: Store, input: RecordInput): Promise<RecordResult> {
-  const git = input.git ?? (await captureGitFor(store, input));
+  const gitFacts = input.git ?? captureGitFor(store, input);
+  if (input.git === undefined) preloadIndex(input.kind);
+  const git = await gitFacts;
   const data: PreparedData[] = [];
   for (const d of input.data ?? []) data.push(await prepareData(store, d, { git, code: input.code, date: input.date }));
   const prep = prepareRecord(store, { ...input, git });

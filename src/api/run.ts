@@ -20,7 +20,7 @@ import { checkNumbers, type Artifact, type Parent } from '../records/record.js';
 import { normalise } from '../records/yaml.js';
 import { isInside } from '../store/paths.js';
 import { commitData, hashData, manifestOf, prepareData, type PreparedData } from './dataset.js';
-import { captureGitFor, checkRecordInput, commitRecord, prepareRecord, type RecordInput } from './record.js';
+import { captureGitFor, checkRecordInput, commitRecord, preloadIndex, prepareRecord, type RecordInput } from './record.js';
 import { redactCommand } from '../records/secrets.js';
 import type { Store } from './store.js';
 import { openRunDir, RunLog, type Logged } from '../capture/protocol.js';
@@ -158,6 +158,7 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
   // and one look serves every record.
   const gitFacts = captureGitFor(store, { code: input.code });
   gitFacts.catch(() => undefined); // awaited below; a refusal before then must not go unhandled
+  preloadIndex('run');
 
   // Everything the user gave is checked before the command starts.
   const runName = input.name ?? (input.model ? `${input.model}-run` : 'run');
