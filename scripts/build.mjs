@@ -74,13 +74,13 @@ const lazyStringWidth = {
     }));
   },
 };
-// node:child_process (with net, dgram and the stream stack) and node:zlib cost ~15 ms of CPU
+// node:child_process (with net, dgram and the stream stack), node:zlib and node:worker_threads cost ~20 ms of CPU
 // to load, and the modules that import them are evaluated by commands that never spawn or
 // inflate (`show` reaches them through the store). The CLI gets each through a stand-in that
 // loads the real module on the first read of one of its exports. esbuild copies the names of
 // a bundled CommonJS module's exports when an ES module imports it (__toESM), so the stand-in
 // lists the names itself (this Node's, at build time) instead of loading the module to ask.
-const LAZY_BUILTINS = /^(node:)?(child_process|zlib)$/;
+const LAZY_BUILTINS = /^(node:)?(child_process|zlib|worker_threads)$/;
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {

@@ -55,8 +55,11 @@ function bump(signal: Int32Array, slot: number): void {
   Atomics.notify(signal, 0);
 }
 
+/** Set by BOOT before it loads this module: the main thread then never reads node:worker_threads here (the CLI loads it lazily, ~8 ms). */
+const IN_PARSE_WORKER = Symbol.for('mlmeta.parse-worker');
+
 // In a worker started below: parse, post, and return (the boot code counts the finish).
-if (!isMainThread && (workerData as Partial<Job> | null)?.[TAG] === true) {
+if ((globalThis as Record<symbol, unknown>)[IN_PARSE_WORKER] === true && !isMainThread && (workerData as Partial<Job> | null)?.[TAG] === true) {
   const job = workerData as Job;
   for (const fan of job.fans) {
     const rows: Parsed[] = [];
@@ -68,6 +71,7 @@ if (!isMainThread && (workerData as Partial<Job> | null)?.[TAG] === true) {
 
 /** Loads this module in the worker; counts the worker finished however the load ends. */
 const BOOT = `const { workerData: d } = require('node:worker_threads');
+globalThis[Symbol.for('mlmeta.parse-worker')] = true;
 const end = () => { Atomics.add(d.signal, 1, 1); Atomics.add(d.signal, 0, 1); Atomics.notify(d.signal, 0); };
 import(d.url).then(end, end);`;
 

@@ -97,9 +97,9 @@ describe('the code cache', () => {
 describe('what the hot commands load', () => {
   // Reports, at exit, which of these node modules the process loaded (it loads none itself).
   const probe = (dir: string) =>
-    write(dir, 'loaded.cjs', `process.on('exit',()=>{require('fs').writeSync(2,'LOADED '+JSON.stringify(['child_process','zlib'].filter(m=>process.moduleLoadList.includes('NativeModule '+m)))+'\\n')});\n`);
+    write(dir, 'loaded.cjs', `process.on('exit',()=>{require('fs').writeSync(2,'LOADED '+JSON.stringify(['child_process','zlib','worker_threads'].filter(m=>process.moduleLoadList.includes('NativeModule '+m)))+'\\n')});\n`);
 
-  it('show loads neither child_process nor zlib; record (which runs git) does load child_process', () => {
+  it('show loads none of child_process, zlib, worker_threads; record (which runs git) does load child_process', () => {
     const [repo, id] = oneRecord();
     const pre = probe(tempDir());
     const show = run(BIN, repo, ['show', id.slice(0, 10)], ['-r', pre]);
