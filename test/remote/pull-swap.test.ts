@@ -19,7 +19,7 @@ describe('a fan-out folder swapped for a link during a pull', () => {
     git(path.dirname(remote), 'init', '-q', '--bare', remote);
     const a = gitRepo();
     ok(a, ['init']);
-    expect(spawnSync(process.execPath, [GEN, a, '4000', '1']).status).toBe(0);
+    expect(spawnSync(process.execPath, [GEN, a, '2000', '1']).status).toBe(0);
     git(a, 'remote', 'add', 'origin', remote);
     ok(a, ['push']);
     // the fan-out folder written last (the pull writes folders in order)
