@@ -14,7 +14,7 @@ export type GitObject = { type: string; body: Buffer };
  * false when git could not run or failed (the caller then reads the objects another way and
  * may see some of them twice); a throw from `each` stops git and is the result.
  */
-function catFileStream(gitDir: string, oids: string[], each: (oid: string, o: GitObject) => void): Promise<boolean> {
+function catFileStream(gitDir: string, oids: string[], each: (oid: string, o: GitObject) => void, limit?: SizeLimit): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'ignore'], env: syncRepoEnv() });
     let failed: unknown;
@@ -33,6 +33,8 @@ function catFileStream(gitDir: string, oids: string[], each: (oid: string, o: Gi
           continue;
         }
         const size = Number(header[2]);
+        // refused at its header, before a byte of it is kept
+        if (limit && size > limit.bytes) throw limit.refuse(header[0]!, size);
         if (buf.length < nl + 1 + size + 1) {
           need = nl + 1 + size + 1;
           return;
@@ -71,13 +73,21 @@ function catFileStream(gitDir: string, oids: string[], each: (oid: string, o: Gi
   });
 }
 
+/** Objects larger than `bytes` are refused with `refuse`'s error (a remote can name a blob of any size). */
+export interface SizeLimit {
+  bytes: number;
+  refuse: (oid: string, size: number) => Error;
+}
+
 /**
  * Each of these objects that the repository holds, handed to `each` (loose or packed; via git
  * when installed, isomorphic-git otherwise). `each` must not mind seeing an object twice.
+ * With `limit`, git's stream is stopped at the header of a larger object (isomorphic-git
+ * inflates an object before its size is known: the limit is applied after).
  */
-export async function eachGitObject(gitDir: string, oids: string[], each: (oid: string, o: GitObject) => void): Promise<void> {
+export async function eachGitObject(gitDir: string, oids: string[], each: (oid: string, o: GitObject) => void, limit?: SizeLimit): Promise<void> {
   if (oids.length === 0) return;
-  if (await catFileStream(gitDir, oids, each)) return;
+  if (await catFileStream(gitDir, oids, each, limit)) return;
   const { git } = isomorphicGit();
   const cache = {};
   for (const oid of oids) {
@@ -87,7 +97,9 @@ export async function eachGitObject(gitDir: string, oids: string[], each: (oid: 
     } catch {
       continue; /* missing: the caller reports it */
     }
-    each(oid, { type: o.type, body: Buffer.from(o.object as Uint8Array) });
+    const body = Buffer.from(o.object as Uint8Array);
+    if (limit && body.length > limit.bytes) throw limit.refuse(oid, body.length);
+    each(oid, { type: o.type, body });
   }
 }
 

@@ -14,7 +14,7 @@ import { parseRecordBytes } from '../records/record.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { ensureGitignore, type StoreLayout } from '../store/location.js';
 import { withLockAsync } from '../store/lock.js';
-import { objectFilesIn, sha256Hex, writeObjectsBulkAsync } from '../store/objects.js';
+import { MAX_OBJECT_BYTES, objectFilesIn, sha256Hex, writeObjectsBulkAsync } from '../store/objects.js';
 import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
 import { Subtrees, buildLocalTree, forgetMirrored, rememberMirrored, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
 import { eachGitObject, existingObjects, readGitObject } from './object-reader.js';
@@ -153,10 +153,14 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   // meanwhile); then each name is checked against its blob's hash (a hostile tree may name one
   // blob twice), and nothing is written until every one has passed.
   const seen = new Map<string, { actual: string; record: Buffer | undefined }>();
-  await eachGitObject(gitDir, [...new Set(missing.map(([, oid]) => oid))], (oid, blob) => {
+  const named = new Map(missing.map(([id, oid]) => [oid, id]));
+  await eachGitObject(gitDir, [...named.keys()], (oid, blob) => {
     if (seen.has(oid)) return;
     const actual = blob.type === 'blob' ? sha256Hex(blob.body) : `a git ${blob.type}, not a file`;
     seen.set(oid, { actual, record: blob.type === 'blob' && isRecord(blob.body, actual) ? blob.body : undefined });
+  }, {
+    bytes: MAX_OBJECT_BYTES,
+    refuse: (oid, size) => new MlmetaError('E_CORRUPT_OBJECT', `the remote's object ${named.get(oid)} is ${size} bytes, larger than any record can be; nothing was pulled`, { id: named.get(oid) }),
   });
   const checked: Array<{ id: string; bytes: Buffer }> = [];
   const skipped: string[] = [];
