@@ -14,7 +14,7 @@ import { signatureFindings } from '../prove/verify-signatures.js';
 export type Severity = 'error' | 'warning' | 'info';
 
 export const FINDINGS = {
-  HASH_MISMATCH: { severity: 'error', about: "the object's bytes do not hash to its name" },
+  HASH_MISMATCH: { severity: 'error', about: "the object's bytes do not hash to its name (`mlmeta pull --repair` fetches it again from a remote that has it)" },
   UNREADABLE: { severity: 'error', about: 'the object file cannot be read' },
   BAD_YAML: { severity: 'error', about: 'the object is not valid UTF-8 YAML within the limits' },
   BAD_RECORD: { severity: 'error', about: 'the object is YAML but not a valid record' },

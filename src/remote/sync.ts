@@ -14,7 +14,7 @@ import { parseRecordBytes } from '../records/record.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { ensureGitignore, type StoreLayout } from '../store/location.js';
 import { withLockAsync } from '../store/lock.js';
-import { MAX_OBJECT_BYTES, objectFilesIn, sha256Hex, writeObjectsBulkAsync } from '../store/objects.js';
+import { MAX_OBJECT_BYTES, objectFilesIn, readObjectsIn, sha256Hex, writeObjectsBulkAsync } from '../store/objects.js';
 import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
 import { Subtrees, buildLocalTree, forgetMirrored, rememberMirrored, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
 import { eachGitObject, existingObjects, readGitObject } from './object-reader.js';
@@ -64,6 +64,13 @@ export interface SyncOptions {
    * path is relative to it. Default: the folder that holds the store.
    */
   cwd?: string;
+  /**
+   * Pull only: read every object this store holds under a name the remote has, and fetch
+   * again those that are damaged (wrong bytes, a planted link). A plain pull compares names
+   * only, so an object whose bytes were lost (a disk fault, a crash of another tool) stays
+   * damaged until this is run. Costs a read of the store.
+   */
+  repair?: boolean;
 }
 
 function readRef(gitDir: string, ref: string): string | undefined {
@@ -125,7 +132,7 @@ function isRecord(bytes: Buffer, id: string): boolean {
   }
 }
 
-async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string): Promise<Pulled> {
+async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip: string, repair = false): Promise<Pulled> {
   await fetchTip(gitDir, remote, tip);
   const tree = await treeOfCommit(gitDir, tip);
   const root = await rootOf(gitDir, tree);
@@ -133,7 +140,7 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   let remoteObjects = 0;
   const differing: Array<[string, string]> = [];
   for (const [fan, oid] of root) {
-    if (local.root.get(fan) === oid) remoteObjects += local.counts.get(fan)!;
+    if (!repair && local.root.get(fan) === oid) remoteObjects += local.counts.get(fan)!;
     else differing.push([fan, oid]);
   }
   const subtrees = new Subtrees(gitDir);
@@ -143,6 +150,8 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
     // One listing per folder, not an lstat per object (a symlinked folder holds nothing:
     // its objects are pulled and the write refuses the folder).
     const have = objectFilesIn(layout.objects, fan);
+    // --repair: a damaged object is fetched again (the bulk write replaces what is at its name)
+    if (repair) readObjectsIn(layout.objects, fan, (id, bytes) => bytes instanceof MlmetaError && bytes.code === 'E_CORRUPT_OBJECT' && have.delete(id));
     for (const e of subtrees.objects(oid)) {
       remoteObjects++;
       const id = fan + e.name.slice(0, 62);
@@ -197,7 +206,7 @@ export async function pullStore(layout: StoreLayout, remoteArg = 'origin', opts:
   return withSync(layout, remoteArg, opts, async (remote, gitDir) => {
     const tip = await remoteTip(gitDir, remote);
     if (!tip) return { remote: remote.shown, remoteObjects: 0, received: 0, skipped: [] };
-    const { remoteObjects, received, skipped } = await pullTip(layout, gitDir, remote, tip);
+    const { remoteObjects, received, skipped } = await pullTip(layout, gitDir, remote, tip, opts.repair);
     return { remote: remote.shown, tip, remoteObjects, received, skipped };
   });
 }

@@ -396,8 +396,8 @@ async function name(plan: BulkPlan, w: BulkWrite, tmp: string): Promise<void> {
  * import), without an fsync per file (100k fsyncs take minutes): every object goes to a temp
  * file first, one `sync -f` of the file system makes their bytes durable, and only then do
  * they take their names (and a second sync keeps the names). A crash at any point leaves
- * objects whole or absent — never a name with lost bytes, which no later pull would repair
- * (pulls compare names) — plus temp files that the next write in those folders removes.
+ * objects whole or absent — never a name with lost bytes, which a plain pull would not repair
+ * (pulls compare names; only `pull --repair` reads the objects) — plus temp files that the next write in those folders removes.
  * Folders are checked once per call (planBulk). On a failure nothing more is started and the
  * temp files not yet named are removed.
  */

@@ -4,7 +4,7 @@ import { initStore } from '../../api/store.js';
 import { MlmetaError } from '../../errors.js';
 import { note, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
 
-interface Args extends GlobalArgs { remote?: string }
+interface Args extends GlobalArgs { remote?: string; repair?: boolean }
 
 /** Objects on the remote that are not records were left out: say which. */
 function skippedNotes(ids: string[]): void {
@@ -32,7 +32,9 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
   describe: "Add the remote's records (refs/mlmeta/store) to this store; creates the store if needed",
   builder: (y) => y
     .positional('remote', { type: 'string', default: 'origin', describe: 'a git remote name, URL or path' })
-    .example('$0 pull', "get teammates' lineage from origin"),
+    .option('repair', { type: 'boolean', default: false, describe: 'also fetch again the objects verify reports damaged (reads the whole store)' })
+    .example('$0 pull', "get teammates' lineage from origin")
+    .example('$0 pull --repair', 'after verify reports HASH_MISMATCH: get those objects back from origin'),
   handler: async (args) => {
     let store;
     try {
@@ -41,7 +43,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       if (!(e instanceof MlmetaError && e.code === 'E_NO_STORE')) throw e;
       store = initStore({ store: args.store }).store;
     }
-    const res = await store.pull(args.remote, { progress: !args.json && process.stderr.isTTY === true, cwd: process.cwd() });
+    const res = await store.pull(args.remote, { progress: !args.json && process.stderr.isTTY === true, cwd: process.cwd(), repair: args.repair === true });
     if (args.json) return outJson(res);
     skippedNotes(res.skipped);
     note(res.tip ? `${res.remote}: received ${res.received} new record(s) of ${res.remoteObjects}` : `${res.remote}: no lineage pushed there yet`);
