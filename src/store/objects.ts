@@ -397,9 +397,10 @@ async function name(plan: BulkPlan, w: BulkWrite, tmp: string): Promise<void> {
  * file first, one `sync -f` of the file system makes their bytes durable, and only then do
  * they take their names (and a second sync keeps the names). A crash at any point leaves
  * objects whole or absent — never a name with lost bytes, which a plain pull would not repair
- * (pulls compare names; only `pull --repair` reads the objects) — plus temp files that the next write in those folders removes.
- * Folders are checked once per call (planBulk). On a failure nothing more is started and the
- * temp files not yet named are removed.
+ * (pulls compare names; only `pull --repair` reads the objects) — plus temp files, which
+ * the next write in those folders removes. Folders are checked once per call (planBulk). On
+ * a failure nothing more is started and the temp files not yet named are removed. (Synchronous
+ * for imports; pulls use writeObjectsBulkAsync, the same steps on libuv's threads.)
  */
 export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): number {
   let written = 0;
