@@ -6,21 +6,16 @@
 // quadratic, in CPU time (user+sys) against a control built in the same test: 3× leaves room
 // for noise, the defect was 6×.
 import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BIN, ok } from '../helpers/cli.js';
+import { BIN, generateRecords, ok } from '../helpers/cli.js';
 import { gitEnv, gitRepo } from '../helpers/dirs.js';
 
-const GEN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/gen-records.mjs');
 const N = 8000;
 
 function store(firstVersion: number, kind = 'model'): { repo: string; head: string } {
   const repo = gitRepo();
   ok(repo, ['init']);
-  const r = spawnSync(process.execPath, [GEN, repo, String(N), String(firstVersion), kind], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return { repo, head: r.stdout.trim() };
+  return { repo, head: generateRecords(repo, N, firstVersion, kind) };
 }
 
 /** CPU seconds (user+sys, so the load of other processes does not count) of the first (cold-index) command. */

@@ -30,3 +30,12 @@ export function ok(cwd: string, args: string[], env: Record<string, string> = {}
   if (r.code !== 0) throw new Error(`mlmeta ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+const GEN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'gen-records.mjs');
+
+/** Write `n` records straight into `repo`'s store (gen-records.mjs: a chain of versions, or evals of one name); the last one's id. */
+export function generateRecords(repo: string, n: number, firstVersion = 1, kind = 'model'): string {
+  const r = spawnSync(process.execPath, [GEN, repo, String(n), String(firstVersion), kind], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gen-records.mjs failed: ${r.stderr}`);
+  return r.stdout.trim();
+}

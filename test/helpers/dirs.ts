@@ -44,6 +44,13 @@ export function gitRepo(): string {
   return d;
 }
 
+/** A fresh bare repository (a remote to push to and pull from); its path. */
+export function bareRemote(): string {
+  const dir = path.join(tempDir(), 'remote.git');
+  git(path.dirname(dir), 'init', '-q', '--bare', '-b', 'main', dir);
+  return dir;
+}
+
 export function write(dir: string, rel: string, content: string | Buffer): string {
   const f = path.join(dir, rel);
   fs.mkdirSync(path.dirname(f), { recursive: true });

@@ -3,22 +3,17 @@
 // by receive-pack. (Found by review 4: the push's blobs went into the foreign folder and the
 // push failed with "kept moving; 5 attempts failed".)
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { mlmeta, ok } from '../helpers/cli.js';
-import { git, gitRepo, tempDir } from '../helpers/dirs.js';
+import { generateRecords, mlmeta, ok } from '../helpers/cli.js';
+import { bareRemote, git, gitRepo, tempDir } from '../helpers/dirs.js';
 
-const GEN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/gen-records.mjs');
 
 describe('GIT_OBJECT_DIRECTORY in the environment', () => {
   it('push writes nothing into a foreign object folder and succeeds (or refuses plainly)', () => {
-    const remote = path.join(tempDir(), 'store.git');
-    git(path.dirname(remote), 'init', '-q', '--bare', remote);
+    const remote = bareRemote();
     const a = gitRepo();
     ok(a, ['init']);
-    expect(spawnSync(process.execPath, [GEN, a, '100', '1']).status).toBe(0);
+    generateRecords(a, 100);
     git(a, 'remote', 'add', 'origin', remote);
     const foreign = tempDir();
     const r = mlmeta(a, ['push'], { GIT_OBJECT_DIRECTORY: foreign });

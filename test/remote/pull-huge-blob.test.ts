@@ -6,14 +6,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ok } from '../helpers/cli.js';
-import { git, gitEnv, gitRepo, snapshot, tempDir } from '../helpers/dirs.js';
+import { bareRemote, git, gitEnv, gitRepo, snapshot } from '../helpers/dirs.js';
 
 const MIB = 64; // over MAX_OBJECT_BYTES (48 MiB)
 
 describe('pull of a remote naming a blob far larger than any record', () => {
   it('is refused without reading the blob into memory', () => {
-    const bare = path.join(tempDir(), 'remote.git');
-    git(path.dirname(bare), 'init', '-q', '--bare', bare);
+    const bare = bareRemote();
     const blob = execFileSync('sh', ['-c', `head -c ${MIB}M /dev/zero | git --git-dir "${bare}" hash-object -w --stdin`], { encoding: 'utf8' }).trim();
     const sub = execFileSync('git', ['--git-dir', bare, 'mktree'], { input: `100644 blob ${blob}\t${'a'.repeat(62)}.yaml\n`, encoding: 'utf8' }).trim();
     const root = execFileSync('git', ['--git-dir', bare, 'mktree'], { input: `040000 tree ${sub}\tab\n`, encoding: 'utf8' }).trim();

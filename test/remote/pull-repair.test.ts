@@ -5,12 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mlmeta, ok } from '../helpers/cli.js';
-import { git, gitRepo, tempDir } from '../helpers/dirs.js';
+import { bareRemote, git, gitRepo } from '../helpers/dirs.js';
 
 describe('pull --repair and a damaged local object', () => {
   it('a plain pull leaves it (names match); pull --repair restores it from the remote', () => {
-    const bare = path.join(tempDir(), 'remote.git');
-    git(path.dirname(bare), 'init', '-q', '--bare', bare);
+    const bare = bareRemote();
     const a = gitRepo();
     ok(a, ['init']);
     git(a, 'remote', 'add', 'origin', bare);

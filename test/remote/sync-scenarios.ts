@@ -187,7 +187,7 @@ export function httpSyncScenarios(label: string, env: Record<string, string>): v
     });
 
     it('a remote tree naming one blob twice (its true name and a false one): refused, nothing written', () => {
-      const bare = bareRepo('twice.git', true);
+      bareRepo('twice.git', true);
       const work = gitRepo();
       const body = 'mlmeta: 1\nkind: dataset\nname: d\nversion: 1\ncreated: x\n';
       const trueId = sha256Hex(body);

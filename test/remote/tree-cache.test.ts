@@ -1,29 +1,26 @@
 // Push skips listing a fan-out folder whose stamp (inode, mtime, ctime) is what it was when
 // its listing was last mirrored (remote/mirror.ts TREE_CACHE). A folder changed with its mtime
 // set back is still listed again: its ctime moved, and ctime cannot be set back.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ok } from '../helpers/cli.js';
-import { git, gitRepo, tempDir } from '../helpers/dirs.js';
+import { generateRecords, ok } from '../helpers/cli.js';
+import { bareRemote, git, gitRepo } from '../helpers/dirs.js';
 import { ids } from './sync-scenarios.js';
 
-const GEN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/gen-records.mjs');
 
 const remoteIds = (bare: string) =>
   git(bare, 'ls-tree', '-r', '--name-only', 'refs/mlmeta/store').trim().split('\n').filter(Boolean).map((p) => p.replace('/', '').replace('.yaml', '')).sort();
 
 describe('the sync tree cache stamps fan-out folders', () => {
   it('a folder changed after its stamp, its mtime set back, is listed again and its new object pushed', async () => {
-    const bare = path.join(tempDir(), 'store.git');
-    git(path.dirname(bare), 'init', '-q', '--bare', bare);
+    const bare = bareRemote();
     const a = gitRepo();
     ok(a, ['init']);
     git(a, 'remote', 'add', 'origin', bare);
     // 2,000 records: every fan-out folder holds some, so the next record lands in a stamped one
-    expect(spawnSync(process.execPath, [GEN, a, '2000', '1']).status).toBe(0);
+    generateRecords(a, 2000);
     // stamps are only taken of folders last changed 3 s (RACY_MS) before
     await new Promise((r) => setTimeout(r, 3200));
     ok(a, ['push']);
