@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs the bundled CLI (dist/cli.cjs, built by `npm run build`, which `npm install` runs via
-// `prepare`) through V8's code cache (dist/cli.cache), so that each call skips most of the
-// parsing and compiling of the bundle. A cache from another Node version is rejected by V8,
-// a damaged one by its checksum (below); either is rewritten; if it cannot be written, the
-// CLI simply runs without it.
+// `prepare`) through V8's code cache, so that each call skips most of the parsing and compiling
+// of the bundle. Each command word has its own cache (dist/cli-show.cache, …; `cli-other.cache`
+// for help, --version and mistakes): V8 reads a whole cache at every start, and one holding every
+// hot command's code is half as big again as `show`'s own. A cache from another Node version is
+// rejected by V8, a damaged one by its checksum (below); either is rewritten; if it cannot be
+// written, the CLI simply runs without it.
 //
 // This file is CommonJS (bin/package.json): an ES-module entry costs every call the ESM
 // loader's set-up, and its `import from 'node:fs'` facade loads node's whole stream stack
@@ -17,7 +19,20 @@ const { Script } = require('node:vm');
 
 const dist = join(__dirname, '..', 'dist');
 const file = join(dist, 'cli.cjs');
-const cacheFile = join(dist, 'cli.cache');
+/** The command words (src/cli/main.ts COMMANDS; test/cli/startup.test.ts keeps the two lists equal). */
+const WORDS = new Set(['init', 'record', 'run', 'show', 'cat', 'log', 'lineage', 'diff', 'find', 'alias', 'verify', 'status', 'push', 'pull', 'clone', 'demo', 'which', 'sign', 'audit', 'reproduce', 'attest', 'import', 'export', 'ui']);
+/** The command word of these arguments, as src/cli/main.ts finds it (`--store` takes a value); help loads every command. */
+function wordOf(argv) {
+  if (argv.includes('--help') || argv.includes('-h')) return 'other';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a === '--store') i++;
+    else if (!a.startsWith('-')) return WORDS.has(a) ? a : 'other';
+  }
+  return 'other';
+}
+const cacheFile = join(dist, `cli-${wordOf(process.argv.slice(2))}.cache`);
 /**
  * The SHA-1 of the cache's bytes, kept in its last 20 bytes. V8 checks a cache's version,
  * flags and length but not its contents: damaged bytes of the right length (a bad disk block,
@@ -37,16 +52,12 @@ try {
 } catch {
   cachedData = undefined;
 }
-const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+// latin1: the build makes the bundle pure ASCII (scripts/build.mjs), read so in one copy
+const script = new Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dist);
 
 async function run() {
-  // The build's warm-up (scripts/build.mjs) runs the hot commands in one process first, so
-  // that the cache written below holds the code of each, compiled. Only in the throw-away
-  // folder the build names (never in a user's project, whatever the environment says).
-  const warmUp = process.env.MLMETA_BUILD_WARMUP && process.env.MLMETA_BUILD_WARMUP === process.cwd() && /mlmeta-warmup-/.test(process.cwd()) ? [['init'], ['record', 'model', '--name', 'w', '--param', 'a=1'], ['record', 'model', '--name', 'w', '--code', 'none', '--env', 'none'], ['show', 'w'], ['find', '--kind', 'model'], ['log', 'w'], ['lineage', 'w'], ['run', '--', 'true']] : [];
-  for (const argv of warmUp) await mod.exports.main(argv);
   process.exitCode = await mod.exports.main(process.argv.slice(2));
   if (cachedData === undefined || script.cachedDataRejected) {
     try {

@@ -2,7 +2,7 @@
 // - dist/index.js: the library, ESM, bundled by esbuild (isomorphic-git, picomatch and better-sqlite3 are
 //   required at run time by the commands that use them: src/lazy-deps.ts);
 // - dist/cli.cjs: the CLI as one CommonJS file, which bin/mlmeta.js compiles with a V8 code
-//   cache (dist/cli.cache, written by a warm-up run here) — every CLI call pays its start-up,
+//   cache (dist/cli-WORD.cache, one per command, written by warm-up runs here) — every CLI call pays its start-up,
 //   and this is what keeps `show` and `record` near a bare `node` start (docs/BENCH.md).
 //   isomorphic-git and picomatch stay external: required only by the commands that use
 //   them; better-sqlite3's JavaScript is bundled (its native addon is not; see below);
@@ -13,7 +13,7 @@
 // - dist/types: declarations from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -140,16 +140,31 @@ module.exports = (name) => {
   },
 };
 await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins, bundledSqlite], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3/package.json'] });
+// The CLI bundle is made pure ASCII, so that bin/mlmeta.js reads it as latin1: a one-byte string
+// in one copy, where a UTF-8 read decodes 0.7 MB into a two-byte string (~5 ms of every start on
+// this machine's slow fresh memory; docs/BENCH.md). esbuild already escapes non-ASCII characters
+// (charset ascii) except in template literal text, which it keeps as written because a tag may
+// read `strings.raw`; the UI's tag (src/ui/html.ts `h`) reads the cooked strings, where \uXXXX is
+// the same character. String.raw templates (ansi-regex's) are checked to hold none.
+{
+  const file = 'dist/cli.cjs';
+  const text = readFileSync(file, 'utf8');
+  for (const raw of text.match(/String\.raw`[^`]*`/g) ?? []) {
+    if (/[^\x00-\x7f]/.test(raw)) throw new Error(`scripts/build.mjs: non-ASCII text in a String.raw template: ${raw.slice(0, 80)}`);
+  }
+  writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-// Warm-up: the hot commands, run once each in one process in a throw-away repository,
-// compile the CLI's code for them; bin/mlmeta.js then leaves the code cache next to it.
+// Warm-up: each hot command runs once, in its own process, in a throw-away repository; the CLI
+// (bin/mlmeta.js) then writes that command's code cache, holding the code the command compiled.
 const warm = realpathSync(mkdtempSync(join(tmpdir(), 'mlmeta-warmup-')));
 try {
-  const env = { ...process.env, MLMETA_BUILD_WARMUP: warm, MLMETA_DIR: '', GIT_AUTHOR_NAME: 'build', GIT_AUTHOR_EMAIL: 'build@localhost', GIT_COMMITTER_NAME: 'build', GIT_COMMITTER_EMAIL: 'build@localhost' };
+  const env = { ...process.env, MLMETA_DIR: '', GIT_AUTHOR_NAME: 'build', GIT_AUTHOR_EMAIL: 'build@localhost', GIT_COMMITTER_NAME: 'build', GIT_COMMITTER_EMAIL: 'build@localhost' };
   try { execFileSync('git', ['init', '-q'], { cwd: warm, stdio: 'ignore' }); } catch { /* no git: the warm-up runs outside git */ }
-  execFileSync(process.execPath, [join(process.cwd(), 'bin/mlmeta.js'), 'status'], { cwd: warm, env, stdio: 'ignore' });
+  const runs = [['--version'], ['init'], ['record', 'model', '--name', 'w', '--param', 'a=1'], ['record', 'model', '--name', 'w', '--param', 'a=2'], ['show', 'w'], ['cat', 'w'], ['log', 'w'], ['lineage', 'w'], ['find', '--kind', 'model'], ['diff', 'w@1', 'w@2'], ['status'], ['verify'], ['run', '--', 'true']];
+  for (const argv of runs) execFileSync(process.execPath, [join(process.cwd(), 'bin/mlmeta.js'), ...argv], { cwd: warm, env, stdio: 'ignore' });
 } catch {
-  /* a warm-up that fails leaves a partial cache, or none: the CLI writes its own on first run */
+  /* a warm-up that fails leaves some caches, or none: the CLI writes each on its first run */
 } finally {
   rmSync(warm, { recursive: true, force: true });
 }

@@ -122,6 +122,9 @@ export async function main(argv: string[]): Promise<number> {
       .recommendCommands()
       .help()
       .version(typeof MLMETA_VERSION === 'string' ? MLMETA_VERSION : 'dev')
+      // help and --version return here like any command (yargs would exit the process), so
+      // bin/mlmeta.js writes their code cache too
+      .exitProcess(false)
       .wrap(Math.min(100, process.stdout.columns || 100))
       .fail((msg, err) => {
         // yargs' own parse errors (YError, e.g. a flag missing its value) are usage errors too
