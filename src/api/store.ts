@@ -1,5 +1,7 @@
 // The library's front door: `openStore()` finds a store, `initStore()` makes one, and the
 // Store object does everything the CLI does. The CLI only parses and renders.
+// The asynchronous commands that reach far (run, status, push, pull) load their modules when
+// called: every CLI command opens a Store, and `show` should not load the git transport.
 import * as path from 'node:path';
 import { MlmetaError } from '../errors.js';
 import { Graph } from '../graph/graph.js';
@@ -15,12 +17,12 @@ import { diffRecords, type DiffResult } from './diff.js';
 import { findRecords, type FindHit, type FindOptions } from './find.js';
 import { lineageOf, type Lineage, type LineageOptions } from '../graph/lineage.js';
 import { recordDataset, type DatasetInput, type DatasetResult } from './dataset.js';
-import { runCommand, type RunInput, type RunResult } from './run.js';
+import type { RunInput, RunResult } from './run.js';
 import { showHistory, showRecord, type HistoryView, type ShowResult } from './show.js';
 import { logOf, type LogEntry } from './log.js';
 import { whichFile, type WhichResult } from './which.js';
-import { statusOf, type StatusReport } from './status.js';
-import { pullStore, pushStore, type PullResult, type PushResult, type SyncOptions } from '../remote/sync.js';
+import type { StatusReport } from './status.js';
+import type { PullResult, PushResult, SyncOptions } from '../remote/sync.js';
 import { verifyStore, type VerifyReport } from './verify.js';
 import type { TrustOptions } from '../prove/keys.js';
 import { signRecord, type SignOptions, type SignResult } from '../prove/sign.js';
@@ -115,7 +117,8 @@ export class Store {
   }
 
   /** Run a command and record it (and a model version); see RunInput. */
-  run(input: RunInput): Promise<RunResult> {
+  async run(input: RunInput): Promise<RunResult> {
+    const { runCommand } = await import('./run.js');
     return runCommand(this, input);
   }
 
@@ -143,7 +146,8 @@ export class Store {
   }
 
   /** Newest datasets and models against the work tree. */
-  status(): Promise<StatusReport> {
+  async status(): Promise<StatusReport> {
+    const { statusOf } = await import('./status.js');
     return statusOf(this);
   }
 
@@ -178,12 +182,14 @@ export class Store {
   }
 
   /** Send the store to REMOTE's refs/mlmeta/store (pulling first if the remote moved). */
-  push(remote?: string, opts: SyncOptions = {}): Promise<PushResult> {
+  async push(remote?: string, opts: SyncOptions = {}): Promise<PushResult> {
+    const { pushStore } = await import('../remote/sync.js');
     return pushStore(this.layout, remote, { cwd: this.cwd, ...opts });
   }
 
   /** Add every object of REMOTE's refs/mlmeta/store that this store lacks. */
-  pull(remote?: string, opts: SyncOptions = {}): Promise<PullResult> {
+  async pull(remote?: string, opts: SyncOptions = {}): Promise<PullResult> {
+    const { pullStore } = await import('../remote/sync.js');
     return pullStore(this.layout, remote, { cwd: this.cwd, ...opts });
   }
 
