@@ -152,7 +152,18 @@ await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins, bundl
   for (const raw of text.match(/String\.raw`[^`]*`/g) ?? []) {
     if (/[^\x00-\x7f]/.test(raw)) throw new Error(`scripts/build.mjs: non-ASCII text in a String.raw template: ${raw.slice(0, 80)}`);
   }
-  writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  writeFileSync(file, shareNamespaces(text).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+/**
+ * esbuild's CommonJS output gives each `import * as fs from 'node:fs'` its own namespace object:
+ * `__toESM(require("node:fs"))` copies ~100 getters per importing module, ~80 times in the bundle
+ * (node:fs, node:path, node:os, the lazy stand-ins): ~10 ms of every start. The same module gets
+ * one namespace, made on first use (a namespace is read-only: sharing it changes nothing).
+ */
+function shareNamespaces(text) {
+  const helper = /__toESM=(\(mod,isNodeMode,target\)=>\(target=mod!=null\?__create\(__getProtoOf\(mod\)\):\{\},__copyProps\(.*?,mod\)\)),/;
+  if (!helper.test(text)) throw new Error("scripts/build.mjs: esbuild's __toESM helper not found (an esbuild upgrade changed it?)");
+  return text.replace(helper, (_, fresh) => `__toESMFresh=${fresh},__esmShared=[new WeakMap,new WeakMap],__toESM=(mod,isNodeMode)=>{if(mod==null||typeof mod!="object"&&typeof mod!="function")return __toESMFresh(mod,isNodeMode);const seen=__esmShared[isNodeMode?1:0];let ns=seen.get(mod);return ns||seen.set(mod,ns=__toESMFresh(mod,isNodeMode)),ns},`);
 }
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: each hot command runs once, in its own process, in a throw-away repository; the CLI
