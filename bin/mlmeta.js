@@ -43,23 +43,23 @@ const cacheFile = join(dist, `cli-${wordOf(process.argv.slice(2))}.cache`);
 const SUM = 20;
 const checksum = (bytes) => createHash('sha1').update(bytes).digest();
 
-let cachedData;
-try {
-  const stored = readFileSync(cacheFile);
-  const body = stored.subarray(0, stored.length - SUM);
-  // a cache that does not match its checksum is not given to V8: as if there were none
-  if (stored.length > SUM && checksum(body).equals(stored.subarray(stored.length - SUM))) cachedData = body;
-} catch {
-  cachedData = undefined;
-}
-// latin1: the build makes the bundle pure ASCII (scripts/build.mjs), read so in one copy
-const script = new Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file, cachedData });
-const mod = { exports: {} };
-script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dist);
-
-async function run() {
-  process.exitCode = await mod.exports.main(process.argv.slice(2));
-  if (cachedData === undefined || script.cachedDataRejected) {
+/** The CLI through its code cache: its exports, and how to save the cache when there was none. */
+function compiled() {
+  let cachedData;
+  try {
+    const stored = readFileSync(cacheFile);
+    const body = stored.subarray(0, stored.length - SUM);
+    // a cache that does not match its checksum is not given to V8: as if there were none
+    if (stored.length > SUM && checksum(body).equals(stored.subarray(stored.length - SUM))) cachedData = body;
+  } catch {
+    cachedData = undefined;
+  }
+  // latin1: the build makes the bundle pure ASCII (scripts/build.mjs), read so in one copy
+  const script = new Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file, cachedData });
+  const mod = { exports: {} };
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dist);
+  const save = () => {
+    if (cachedData !== undefined && !script.cachedDataRejected) return;
     try {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       const data = script.createCachedData();
@@ -68,6 +68,19 @@ async function run() {
     } catch {
       // read-only install: run without a cache
     }
-  }
+  };
+  return { cli: mod.exports, save };
+}
+
+// Under MLMETA_DEBUG=1 (stack traces shown) node loads the bundle itself, without a cache, so
+// that the traces name the TypeScript sources through dist/cli.cjs.map (node maps the modules it
+// loads, not vm scripts); the bundle's own names are minified.
+const debug = process.env.MLMETA_DEBUG === '1';
+if (debug) process.setSourceMapsEnabled(true);
+const { cli, save } = debug ? { cli: require(file), save: () => {} } : compiled();
+
+async function run() {
+  process.exitCode = await cli.main(process.argv.slice(2));
+  save();
 }
 run();

@@ -40,9 +40,11 @@ const cjs = {
   outExtension: { '.js': '.cjs' },
   outdir: 'dist',
   define: { 'import.meta.url': '__mlmetaImportMetaUrl', MLMETA_VERSION: JSON.stringify(version) },
-  // Less to read and check against the code cache at every start; names stay (stack traces under MLMETA_DEBUG).
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Less to read at every start (0.72 → 0.52 MB with short names: reading and decoding the
+  // bundle costs ~1 ms per 50 KB on this machine); stack traces under MLMETA_DEBUG=1 are mapped
+  // back to src/ through dist/cli.cjs.map (bin/mlmeta.js).
+  minify: true,
+  sourcemap: 'linked',
   banner: { js: "const __mlmetaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
@@ -94,7 +96,8 @@ const lazyBuiltins = {
 const load = () => (real ??= require(${JSON.stringify(id)}));
 const names = ${JSON.stringify(names)};
 module.exports = new Proxy({}, {
-  get: (_, key) => load()[key],
+  // esbuild's interop asks for __esModule (no node module has one): answered without loading
+  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
   has: (_, key) => key in load(),
   ownKeys: () => names,
   getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { configurable: true, enumerable: true, get: () => load()[key] } : undefined),
@@ -103,6 +106,25 @@ module.exports = new Proxy({}, {
         loader: 'js',
       };
     });
+  },
+};
+// esbuild's CommonJS output gives each `import * as fs from 'node:fs'` its own namespace object
+// (`__toESM(require("node:fs"))` copies ~100 getters), once per importing module: ~80 times for
+// node:fs, node:path, node:os and the lazy stand-ins above, ~10 ms of every start. Each node
+// module is imported instead through one shared ES module that re-exports it, so its namespace
+// is made once (a namespace is read-only: sharing it changes nothing).
+const SHARED_BUILTINS = /^(node:)?(fs|path|os|child_process|zlib|worker_threads)$/;
+const sharedBuiltins = {
+  name: 'shared-builtins',
+  setup(b) {
+    // only imports in source files: the shared module's own import goes on to the real module
+    // (or its lazy stand-in, whose `require` of the real one must not come back here)
+    b.onResolve({ filter: SHARED_BUILTINS }, (args) => (args.namespace === 'file' ? { path: args.path.replace(/^node:/, ''), namespace: 'shared-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'shared-builtin' }, (args) => ({
+      contents: `export * from 'node:${args.path}';\nexport default require('node:${args.path}');\n`,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
   },
 };
 // better-sqlite3's JavaScript (ten files) goes into the CLI bundle, and so into its code cache:
@@ -139,7 +161,7 @@ module.exports = (name) => {
     }));
   },
 };
-await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins, bundledSqlite], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3/package.json'] });
+await build({ ...cjs, plugins: [sharedBuiltins, assertShim, lazyStringWidth, lazyBuiltins, bundledSqlite], entryPoints: { cli: 'src/cli/main.ts' }, external: ['isomorphic-git', 'isomorphic-git/*', 'picomatch', 'better-sqlite3/package.json'] });
 // The CLI bundle is made pure ASCII, so that bin/mlmeta.js reads it as latin1: a one-byte string
 // in one copy, where a UTF-8 read decodes 0.7 MB into a two-byte string (~5 ms of every start on
 // this machine's slow fresh memory; docs/BENCH.md). esbuild already escapes non-ASCII characters
@@ -152,18 +174,7 @@ await build({ ...cjs, plugins: [assertShim, lazyStringWidth, lazyBuiltins, bundl
   for (const raw of text.match(/String\.raw`[^`]*`/g) ?? []) {
     if (/[^\x00-\x7f]/.test(raw)) throw new Error(`scripts/build.mjs: non-ASCII text in a String.raw template: ${raw.slice(0, 80)}`);
   }
-  writeFileSync(file, shareNamespaces(text).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
-}
-/**
- * esbuild's CommonJS output gives each `import * as fs from 'node:fs'` its own namespace object:
- * `__toESM(require("node:fs"))` copies ~100 getters per importing module, ~80 times in the bundle
- * (node:fs, node:path, node:os, the lazy stand-ins): ~10 ms of every start. The same module gets
- * one namespace, made on first use (a namespace is read-only: sharing it changes nothing).
- */
-function shareNamespaces(text) {
-  const helper = /__toESM=(\(mod,isNodeMode,target\)=>\(target=mod!=null\?__create\(__getProtoOf\(mod\)\):\{\},__copyProps\(.*?,mod\)\)),/;
-  if (!helper.test(text)) throw new Error("scripts/build.mjs: esbuild's __toESM helper not found (an esbuild upgrade changed it?)");
-  return text.replace(helper, (_, fresh) => `__toESMFresh=${fresh},__esmShared=[new WeakMap,new WeakMap],__toESM=(mod,isNodeMode)=>{if(mod==null||typeof mod!="object"&&typeof mod!="function")return __toESMFresh(mod,isNodeMode);const seen=__esmShared[isNodeMode?1:0];let ns=seen.get(mod);return ns||seen.set(mod,ns=__toESMFresh(mod,isNodeMode)),ns},`);
+  writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // Warm-up: each hot command runs once, in its own process, in a throw-away repository; the CLI
