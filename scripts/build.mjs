@@ -117,9 +117,10 @@ const SHARED_BUILTINS = /^(node:)?(fs|path|os|child_process|zlib|worker_threads)
 const sharedBuiltins = {
   name: 'shared-builtins',
   setup(b) {
-    // only imports in source files: the shared module's own import goes on to the real module
-    // (or its lazy stand-in, whose `require` of the real one must not come back here)
-    b.onResolve({ filter: SHARED_BUILTINS }, (args) => (args.namespace === 'file' ? { path: args.path.replace(/^node:/, ''), namespace: 'shared-builtin' } : undefined));
+    // only `import` statements in files: the shared module's own import goes on to the real
+    // module (or its lazy stand-in, whose `require` of the real one must not come back here),
+    // and a CommonJS `require('fs')` (better-sqlite3's) gets node's module object as before
+    b.onResolve({ filter: SHARED_BUILTINS }, (args) => (args.namespace === 'file' && args.kind === 'import-statement' ? { path: args.path.replace(/^node:/, ''), namespace: 'shared-builtin' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'shared-builtin' }, (args) => ({
       contents: `export * from 'node:${args.path}';\nexport default require('node:${args.path}');\n`,
       loader: 'js',
