@@ -17,6 +17,7 @@ import { checkKind, checkName, isVersioned, ROLE_RE, validateRecord, type Artifa
 import { redactSecrets, redactText } from '../records/secrets.js';
 import { canonicalYaml, normalise } from '../records/yaml.js';
 import { relativeInside } from '../store/paths.js';
+import { sqlite } from '../lazy-deps.js';
 import { commitData, prepareData, type PreparedData } from './dataset.js';
 import type { Store } from './store.js';
 
@@ -110,16 +111,14 @@ export function captureGitFor(store: Store, input: { code?: string; author?: str
 }
 
 /**
- * Open the index (loading better-sqlite3's native module, ~30 ms of CPU, and bringing the index
- * up to date) while git runs in other processes: writing a versioned record reads the line's
- * heads from it. Under the write lock the index is looked at again (Store.withWriteLock), so
- * this only moves the work off the critical path. A failure is left to the real open, which
- * reports it.
+ * Load the index's native module (better-sqlite3, ~30 ms of CPU) while git runs on the other
+ * core: writing a versioned record opens the index for the line's heads. Only the loading; a
+ * failure is left to the real open, which reports it.
  */
-export function preloadIndex(store: Store, kind: string): void {
+export function preloadIndex(kind: string): void {
   if (!isVersioned(kind)) return;
   try {
-    store.graph();
+    sqlite();
   } catch {
     // the index's own open says what is wrong
   }
@@ -262,7 +261,7 @@ export function createRecord(store: Store, input: RecordInput, dataIds: string[]
  */
 export async function recordWithData(store: Store, input: RecordInput): Promise<RecordResult> {
   const gitFacts = input.git ?? captureGitFor(store, input);
-  if (input.git === undefined) preloadIndex(store, input.kind);
+  if (input.git === undefined) preloadIndex(input.kind);
   const git = await gitFacts;
   const data: PreparedData[] = [];
   for (const d of input.data ?? []) data.push(await prepareData(store, d, { git, code: input.code, date: input.date }));

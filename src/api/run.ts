@@ -158,7 +158,7 @@ export async function runCommand(store: Store, input: RunInput): Promise<RunResu
   // and one look serves every record.
   const gitFacts = captureGitFor(store, { code: input.code });
   gitFacts.catch(() => undefined); // awaited below; a refusal before then must not go unhandled
-  preloadIndex(store, 'run');
+  preloadIndex('run');
 
   // Everything the user gave is checked before the command starts.
   const runName = input.name ?? (input.model ? `${input.model}-run` : 'run');
