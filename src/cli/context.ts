@@ -3,7 +3,8 @@
 import { refuseUnsafeKeys } from '../capture/values.js';
 import { openStore, type Store } from '../api/store.js';
 import { MlmetaError } from '../errors.js';
-import { printableJson, printableLines } from '../render/safe.js';
+import { writeJson } from '../render/json.js';
+import { printableLines } from '../render/safe.js';
 
 export interface GlobalArgs {
   store?: string;
@@ -23,7 +24,7 @@ export function out(text: string): void {
 }
 
 export function outJson(value: unknown): void {
-  process.stdout.write(`${printableJson(JSON.stringify(value, null, 2))}\n`);
+  writeJson(value, (chunk) => process.stdout.write(chunk));
 }
 
 export function note(text: string): void {
