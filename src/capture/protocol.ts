@@ -63,7 +63,15 @@ export function openRunDir(base: NodeJS.ProcessEnv = process.env): { dir: string
   return {
     dir,
     env: { ...base, [RUN_DIR_ENV]: dir, PYTHONPATH: pythonPath },
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      // Most commands log nothing: an empty folder goes with one rmdir (a recursive rmSync
+      // first loads ~5 ms of node's own code at every `run`).
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
 }
 
