@@ -17,11 +17,10 @@ import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
 import { picomatch } from '../lazy-deps.js';
 import { relativeInside } from '../store/paths.js';
-import { hashFile } from './hash-file.js';
-import { hashAll, type HashJob } from './hash-pool.js';
+import { MIN_FILES, ScanPool, type ScanJob } from './hash-pool.js';
 import { Progress } from './progress.js';
+import { HASHED, HIT, scanFile, statInput, type Scanned } from './scan-file.js';
 import type { StatCache } from './stat-cache.js';
-import type { StatLike } from './hash-pool.js';
 
 export interface FileEntry {
   /** the path as recorded; escaped (escapePath) when `escaped` is set */
@@ -151,7 +150,20 @@ const ESCAPED_IN_SUM = /[\\\n\r]/;
  */
 export function digestOf(files: FileEntry[]): string {
   const h = createHash('sha256');
+  // Lines of plain UTF-8 paths are joined and hashed a few hundred at a time (three
+  // update() calls per file were a tenth of a re-check).
+  let text = '';
   for (const f of files) {
+    if (!f.escaped && !ESCAPED_IN_SUM.test(f.path)) {
+      text += `${f.sha256}  ${f.path}\n`;
+      if (text.length > 1 << 16) {
+        h.update(text);
+        text = '';
+      }
+      continue;
+    }
+    h.update(text);
+    text = '';
     const bytes = pathBytes(f);
     const latin1 = bytes.toString('latin1'); // byte-exact, to find the bytes to escape
     if (!ESCAPED_IN_SUM.test(latin1)) {
@@ -164,6 +176,7 @@ export function digestOf(files: FileEntry[]): string {
     }
     h.update('\n');
   }
+  h.update(text);
   return h.digest('hex');
 }
 
@@ -209,30 +222,15 @@ interface Found {
   abs: WalkPath;
   /** the recorded path (sort order, digest) */
   rel: WalkPath;
-  /** the stat numbers only (a whole fs.Stats per file is most of the walk's garbage) */
-  st: StatLike;
+  /** listed as a symlink (or given as one): stat'ed before anything else (scan-file.ts) */
+  link: boolean;
 }
 
 const SEP = Buffer.from('/');
 const NEVER = new Set(['.git', '.mlmeta']);
 
-const slim = (st: fs.Stats): StatLike => ({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
 const join = (dir: WalkPath, name: WalkPath): WalkPath => (typeof dir === 'string' && typeof name === 'string' ? `${dir}/${name}` : Buffer.concat([asBytes(dir), SEP, asBytes(name)]));
 const asBytes = (p: WalkPath): Buffer => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
-
-/** stat, following a symlink; `shown` (its name in messages) is computed only for an error. */
-function statInput(abs: fs.PathLike, shown: () => string): fs.Stats {
-  try {
-    return fs.statSync(abs);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      const isLink = (() => { try { return fs.lstatSync(abs).isSymbolicLink(); } catch { return false; } })();
-      throw new MlmetaError('E_NOT_FOUND', isLink ? `broken symlink: ${shown()}` : `no such file or folder: ${shown()}`);
-    }
-    throw ioError(e, `cannot read ${shown()}`);
-  }
-}
 
 /**
  * One folder's entries: names as text, unless one of them is not UTF-8 (the decoder then
@@ -250,9 +248,12 @@ function listFolder(dir: WalkPath, cwd: string): Array<fs.Dirent<string> | fs.Di
   }
 }
 
-/** Walk one input folder: every file under it (symlinks to files included) into `found`; returns how many. */
-function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Map<string, Found>): number {
-  let count = 0;
+/**
+ * Walk one input folder: every regular file and symlink under it into `found` (not stat'ed:
+ * the scan does that, on the hashing threads). `many()` is called once there are enough
+ * files to start the threads, so that they boot while the walk goes on.
+ */
+function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Found[], many: () => void): void {
   // [absolute path, recorded path, text relative to the input folder ('' at its top)]
   const stack: Array<[WalkPath, WalkPath, string]> = [[absDir, recDir === '.' ? '' : recDir, '']];
   while (stack.length) {
@@ -275,14 +276,11 @@ function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefine
         stack.push([abs, recPath, rel]);
         continue;
       }
-      if (!d.isFile() && !d.isSymbolicLink()) continue; // FIFOs, sockets, devices are not data
-      const st = statInput(abs, () => shownOf(abs, cwd));
-      if (!st.isFile()) continue; // a symlinked folder is not followed
-      found.set(keyOf(abs), { abs, rel: recPath, st: slim(st) });
-      count += 1;
+      const link = d.isSymbolicLink();
+      if (!link && !d.isFile()) continue; // FIFOs, sockets, devices are not data
+      if (found.push({ abs, rel: recPath, link }) === MIN_FILES) many();
     }
   }
-  return count;
 }
 
 /** A path's text for messages, relative to where the command runs. */
@@ -297,45 +295,58 @@ function keyOf(abs: WalkPath): string {
   return t.escaped ? `\u0000${t.text}` : t.text;
 }
 
-/** Recorded paths in the order of their bytes (sha256sum's order, the digest's). */
-function byteOrder(a: WalkPath, b: WalkPath): number {
-  // UTF-16 order is UTF-8 byte order but where a surrogate meets U+E000–U+FFFF.
-  if (typeof a === 'string' && typeof b === 'string' && !WIDE.test(a) && !WIDE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  return Buffer.compare(asBytes(a), asBytes(b));
+/**
+ * Sort by recorded path bytes (sha256sum's order, the digest's). UTF-16 order is UTF-8 byte
+ * order but where a surrogate meets U+E000–U+FFFF: when no path has either, the plain string
+ * order is used (tested once per path, not per comparison).
+ */
+function sortByBytes(list: Found[]): void {
+  if (list.every((f) => typeof f.rel === 'string' && !WIDE.test(f.rel))) {
+    list.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  } else list.sort((a, b) => Buffer.compare(asBytes(a.rel), asBytes(b.rel)));
 }
 const WIDE = /[\uD800-\uFFFF]/;
 
 /** Hash files and folders; files not in the stat cache are hashed across the cores. */
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
-  const found = collect(inputs, opts);
-  const progress = new Progress(opts.progress ?? false, found.list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
-  const known = found.list.map(([key, f]) => cached(opts.cache, key, f, progress));
-  const jobs = known.flatMap((k, i) => (k ? [] : [i]));
-  await hashAll(jobs.map((i) => jobOf(found.list[i]![1], opts.cwd)), (n, h, hashedAt) => {
-    const i = jobs[n]!;
-    opts.cache.set(found.list[i]![0], h.stat, h.sha256, hashedAt);
-    known[i] = { sha256: h.sha256, size: h.size };
-    progress.add(h.size);
-  });
-  progress.done();
-  return finish(found, known as Hashed[], opts);
+  const pool = new ScanPool(opts.cache.file);
+  try {
+    const found = collect(inputs, opts, () => pool.warm());
+    const hashed: Array<Hashed | undefined> = new Array(found.list.length);
+    const progress = new Progress(opts.progress ?? false, found.list.length, 'hashing', 'files');
+    const keyOfI = (i: number) => keyOf(found.list[i]!.abs);
+    const threaded = await pool.scan(found.list, keyOfI, (i, a) => {
+      if (a.code === HASHED) opts.cache.set(keyOfI(i), a.stat, a.sha256, a.hashedAt);
+      hashed[i] = { sha256: a.sha256, size: a.size };
+      progress.add(1);
+    }, (i) => {
+      hashed[i] = scanHere(found.list[i]!, opts);
+      progress.add(1);
+    });
+    if (!threaded) {
+      found.list.forEach((f, i) => {
+        hashed[i] = scanHere(f, opts);
+        progress.add(1);
+      });
+    }
+    progress.done();
+    return finish(found, hashed, opts);
+  } finally {
+    await pool.close();
+  }
 }
 
 /** The same on the calling thread, for callers that must stay synchronous (`which` of a folder). */
 export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
-  const found = collect(inputs, opts);
-  const progress = new Progress(opts.progress ?? false, found.list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
-  const known = found.list.map(([key, f]) => {
-    const hit = cached(opts.cache, key, f, progress);
-    if (hit) return hit;
-    const hashedAt = Date.now();
-    const h = hashFile(f.abs, shownOf(f.abs, opts.cwd));
-    opts.cache.set(key, h.stat, h.sha256, hashedAt);
-    progress.add(h.size);
-    return { sha256: h.sha256, size: h.size };
+  const found = collect(inputs, opts, () => {});
+  const progress = new Progress(opts.progress ?? false, found.list.length, 'hashing', 'files');
+  const hashed = found.list.map((f) => {
+    const h = scanHere(f, opts);
+    progress.add(1);
+    return h;
   });
   progress.done();
-  return finish(found, known, opts);
+  return finish(found, hashed, opts);
 }
 
 interface Hashed {
@@ -343,19 +354,31 @@ interface Hashed {
   size: number;
 }
 
+/** One file on the calling thread: its hash, or undefined when it is skipped; errors name it. */
+function scanHere(f: Found, opts: HashOptions): Hashed | undefined {
+  const key = keyOf(f.abs);
+  const expected = opts.cache.stat(key);
+  const r = scanFile({ abs: f.abs, link: f.link, expected }, () => shownOf(f.abs, opts.cwd));
+  if (r.code === HIT) return { sha256: opts.cache.get(key, expected!)!, size: expected!.size };
+  if (r.code !== HASHED) return undefined;
+  opts.cache.set(key, r.stat, r.sha256, r.hashedAt);
+  return { sha256: r.sha256, size: r.size };
+}
+
 interface Collected {
-  /** [stat cache key, file], sorted by recorded path bytes */
-  list: Array<[string, Found]>;
+  /** every file to scan, once, sorted by recorded path bytes */
+  list: Found[];
   recorded: string[];
-  emptyFolders: string[];
+  /** each input folder: as recorded, and its absolute path */
+  folders: Array<[string, string]>;
   outside: boolean;
 }
 
-/** One walk over the inputs: every file with its stat. */
-function collect(inputs: string[], opts: HashOptions): Collected {
-  const found = new Map<string, Found>();
+/** One walk over the inputs: every file to scan. */
+function collect(inputs: string[], opts: HashOptions, many: () => void): Collected {
+  let list: Found[] = [];
   const recorded: string[] = [];
-  const emptyFolders: string[] = [];
+  const folders: Array<[string, string]> = [];
   const exclude = excluder(opts.exclude ?? []);
   let outside = false;
   for (const input of inputs) {
@@ -367,37 +390,40 @@ function collect(inputs: string[], opts: HashOptions): Collected {
     recorded.push(rp.path);
     outside ||= rp.outside;
     if (st.isDirectory()) {
-      if (walkFolder(abs, rp.path, exclude, opts.cwd, found) === 0) emptyFolders.push(rp.path);
+      folders.push([rp.path, abs]);
+      walkFolder(abs, rp.path, exclude, opts.cwd, list, many);
     } else if (st.isFile()) {
-      found.set(keyOf(abs), { abs, rel: rp.path, st: slim(st) });
+      list.push({ abs, rel: rp.path, link: true });
     } else {
       throw new MlmetaError('E_BAD_INPUT', `not a file or folder: ${input}`);
     }
   }
-  const list = [...found].sort(([, a], [, b]) => byteOrder(a.rel, b.rel));
-  return { list, recorded, emptyFolders, outside };
+  // Inputs may overlap (a folder and a file in it): each file once.
+  if (inputs.length > 1) list = [...new Map(list.map((f) => [keyOf(f.abs), f])).values()];
+  sortByBytes(list);
+  return { list, recorded, folders, outside };
 }
 
-function cached(cache: StatCache, key: string, f: Found, progress: Progress): Hashed | undefined {
-  const sha256 = cache.get(key, f.st);
-  if (sha256 === undefined) return undefined;
-  progress.add(f.st.size);
-  return { sha256, size: f.st.size };
+/** Whether `abs` is below the folder `dir`. */
+function isUnder(abs: WalkPath, dir: string): boolean {
+  const prefix = dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`;
+  return typeof abs === 'string' ? abs.startsWith(prefix) : abs.subarray(0, Buffer.byteLength(prefix)).equals(Buffer.from(prefix));
 }
 
-function jobOf(f: Found, cwd: string): HashJob {
-  return { abs: f.abs, shown: () => shownOf(f.abs, cwd) };
-}
-
-function finish(found: Collected, hashed: Hashed[], opts: HashOptions): HashedData {
+function finish(found: Collected, hashed: Array<Hashed | undefined>, opts: HashOptions): HashedData {
   const files: FileEntry[] = [];
+  const kept: Found[] = [];
   let total = 0;
-  found.list.forEach(([, f], i) => {
-    const { sha256, size } = hashed[i]!;
-    total += size;
+  found.list.forEach((f, i) => {
+    const h = hashed[i];
+    if (!h) return; // skipped: not a regular file when it was scanned
+    kept.push(f);
+    total += h.size;
     const t = typeof f.rel === 'string' ? { text: f.rel, escaped: false } : pathText(f.rel);
-    files.push({ path: t.text, sha256, size, ...(t.escaped ? { escaped: true as const } : {}) });
+    files.push({ path: t.text, sha256: h.sha256, size: h.size, ...(t.escaped ? { escaped: true as const } : {}) });
   });
   opts.cache.save();
-  return { files, digest: digestOf(files), size: total, paths: found.recorded, outside: found.outside, emptyFolders: found.emptyFolders };
+  // an input folder none of whose files was hashed (git will not keep an empty folder)
+  const emptyFolders = found.folders.filter(([, abs]) => !kept.some((f) => isUnder(f.abs, abs))).map(([rec]) => rec);
+  return { files, digest: digestOf(files), size: total, paths: found.recorded, outside: found.outside, emptyFolders };
 }

@@ -6,7 +6,7 @@ export class Progress {
   private lastDraw = 0;
   private drawn = false;
 
-  constructor(private readonly enabled: boolean, private readonly total: number, private readonly label: string) {}
+  constructor(private readonly enabled: boolean, private readonly total: number, private readonly label: string, private readonly unit: 'MB' | 'files' = 'MB') {}
 
   add(n: number): void {
     this.done_ += n;
@@ -16,8 +16,8 @@ export class Progress {
     this.lastDraw = now;
     this.drawn = true;
     const pct = this.total ? Math.floor((100 * this.done_) / this.total) : 100;
-    const mb = (x: number) => (x / 1e6).toFixed(0);
-    process.stderr.write(`\r${this.label} ${pct}% (${mb(this.done_)}/${mb(this.total)} MB)`);
+    const shown = (x: number) => (this.unit === 'MB' ? (x / 1e6).toFixed(0) : String(x));
+    process.stderr.write(`\r${this.label} ${pct}% (${shown(this.done_)}/${shown(this.total)} ${this.unit})`);
   }
 
   done(): void {
