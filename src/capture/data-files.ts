@@ -17,9 +17,9 @@ import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
 import { picomatch } from '../lazy-deps.js';
 import { relativeInside } from '../store/paths.js';
-import { MIN_FILES, ScanPool, type ScanJob } from './hash-pool.js';
+import { MIN_FILES, ScanPool } from './hash-pool.js';
 import { Progress } from './progress.js';
-import { HASHED, HIT, scanFile, statInput, type Scanned } from './scan-file.js';
+import { HASHED, HIT, scanFile, statInput } from './scan-file.js';
 import type { StatCache } from './stat-cache.js';
 
 export interface FileEntry {
@@ -217,13 +217,30 @@ function excluder(patterns: string[]): Excluder | undefined {
  */
 type WalkPath = string | Buffer;
 
-interface Found {
-  /** absolute path, for fs calls */
-  abs: WalkPath;
-  /** the recorded path (sort order, digest) */
-  rel: WalkPath;
-  /** listed as a symlink (or given as one): stat'ed before anything else (scan-file.ts) */
-  link: boolean;
+/**
+ * What a walk found, kept lean (an object and an absolute path per file were most of a
+ * 100k-file walk's garbage): the recorded paths in walk order; which of them are symlinks
+ * (or input files: stat'ed before anything else, scan-file.ts); and per input, where its
+ * files start, to give a file's absolute path back when it is needed.
+ */
+class Found {
+  readonly rels: WalkPath[] = [];
+  readonly links = new Set<number>();
+  private readonly spans: Array<{ start: number; absDir: string; recDir: string }> = [];
+
+  /** The files pushed from now on are under `absDir`, recorded as `recDir` ('.': the project). */
+  input(absDir: string, recDir: string): void {
+    this.spans.push({ start: this.rels.length, absDir, recDir });
+  }
+
+  abs(i: number): WalkPath {
+    let k = this.spans.length - 1;
+    while (this.spans[k]!.start > i) k--;
+    const { absDir, recDir } = this.spans[k]!;
+    const rel = this.rels[i]!;
+    if (recDir === '.') return join(absDir, rel);
+    return typeof rel === 'string' ? absDir + rel.slice(recDir.length) : Buffer.concat([asBytes(absDir), rel.subarray(Buffer.byteLength(recDir))]);
+  }
 }
 
 const SEP = Buffer.from('/');
@@ -250,17 +267,16 @@ function listFolder(dir: WalkPath, cwd: string): Array<fs.Dirent<string> | fs.Di
 
 /**
  * Walk one input folder: every regular file and symlink under it into `found` (not stat'ed:
- * the scan does that, on the hashing threads). `many()` is called once there are enough
- * files to start the threads, so that they boot while the walk goes on.
+ * the scan does that, on the hashing threads), `onFile(abs)` after each. Yields after each
+ * folder, so that a caller can let the threads' answers in.
  */
-function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Found[], many: () => void): void {
+function* walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Found, onFile: (abs: WalkPath) => void): Generator<void> {
+  found.input(absDir, recDir);
   // [absolute path, recorded path, text relative to the input folder ('' at its top)]
   const stack: Array<[WalkPath, WalkPath, string]> = [[absDir, recDir === '.' ? '' : recDir, '']];
   while (stack.length) {
     const [dirAbs, dirRec, dirRel] = stack.pop()!;
     for (const d of listFolder(dirAbs, cwd)) {
-      // A folder listed as bytes makes every path below it bytes.
-      const abs = join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name);
       // Node lstat()s entries whose type the file system did not report (DT_UNKNOWN).
       const isDir = d.isDirectory();
       const nameText = typeof d.name === 'string' ? d.name : pathText(d.name).text;
@@ -271,15 +287,19 @@ function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefine
         rel = dirRel === '' ? nameText : `${dirRel}/${nameText}`;
         if (exclude(rel, isDir)) continue;
       }
+      // A folder listed as bytes makes every path below it bytes.
       const recPath = dirRec.length ? join(typeof d.name === 'string' ? dirRec : asBytes(dirRec), d.name) : d.name;
       if (isDir) {
-        stack.push([abs, recPath, rel]);
+        stack.push([join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name), recPath, rel]);
         continue;
       }
       const link = d.isSymbolicLink();
       if (!link && !d.isFile()) continue; // FIFOs, sockets, devices are not data
-      if (found.push({ abs, rel: recPath, link }) === MIN_FILES) many();
+      if (link) found.links.add(found.rels.length);
+      found.rels.push(recPath);
+      onFile(join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name));
     }
+    yield;
   }
 }
 
@@ -295,42 +315,55 @@ function keyOf(abs: WalkPath): string {
   return t.escaped ? `\u0000${t.text}` : t.text;
 }
 
-/**
- * Sort by recorded path bytes (sha256sum's order, the digest's). UTF-16 order is UTF-8 byte
- * order but where a surrogate meets U+E000–U+FFFF: when no path has either, the plain string
- * order is used (tested once per path, not per comparison).
- */
-function sortByBytes(list: Found[]): void {
-  if (list.every((f) => typeof f.rel === 'string' && !WIDE.test(f.rel))) {
-    list.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  } else list.sort((a, b) => Buffer.compare(asBytes(a.rel), asBytes(b.rel)));
-}
+/** UTF-16 order is UTF-8 byte order but where a surrogate meets U+E000–U+FFFF (tested once per path, not per comparison). */
 const WIDE = /[\uD800-\uFFFF]/;
 
-/** Hash files and folders; files not in the stat cache are hashed across the cores. */
+/** Files found between two looks at the threads' answers, while walking. */
+const YIELD_EVERY = 2048;
+
+/**
+ * Hash files and folders: the files are stat'ed — and hashed when the stat cache does not
+ * know them — across the cores while the walk goes on.
+ */
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
   const pool = new ScanPool(opts.cache.file);
   try {
-    const found = collect(inputs, opts, () => pool.warm());
-    const hashed: Array<Hashed | undefined> = new Array(found.list.length);
-    const progress = new Progress(opts.progress ?? false, found.list.length, 'hashing', 'files');
-    const keyOfI = (i: number) => keyOf(found.list[i]!.abs);
-    const threaded = await pool.scan(found.list, keyOfI, (i, a) => {
-      if (a.code === HASHED) opts.cache.set(keyOfI(i), a.stat, a.sha256, a.hashedAt);
-      hashed[i] = { sha256: a.sha256, size: a.size };
-      progress.add(1);
-    }, (i) => {
-      hashed[i] = scanHere(found.list[i]!, opts);
-      progress.add(1);
+    const found = new Found();
+    let threaded = false;
+    const toPool = (abs: WalkPath, i: number) => pool.add(abs, found.links.has(i), typeof abs === 'string' ? null : keyOf(abs));
+    const walk = collect(inputs, opts, found, (abs) => {
+      const n = found.rels.length;
+      if (threaded) toPool(abs, n - 1);
+      else if (n === MIN_FILES && pool.start()) {
+        threaded = true;
+        for (let i = 0; i < n; i++) toPool(found.abs(i), i);
+      }
     });
-    if (!threaded) {
-      found.list.forEach((f, i) => {
-        hashed[i] = scanHere(f, opts);
-        progress.add(1);
-      });
+    let seen = 0;
+    let step = walk.next();
+    for (; !step.done; step = walk.next()) {
+      if (threaded && found.rels.length - seen >= YIELD_EVERY) {
+        seen = found.rels.length;
+        await new Promise(setImmediate);
+      }
     }
+    const n = found.rels.length;
+    const progress = new Progress(opts.progress ?? false, n, 'hashing', 'files');
+    const hashed: Hashed = { sha256: new Array<string | undefined>(n), size: new Float64Array(n) };
+    const here = (i: number) => {
+      scanHere(found, i, hashed, opts);
+      progress.add(1);
+    };
+    if (threaded) {
+      await pool.drain((i, a) => {
+        if (a.code === HASHED) opts.cache.set(keyOf(found.abs(i)), a.stat, a.sha256, a.hashedAt);
+        hashed.sha256[i] = a.sha256;
+        hashed.size[i] = a.size;
+        progress.add(1);
+      }, here);
+    } else for (let i = 0; i < n; i++) here(i);
     progress.done();
-    return finish(found, hashed, opts);
+    return finish(step.value, found, hashed, opts, inputs.length > 1);
   } finally {
     await pool.close();
   }
@@ -338,47 +371,54 @@ export async function hashPaths(inputs: string[], opts: HashOptions): Promise<Ha
 
 /** The same on the calling thread, for callers that must stay synchronous (`which` of a folder). */
 export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
-  const found = collect(inputs, opts, () => {});
-  const progress = new Progress(opts.progress ?? false, found.list.length, 'hashing', 'files');
-  const hashed = found.list.map((f) => {
-    const h = scanHere(f, opts);
+  const found = new Found();
+  const walk = collect(inputs, opts, found, () => {});
+  let step = walk.next();
+  while (!step.done) step = walk.next();
+  const n = found.rels.length;
+  const progress = new Progress(opts.progress ?? false, n, 'hashing', 'files');
+  const hashed: Hashed = { sha256: new Array<string | undefined>(n), size: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    scanHere(found, i, hashed, opts);
     progress.add(1);
-    return h;
-  });
+  }
   progress.done();
-  return finish(found, hashed, opts);
+  return finish(step.value, found, hashed, opts, inputs.length > 1);
 }
 
+/** Per file found: its hash (undefined: skipped, not a regular file) and size. */
 interface Hashed {
-  sha256: string;
-  size: number;
+  sha256: Array<string | undefined>;
+  size: Float64Array;
 }
 
-/** One file on the calling thread: its hash, or undefined when it is skipped; errors name it. */
-function scanHere(f: Found, opts: HashOptions): Hashed | undefined {
-  const key = keyOf(f.abs);
+/** One file on the calling thread; errors name it. */
+function scanHere(found: Found, i: number, hashed: Hashed, opts: HashOptions): void {
+  const abs = found.abs(i);
+  const key = keyOf(abs);
   const expected = opts.cache.stat(key);
-  const r = scanFile({ abs: f.abs, link: f.link, expected }, () => shownOf(f.abs, opts.cwd));
-  if (r.code === HIT) return { sha256: opts.cache.get(key, expected!)!, size: expected!.size };
-  if (r.code !== HASHED) return undefined;
-  opts.cache.set(key, r.stat, r.sha256, r.hashedAt);
-  return { sha256: r.sha256, size: r.size };
+  const r = scanFile({ abs, link: found.links.has(i), expected }, () => shownOf(abs, opts.cwd));
+  if (r.code === HIT) {
+    hashed.sha256[i] = opts.cache.get(key, expected!)!;
+    hashed.size[i] = expected!.size;
+  } else if (r.code === HASHED) {
+    opts.cache.set(key, r.stat, r.sha256, r.hashedAt);
+    hashed.sha256[i] = r.sha256;
+    hashed.size[i] = r.size;
+  }
 }
 
-interface Collected {
-  /** every file to scan, once, sorted by recorded path bytes */
-  list: Found[];
+interface Inputs {
   recorded: string[];
-  /** each input folder: as recorded, and its absolute path */
-  folders: Array<[string, string]>;
+  /** the input folders, as recorded */
+  folders: string[];
   outside: boolean;
 }
 
-/** One walk over the inputs: every file to scan. */
-function collect(inputs: string[], opts: HashOptions, many: () => void): Collected {
-  let list: Found[] = [];
+/** One walk over the inputs: every file to scan into `found` (in walk order), `onFile(abs)` after each. */
+function* collect(inputs: string[], opts: HashOptions, found: Found, onFile: (abs: WalkPath) => void): Generator<void, Inputs> {
   const recorded: string[] = [];
-  const folders: Array<[string, string]> = [];
+  const folders: string[] = [];
   const exclude = excluder(opts.exclude ?? []);
   let outside = false;
   for (const input of inputs) {
@@ -390,40 +430,53 @@ function collect(inputs: string[], opts: HashOptions, many: () => void): Collect
     recorded.push(rp.path);
     outside ||= rp.outside;
     if (st.isDirectory()) {
-      folders.push([rp.path, abs]);
-      walkFolder(abs, rp.path, exclude, opts.cwd, list, many);
+      folders.push(rp.path);
+      yield* walkFolder(abs, rp.path, exclude, opts.cwd, found, onFile);
     } else if (st.isFile()) {
-      list.push({ abs, rel: rp.path, link: true });
+      found.input(abs, rp.path);
+      found.links.add(found.rels.length);
+      found.rels.push(rp.path);
+      onFile(abs);
     } else {
       throw new MlmetaError('E_BAD_INPUT', `not a file or folder: ${input}`);
     }
   }
+  return { recorded, folders, outside };
+}
+
+/** Whether the recorded path `rel` is below the input folder recorded as `dir`. */
+function isUnder(rel: WalkPath, dir: string): boolean {
+  if (dir === '.') return typeof rel === 'string' ? !path.isAbsolute(rel) : rel[0] !== SEP[0];
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return typeof rel === 'string' ? rel.startsWith(prefix) : rel.subarray(0, Buffer.byteLength(prefix)).equals(Buffer.from(prefix));
+}
+
+/** The numbers of the files hashed (skipped ones left out), each file once, in recorded-path byte order. */
+function arrange(found: Found, hashed: Hashed, overlap: boolean): number[] {
+  let order: number[] = [];
+  for (let i = 0; i < found.rels.length; i++) if (hashed.sha256[i] !== undefined) order.push(i);
   // Inputs may overlap (a folder and a file in it): each file once.
-  if (inputs.length > 1) list = [...new Map(list.map((f) => [keyOf(f.abs), f])).values()];
-  sortByBytes(list);
-  return { list, recorded, folders, outside };
+  if (overlap) order = [...new Map(order.map((i) => [keyOf(found.abs(i)), i])).values()];
+  const rels = found.rels;
+  if (order.every((i) => typeof rels[i] === 'string' && !WIDE.test(rels[i] as string))) {
+    order.sort((a, b) => (rels[a]! < rels[b]! ? -1 : rels[a]! > rels[b]! ? 1 : 0));
+  } else order.sort((a, b) => Buffer.compare(asBytes(rels[a]!), asBytes(rels[b]!)));
+  return order;
 }
 
-/** Whether `abs` is below the folder `dir`. */
-function isUnder(abs: WalkPath, dir: string): boolean {
-  const prefix = dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`;
-  return typeof abs === 'string' ? abs.startsWith(prefix) : abs.subarray(0, Buffer.byteLength(prefix)).equals(Buffer.from(prefix));
-}
-
-function finish(found: Collected, hashed: Array<Hashed | undefined>, opts: HashOptions): HashedData {
+function finish(inputs: Inputs, found: Found, hashed: Hashed, opts: HashOptions, overlap: boolean): HashedData {
+  const order = arrange(found, hashed, overlap);
   const files: FileEntry[] = [];
-  const kept: Found[] = [];
   let total = 0;
-  found.list.forEach((f, i) => {
-    const h = hashed[i];
-    if (!h) return; // skipped: not a regular file when it was scanned
-    kept.push(f);
-    total += h.size;
-    const t = typeof f.rel === 'string' ? { text: f.rel, escaped: false } : pathText(f.rel);
-    files.push({ path: t.text, sha256: h.sha256, size: h.size, ...(t.escaped ? { escaped: true as const } : {}) });
-  });
+  for (const i of order) {
+    const rel = found.rels[i]!;
+    const size = hashed.size[i]!;
+    total += size;
+    const t = typeof rel === 'string' ? { text: rel, escaped: false } : pathText(rel);
+    files.push(t.escaped ? { path: t.text, sha256: hashed.sha256[i]!, size, escaped: true } : { path: t.text, sha256: hashed.sha256[i]!, size });
+  }
   opts.cache.save();
   // an input folder none of whose files was hashed (git will not keep an empty folder)
-  const emptyFolders = found.folders.filter(([, abs]) => !kept.some((f) => isUnder(f.abs, abs))).map(([rec]) => rec);
-  return { files, digest: digestOf(files), size: total, paths: found.recorded, outside: found.outside, emptyFolders };
+  const emptyFolders = inputs.folders.filter((dir) => !order.some((i) => isUnder(found.rels[i]!, dir)));
+  return { files, digest: digestOf(files), size: total, paths: inputs.recorded, outside: inputs.outside, emptyFolders };
 }

@@ -17,13 +17,6 @@ import { StatCache } from './stat-cache.js';
 
 export type { StatLike };
 
-export interface ScanJob {
-  /** absolute path (bytes when it is not UTF-8) */
-  abs: string | Buffer;
-  /** listed as a symlink */
-  link: boolean;
-}
-
 /** A batch to a thread: paths, stat-cache keys for paths sent as bytes, symlink flags. */
 export interface BatchIn {
   paths: Array<string | Uint8Array>;
@@ -82,81 +75,123 @@ export function scanBatch(b: BatchIn, cache: StatCache): BatchOut {
   return { codes, numbers, sha256: shas.join('') };
 }
 
+interface Lane {
+  w: Worker;
+  /** the first file number of each batch sent and not yet answered, in order */
+  sent: number[];
+}
+
+/** A batch waiting for a thread. */
+interface Queued extends BatchIn {
+  from: number;
+}
+
+/** Batches a thread holds at once: one to work on, one to start when it is done. */
+const DEPTH = 2;
+
 /**
- * Threads for scanning, started on demand: `warm()` as soon as a walk has found enough files
- * (they boot and read the stat cache while it goes on), `scan()` for the list, `close()` always.
+ * Threads scanning files as a walk finds them: `start()` once the walk has found enough
+ * files (the threads boot and read the stat cache while it goes on), `add()` each file (in
+ * batches they start on as soon as they are free; the walk lets their answers in between
+ * folders), `drain()` for every answer, `close()` always.
  */
 export class ScanPool {
-  private workers: Worker[] = [];
+  private lanes: Lane[] = [];
+  private readonly queue: Queued[] = [];
+  private batch: Queued | undefined;
+  private added = 0;
+  private readonly answers: Array<[from: number, out: BatchOut]> = [];
+  private failed: unknown;
+  private wake: (() => void) | undefined;
 
   /** `cacheFile`: the stat cache's file (StatCache.file); `worker`: the built hash-worker.js. */
   constructor(private readonly cacheFile: string | undefined, private readonly worker: string | undefined = workerFile()) {}
 
-  warm(): void {
-    if (this.workers.length || !this.worker) return;
+  /** Start the threads; false when there are none to start (no built worker, one core). */
+  start(): boolean {
+    if (this.lanes.length) return true;
     const threads = Math.min(availableParallelism(), 8);
-    if (threads < 2) return;
-    for (let i = 0; i < threads; i++) this.workers.push(new Worker(this.worker, { workerData: { cacheFile: this.cacheFile } }));
-  }
-
-  /**
-   * Scan every job on the threads: `done(i, answer)` once per file answered (a file skipped —
-   * not a regular file — gets none), `redo(i)` for one a thread could not do (the caller
-   * does it, raising the error by name). False when there are too few files or no threads:
-   * the caller scans on its own thread.
-   */
-  async scan(jobs: ScanJob[], keyOf: (i: number) => string, done: (i: number, a: PoolAnswer) => void, redo: (i: number) => void): Promise<boolean> {
-    if (jobs.length < MIN_FILES) return false;
-    this.warm();
-    const lanes = this.workers.slice(0, Math.ceil(jobs.length / BATCH));
-    if (lanes.length < 2) return false;
-    let next = 0;
-    await Promise.all(lanes.map((w) => new Promise<void>((resolve, reject) => {
-      let from = 0;
-      const send = () => {
-        if (next >= jobs.length) return resolve();
-        from = next;
-        next = Math.min(jobs.length, next + BATCH);
-        const paths: Array<string | Uint8Array> = [];
-        const keys: Array<string | null> = [];
-        const links = new Uint8Array(next - from);
-        for (let i = from; i < next; i++) {
-          const j = jobs[i]!;
-          paths.push(j.abs);
-          keys.push(typeof j.abs === 'string' ? null : keyOf(i));
-          links[i - from] = j.link ? 1 : 0;
-        }
-        w.postMessage({ paths, keys, links } satisfies BatchIn);
-      };
-      const onMessage = (out: BatchOut) => {
-        try {
-          const n = out.numbers;
-          let h = 0;
-          for (let k = 0; k < out.codes.length; k++) {
-            const i = from + k;
-            const code = out.codes[k]!;
-            const o = 5 * k;
-            if (code === HIT) done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]! });
-            else if (code === HASHED) {
-              done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]!, stat: { size: n[o]!, mtimeMs: n[o + 1]!, ctimeMs: n[o + 2]!, ino: n[o + 3]! }, hashedAt: n[o + 4]! });
-            } else if (code === FAIL) redo(i);
-          }
-        } catch (e) {
-          w.off('message', onMessage);
-          return reject(e);
-        }
-        send();
-      };
-      w.on('message', onMessage);
-      w.once('error', reject);
-      send();
-    })));
+    if (!this.worker || threads < 2) return false;
+    for (let t = 0; t < threads; t++) {
+      const lane: Lane = { w: new Worker(this.worker, { workerData: { cacheFile: this.cacheFile } }), sent: [] };
+      lane.w.on('message', (out: BatchOut) => {
+        this.answers.push([lane.sent.shift()!, out]);
+        this.pump();
+      });
+      lane.w.on('error', (e) => {
+        this.failed ??= e;
+        this.wake?.();
+      });
+      lane.w.on('exit', (code) => {
+        if (lane.sent.length === 0) return;
+        this.failed ??= new Error(`a hashing thread stopped (exit code ${code})`);
+        this.wake?.();
+      });
+      this.lanes.push(lane);
+    }
     return true;
   }
 
+  /** The next file to scan (number = how many were added before it); `key`: its stat-cache key when `abs` is bytes. */
+  add(abs: string | Buffer, link: boolean, key: string | null): void {
+    const b = (this.batch ??= { from: this.added, paths: [], keys: [], links: new Uint8Array(BATCH) });
+    b.paths.push(abs);
+    b.keys.push(key);
+    b.links[b.paths.length - 1] = link ? 1 : 0;
+    this.added += 1;
+    if (b.paths.length === BATCH) this.flush();
+  }
+
+  private flush(): void {
+    const b = this.batch;
+    if (!b) return;
+    this.batch = undefined;
+    this.queue.push({ ...b, links: b.links.subarray(0, b.paths.length) });
+    this.pump();
+  }
+
+  private pump(): void {
+    for (const lane of this.lanes) {
+      while (lane.sent.length < DEPTH && this.queue.length) {
+        const { from, paths, keys, links } = this.queue.shift()!;
+        lane.sent.push(from);
+        lane.w.postMessage({ paths, keys, links } satisfies BatchIn);
+      }
+    }
+    if (this.failed !== undefined || (this.queue.length === 0 && this.lanes.every((l) => l.sent.length === 0))) this.wake?.();
+  }
+
+  /**
+   * Every answer once all files are added: `done(i, answer)` per file answered (a file
+   * skipped — not a regular file — gets none), `redo(i)` for one a thread could not do (the
+   * caller does it, raising the error by name).
+   */
+  async drain(done: (i: number, a: PoolAnswer) => void, redo: (i: number) => void): Promise<void> {
+    this.flush();
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.pump();
+    });
+    this.wake = undefined;
+    if (this.failed !== undefined) throw this.failed;
+    for (const [from, out] of this.answers) {
+      const n = out.numbers;
+      let h = 0;
+      for (let k = 0; k < out.codes.length; k++) {
+        const i = from + k;
+        const code = out.codes[k]!;
+        const o = 5 * k;
+        if (code === HIT) done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]! });
+        else if (code === HASHED) {
+          done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]!, stat: { size: n[o]!, mtimeMs: n[o + 1]!, ctimeMs: n[o + 2]!, ino: n[o + 3]! }, hashedAt: n[o + 4]! });
+        } else if (code === FAIL) redo(i);
+      }
+    }
+  }
+
   async close(): Promise<void> {
-    const ws = this.workers;
-    this.workers = [];
+    const ws = this.lanes.map((l) => l.w);
+    this.lanes = [];
     await Promise.all(ws.map((w) => w.terminate()));
   }
 }

@@ -11,11 +11,12 @@ import { canonicalYaml } from '../records/yaml.js';
 import type { FileEntry } from './data-files.js';
 
 /**
- * A path js-yaml writes plain: letters, digits and `_ . / -` only, not starting with a
- * character that is YAML syntax, and holding a '/' — no int, float, bool, null or date of
- * any YAML version has one, so it cannot be quoted as a look-alike.
+ * A path js-yaml writes plain: letters, digits and `_ . / -` only, starting with a letter,
+ * digit, `_` or `/` (an absolute path: data outside the project), and holding a '/' — no
+ * int, float, bool, null or date of any YAML version has one, so it cannot be quoted as a
+ * look-alike.
  */
-const PLAIN_PATH = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+const PLAIN_PATH = /^[A-Za-z0-9_/][A-Za-z0-9_./-]*$/;
 /** 64 lower-case hex digits with a letter other than e: not an int or float (`123e45`). */
 const PLAIN_HEX = /^(?=.*[abcdf])[0-9a-f]{64}$/;
 

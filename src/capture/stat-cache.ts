@@ -3,18 +3,19 @@
 // is only trusted if the file's mtime was at least RACY_MS older than the moment it was
 // hashed (a write in the same clock tick would not change the mtime; git's "racy" rule).
 //
-// The file is binary and laid out in columns so that 100k entries load in a few tens of
-// milliseconds: every path is in one UTF-8 block decoded with one call and cut by lengths
-// (a decode per path was most of the load), and an entry's numbers and hash are read only
-// when asked for. Layout, little-endian:
-//   the magic `mlmeta-stat-cache-3\n`, u32 count, u32 byte length of the path block,
-//   count × 4 f64 (size, mtimeMs, ctimeMs, ino), count × 32 bytes sha256,
-//   count × u32 path length in UTF-16 units, the path block (UTF-8).
-// A file that does not parse exactly to its end is ignored whole (a cache starts empty
-// again); so is the older row-per-entry format (its hashes are computed again, once).
-// Nothing is read until an entry is asked for, nothing is written when nothing changed: a
-// re-check whose files all match is answered by the hashing threads, each reading the file
-// itself (hash-pool.ts), and the calling thread never loads it.
+// The file is binary and is its own index, so that opening it costs one read whatever its
+// size (a Map of 100k paths took ~0.3 s to build, in each hashing thread): a hash table of
+// the paths is stored with the entries, and an entry is decoded only when looked up.
+// Layout, little-endian, every section in entry order:
+//   the magic `mlmeta-stat-cache-3\n`, u32 count, u32 table slots (a power of 2, at least
+//   twice the count), u32 byte length of the path block, u32 0;
+//   count × 4 f64 (size, mtimeMs, ctimeMs, ino); count × 32 bytes sha256;
+//   count × u32 path hash (hashKey); count × u32 path offset; count × u32 path byte length;
+//   slots × u32 (entry number + 1, 0 for an empty slot; linear probing);
+//   the path block (UTF-8).
+// A file whose length is not exactly what its header says is ignored whole, and so is the
+// older format (its hashes are computed again, once). A path out of the block's bounds or a
+// table without an empty slot misses rather than throws.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNoFollow, writeCacheFile } from '../store/atomic.js';
@@ -25,7 +26,7 @@ const MAGIC = Buffer.from('mlmeta-stat-cache-3\n');
 const FILE = 'hashes.bin';
 /** The JSON cache of earlier versions: removed when the new one is written. */
 const OLD_FILE = 'hashes.json';
-const HEAD = MAGIC.length + 8;
+const HEAD = MAGIC.length + 16;
 const NUMBERS = 4 * 8;
 const SHA = 32;
 const HEX = /^[0-9a-f]{64}$/;
@@ -33,11 +34,31 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string];
 
+/** FNV-1a over the path's UTF-16 code units. */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Where the sections of a file of `count` entries and `slots` slots start. */
+function sections(count: number, slots: number) {
+  const sha = HEAD + count * NUMBERS;
+  const hashes = sha + count * SHA;
+  const offsets = hashes + 4 * count;
+  const lengths = offsets + 4 * count;
+  const table = lengths + 4 * count;
+  const text = table + 4 * slots;
+  return { sha, hashes, offsets, lengths, table, text };
+}
+
 export class StatCache {
-  /** what was loaded: path → its entry's number */
-  private readonly at = new Map<string, number>();
+  /** what was loaded (empty: nothing) */
   private loaded: Buffer = Buffer.alloc(0);
   private count = 0;
+  private slots = 0;
+  private at = sections(0, 0);
+  private scratch = Buffer.alloc(1024);
   /** entries set (or dropped: undefined) since the load */
   private readonly changed = new Map<string, Entry | undefined>();
   /** the cache's file; undefined: a cache that remembers nothing */
@@ -59,39 +80,51 @@ export class StatCache {
     try {
       this.load(readNoFollow(this.file));
     } catch {
-      /* missing or damaged: start empty */
-      this.at.clear();
-      this.count = 0;
+      /* missing or unreadable: start empty */
     }
   }
 
   private load(buf: Buffer): void {
     if (buf.length < HEAD || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return;
     const count = buf.readUInt32LE(MAGIC.length);
-    const textBytes = buf.readUInt32LE(MAGIC.length + 4);
-    const lengths = HEAD + count * (NUMBERS + SHA);
-    const textAt = lengths + 4 * count;
-    if (textAt + textBytes !== buf.length) throw new Error('damaged');
-    const text = buf.toString('utf8', textAt);
-    let pos = 0;
-    for (let i = 0; i < count; i++) {
-      const len = buf.readUInt32LE(lengths + 4 * i);
-      this.at.set(text.slice(pos, pos + len), i);
-      pos += len;
-    }
-    if (pos !== text.length) throw new Error('damaged');
+    const slots = buf.readUInt32LE(MAGIC.length + 4);
+    const at = sections(count, slots);
+    if (slots < 2 * count || (slots & (slots - 1)) !== 0 || at.text + buf.readUInt32LE(MAGIC.length + 8) !== buf.length) return;
     this.loaded = buf;
     this.count = count;
+    this.slots = slots;
+    this.at = at;
+  }
+
+  /** The loaded entry number of a path, or -1. */
+  private find(key: string): number {
+    if (this.slots === 0) return -1;
+    const b = this.loaded;
+    const h = hashKey(key);
+    const mask = this.slots - 1;
+    if (this.scratch.length < 3 * key.length) this.scratch = Buffer.alloc(3 * key.length);
+    let n = -1;
+    for (let probe = 0, slot = h & mask; probe < this.slots; probe++, slot = (slot + 1) & mask) {
+      const i = b.readUInt32LE(this.at.table + 4 * slot) - 1;
+      if (i < 0 || i >= this.count) return -1;
+      if (b.readUInt32LE(this.at.hashes + 4 * i) !== h) continue;
+      const off = this.at.text + b.readUInt32LE(this.at.offsets + 4 * i);
+      const len = b.readUInt32LE(this.at.lengths + 4 * i);
+      if (off + len > b.length) continue;
+      if (n < 0) n = this.scratch.write(key, 0, 'utf8');
+      if (len === n && b.compare(this.scratch, 0, n, off, off + len) === 0) return i;
+    }
+    return -1;
   }
 
   private entry(abs: string): Entry | undefined {
     this.ensureRead();
     if (this.changed.has(abs)) return this.changed.get(abs);
-    const i = this.at.get(abs);
-    if (i === undefined) return undefined;
+    const i = this.find(abs);
+    if (i < 0) return undefined;
     const b = this.loaded;
     const o = HEAD + i * NUMBERS;
-    const s = HEAD + this.count * NUMBERS + i * SHA;
+    const s = this.at.sha + i * SHA;
     return [b.readDoubleLE(o), b.readDoubleLE(o + 8), b.readDoubleLE(o + 16), b.readDoubleLE(o + 24), b.toString('hex', s, s + SHA)];
   }
 
@@ -118,44 +151,66 @@ export class StatCache {
   save(): void {
     if (this.changed.size === 0 || !this.file) return;
     this.ensureRead();
-    const keys: string[] = [];
-    const kept: number[] = []; // loaded entries kept as they are
-    for (const [abs, i] of this.at) {
-      if (this.changed.has(abs)) continue;
-      keys.push(abs);
-      kept.push(i);
+    const old = this.loaded;
+    const was = this.at;
+    // loaded entries kept as they are: all but those set or dropped since
+    const replaced = new Set<number>();
+    for (const key of this.changed.keys()) {
+      const i = this.find(key);
+      if (i >= 0) replaced.add(i);
     }
-    const fresh: Entry[] = [];
-    for (const [abs, e] of this.changed) {
+    const kept: number[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const end = was.text + old.readUInt32LE(was.offsets + 4 * i) + old.readUInt32LE(was.lengths + 4 * i);
+      if (!replaced.has(i) && end <= old.length) kept.push(i);
+    }
+    const fresh: Array<[string, Entry]> = [];
+    for (const [key, e] of this.changed) {
       // a path that is not well-formed UTF-16 would not come back from UTF-8 as it went in
-      if (!e || !HEX.test(e[4]) || LONE_SURROGATE.test(abs)) continue;
-      keys.push(abs);
-      fresh.push(e);
+      if (e && HEX.test(e[4]) && !LONE_SURROGATE.test(key)) fresh.push([key, e]);
     }
-    const count = keys.length;
-    const text = Buffer.from(keys.join(''), 'utf8');
-    const out = Buffer.allocUnsafe(HEAD + count * (NUMBERS + SHA + 4) + text.length);
+    const freshText = fresh.map(([key]) => Buffer.from(key, 'utf8'));
+    const count = kept.length + fresh.length;
+    let slots = 16;
+    while (slots < 2 * count) slots *= 2;
+    let textBytes = 0;
+    for (const i of kept) textBytes += old.readUInt32LE(was.lengths + 4 * i);
+    for (const t of freshText) textBytes += t.length;
+    const at = sections(count, slots);
+    const out = Buffer.alloc(at.text + textBytes);
     MAGIC.copy(out, 0);
     out.writeUInt32LE(count, MAGIC.length);
-    out.writeUInt32LE(text.length, MAGIC.length + 4);
-    const shaAt = HEAD + count * NUMBERS;
-    const lengths = shaAt + count * SHA;
-    const old = this.loaded;
-    const oldShaAt = HEAD + this.count * NUMBERS;
+    out.writeUInt32LE(slots, MAGIC.length + 4);
+    out.writeUInt32LE(textBytes, MAGIC.length + 8);
+    let text = 0;
+    const place = (k: number, h: number, len: number) => {
+      out.writeUInt32LE(h, at.hashes + 4 * k);
+      out.writeUInt32LE(text, at.offsets + 4 * k);
+      out.writeUInt32LE(len, at.lengths + 4 * k);
+      text += len;
+      let slot = h & (slots - 1);
+      while (out.readUInt32LE(at.table + 4 * slot) !== 0) slot = (slot + 1) & (slots - 1);
+      out.writeUInt32LE(k + 1, at.table + 4 * slot);
+    };
     kept.forEach((i, k) => {
       old.copy(out, HEAD + k * NUMBERS, HEAD + i * NUMBERS, HEAD + (i + 1) * NUMBERS);
-      old.copy(out, shaAt + k * SHA, oldShaAt + i * SHA, oldShaAt + (i + 1) * SHA);
+      old.copy(out, at.sha + k * SHA, was.sha + i * SHA, was.sha + (i + 1) * SHA);
+      const off = was.text + old.readUInt32LE(was.offsets + 4 * i);
+      const len = old.readUInt32LE(was.lengths + 4 * i);
+      old.copy(out, at.text + text, off, off + len);
+      place(k, old.readUInt32LE(was.hashes + 4 * i), len);
     });
-    fresh.forEach((e, f) => {
+    fresh.forEach(([key, e], f) => {
       const k = kept.length + f;
       for (let n = 0; n < 4; n++) out.writeDoubleLE(e[n] as number, HEAD + k * NUMBERS + 8 * n);
-      out.write(e[4], shaAt + k * SHA, 'hex');
+      out.write(e[4], at.sha + k * SHA, 'hex');
+      freshText[f]!.copy(out, at.text + text);
+      place(k, hashKey(key), freshText[f]!.length);
     });
-    keys.forEach((abs, k) => out.writeUInt32LE(abs.length, lengths + 4 * k));
-    text.copy(out, lengths + 4 * count);
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       if (writeCacheFile(this.file, out)) {
+        this.load(out);
         this.changed.clear();
         fs.rmSync(path.join(path.dirname(this.file), OLD_FILE), { force: true });
       }
