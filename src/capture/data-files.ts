@@ -49,6 +49,8 @@ export interface HashOptions {
   exclude?: string[];
   cache: StatCache;
   progress?: boolean;
+  /** the hashing threads: the built worker to use, and from how many files (tests run both paths with these) */
+  threads?: { worker?: string; minFiles?: number };
 }
 
 /** How a path is recorded: relative to the project with '/', or absolute when outside. */
@@ -326,7 +328,8 @@ const YIELD_EVERY = 2048;
  * know them — across the cores while the walk goes on.
  */
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
-  const pool = new ScanPool(opts.cache.file);
+  const pool = new ScanPool(opts.cache.file, opts.threads?.worker);
+  const minFiles = opts.threads?.minFiles ?? MIN_FILES;
   try {
     const found = new Found();
     let threaded = false;
@@ -334,7 +337,7 @@ export async function hashPaths(inputs: string[], opts: HashOptions): Promise<Ha
     const walk = collect(inputs, opts, found, (abs) => {
       const n = found.rels.length;
       if (threaded) toPool(abs, n - 1);
-      else if (n === MIN_FILES && pool.start()) {
+      else if (n === minFiles && pool.start()) {
         threaded = true;
         for (let i = 0; i < n; i++) toPool(found.abs(i), i);
       }
