@@ -328,14 +328,29 @@ const YIELD_EVERY = 2048;
  * know them — across the cores while the walk goes on.
  */
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
-  const pool = new ScanPool(opts.cache.file, opts.threads?.worker);
+  const found = new Found();
+  const hashed: Hashed = { sha256: [], size: [] };
+  const progress = new Progress(opts.progress ?? false, 0, 'hashing', 'files');
+  const here = (i: number) => {
+    scanHere(found, i, hashed, opts);
+    progress.add(1);
+  };
+  // Answers are taken in as they come (between folders while walking), so that the calling
+  // thread's share overlaps the threads' reading.
+  const pool = new ScanPool(opts.cache.file, (i, a) => {
+    if (a.code === HASHED) opts.cache.set(keyOf(found.abs(i)), a.stat, a.sha256, a.hashedAt);
+    hashed.sha256[i] = a.sha256;
+    hashed.size[i] = a.size;
+    progress.add(1);
+  }, here, opts.threads?.worker);
   const minFiles = opts.threads?.minFiles ?? MIN_FILES;
   try {
-    const found = new Found();
     let threaded = false;
     const toPool = (abs: WalkPath, i: number) => pool.add(abs, found.links.has(i), typeof abs === 'string' ? null : keyOf(abs));
     const walk = collect(inputs, opts, found, (abs) => {
       const n = found.rels.length;
+      hashed.sha256.push(undefined); // answers land in place, in any order
+      hashed.size.push(0);
       if (threaded) toPool(abs, n - 1);
       else if (n === minFiles && pool.start()) {
         threaded = true;
@@ -350,21 +365,9 @@ export async function hashPaths(inputs: string[], opts: HashOptions): Promise<Ha
         await new Promise(setImmediate);
       }
     }
-    const n = found.rels.length;
-    const progress = new Progress(opts.progress ?? false, n, 'hashing', 'files');
-    const hashed: Hashed = { sha256: new Array<string | undefined>(n), size: new Float64Array(n) };
-    const here = (i: number) => {
-      scanHere(found, i, hashed, opts);
-      progress.add(1);
-    };
-    if (threaded) {
-      await pool.drain((i, a) => {
-        if (a.code === HASHED) opts.cache.set(keyOf(found.abs(i)), a.stat, a.sha256, a.hashedAt);
-        hashed.sha256[i] = a.sha256;
-        hashed.size[i] = a.size;
-        progress.add(1);
-      }, here);
-    } else for (let i = 0; i < n; i++) here(i);
+    progress.total = found.rels.length;
+    if (threaded) await pool.drain();
+    else for (let i = 0; i < found.rels.length; i++) here(i);
     progress.done();
     return finish(step.value, found, hashed, opts, inputs.length > 1);
   } finally {
@@ -380,7 +383,7 @@ export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
   while (!step.done) step = walk.next();
   const n = found.rels.length;
   const progress = new Progress(opts.progress ?? false, n, 'hashing', 'files');
-  const hashed: Hashed = { sha256: new Array<string | undefined>(n), size: new Float64Array(n) };
+  const hashed: Hashed = { sha256: [], size: [] };
   for (let i = 0; i < n; i++) {
     scanHere(found, i, hashed, opts);
     progress.add(1);
@@ -392,7 +395,7 @@ export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
 /** Per file found: its hash (undefined: skipped, not a regular file) and size. */
 interface Hashed {
   sha256: Array<string | undefined>;
-  size: Float64Array;
+  size: number[];
 }
 
 /** One file on the calling thread; errors name it. */

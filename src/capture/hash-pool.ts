@@ -100,12 +100,21 @@ export class ScanPool {
   private readonly queue: Queued[] = [];
   private batch: Queued | undefined;
   private added = 0;
-  private readonly answers: Array<[from: number, out: BatchOut]> = [];
   private failed: unknown;
   private wake: (() => void) | undefined;
 
-  /** `cacheFile`: the stat cache's file (StatCache.file); `worker`: the built hash-worker.js. */
-  constructor(private readonly cacheFile: string | undefined, private readonly worker: string | undefined = workerFile()) {}
+  /**
+   * `cacheFile`: the stat cache's file (StatCache.file); `done(i, answer)` is called per file
+   * answered, as answers come in (a file skipped — not a regular file — gets none), `redo(i)`
+   * for one a thread could not do (the caller does it, raising the error by name);
+   * `worker`: the built hash-worker.js.
+   */
+  constructor(
+    private readonly cacheFile: string | undefined,
+    private readonly done: (i: number, a: PoolAnswer) => void,
+    private readonly redo: (i: number) => void,
+    private readonly worker: string | undefined = workerFile(),
+  ) {}
 
   /** Start the threads; false when there are none to start (no built worker, one core). */
   start(): boolean {
@@ -115,7 +124,12 @@ export class ScanPool {
     for (let t = 0; t < threads; t++) {
       const lane: Lane = { w: new Worker(this.worker, { workerData: { cacheFile: this.cacheFile } }), sent: [] };
       lane.w.on('message', (out: BatchOut) => {
-        this.answers.push([lane.sent.shift()!, out]);
+        this.pump(); // the thread's next batch first, then the answers
+        try {
+          this.answer(lane.sent.shift()!, out);
+        } catch (e) {
+          this.failed ??= e;
+        }
         this.pump();
       });
       lane.w.on('error', (e) => {
@@ -161,12 +175,22 @@ export class ScanPool {
     if (this.failed !== undefined || (this.queue.length === 0 && this.lanes.every((l) => l.sent.length === 0))) this.wake?.();
   }
 
-  /**
-   * Every answer once all files are added: `done(i, answer)` per file answered (a file
-   * skipped — not a regular file — gets none), `redo(i)` for one a thread could not do (the
-   * caller does it, raising the error by name).
-   */
-  async drain(done: (i: number, a: PoolAnswer) => void, redo: (i: number) => void): Promise<void> {
+  private answer(from: number, out: BatchOut): void {
+    const n = out.numbers;
+    let h = 0;
+    for (let k = 0; k < out.codes.length; k++) {
+      const i = from + k;
+      const code = out.codes[k]!;
+      const o = 5 * k;
+      if (code === HIT) this.done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]! });
+      else if (code === HASHED) {
+        this.done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]!, stat: { size: n[o]!, mtimeMs: n[o + 1]!, ctimeMs: n[o + 2]!, ino: n[o + 3]! }, hashedAt: n[o + 4]! });
+      } else if (code === FAIL) this.redo(i);
+    }
+  }
+
+  /** Once all files are added: wait for every answer; a failure (a thread's, or one raised by redo) is thrown. */
+  async drain(): Promise<void> {
     this.flush();
     await new Promise<void>((resolve) => {
       this.wake = resolve;
@@ -174,19 +198,6 @@ export class ScanPool {
     });
     this.wake = undefined;
     if (this.failed !== undefined) throw this.failed;
-    for (const [from, out] of this.answers) {
-      const n = out.numbers;
-      let h = 0;
-      for (let k = 0; k < out.codes.length; k++) {
-        const i = from + k;
-        const code = out.codes[k]!;
-        const o = 5 * k;
-        if (code === HIT) done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]! });
-        else if (code === HASHED) {
-          done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]!, stat: { size: n[o]!, mtimeMs: n[o + 1]!, ctimeMs: n[o + 2]!, ino: n[o + 3]! }, hashedAt: n[o + 4]! });
-        } else if (code === FAIL) redo(i);
-      }
-    }
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,8 @@ export class Progress {
   private lastDraw = 0;
   private drawn = false;
 
-  constructor(private readonly enabled: boolean, private readonly total: number, private readonly label: string, private readonly unit: 'MB' | 'files' = 'MB') {}
+  /** `total` may be set later (a walk still counting) */
+  constructor(private readonly enabled: boolean, public total: number, private readonly label: string, private readonly unit: 'MB' | 'files' = 'MB') {}
 
   add(n: number): void {
     this.done_ += n;

@@ -169,13 +169,15 @@ export class StatCache {
       // a path that is not well-formed UTF-16 would not come back from UTF-8 as it went in
       if (e && HEX.test(e[4]) && !LONE_SURROGATE.test(key)) fresh.push([key, e]);
     }
-    const freshText = fresh.map(([key]) => Buffer.from(key, 'utf8'));
+    // the new paths as one block: one encoding call, not one per path
+    const freshText = Buffer.from(fresh.map(([key]) => key).join(''), 'utf8');
+    const freshLength = fresh.map(([key]) => Buffer.byteLength(key, 'utf8'));
     const count = kept.length + fresh.length;
     let slots = 16;
     while (slots < 2 * count) slots *= 2;
     let textBytes = 0;
     for (const i of kept) textBytes += old.readUInt32LE(was.lengths + 4 * i);
-    for (const t of freshText) textBytes += t.length;
+    textBytes += freshText.length;
     const at = sections(count, slots);
     const out = Buffer.alloc(at.text + textBytes);
     MAGIC.copy(out, 0);
@@ -200,12 +202,12 @@ export class StatCache {
       old.copy(out, at.text + text, off, off + len);
       place(k, old.readUInt32LE(was.hashes + 4 * i), len);
     });
+    freshText.copy(out, at.text + text);
     fresh.forEach(([key, e], f) => {
       const k = kept.length + f;
       for (let n = 0; n < 4; n++) out.writeDoubleLE(e[n] as number, HEAD + k * NUMBERS + 8 * n);
       out.write(e[4], at.sha + k * SHA, 'hex');
-      freshText[f]!.copy(out, at.text + text);
-      place(k, hashKey(key), freshText[f]!.length);
+      place(k, hashKey(key), freshLength[f]!);
     });
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
