@@ -402,11 +402,11 @@ interface Hashed {
 function scanHere(found: Found, i: number, hashed: Hashed, opts: HashOptions): void {
   const abs = found.abs(i);
   const key = keyOf(abs);
-  const expected = opts.cache.stat(key);
-  const r = scanFile({ abs, link: found.links.has(i), expected }, () => shownOf(abs, opts.cwd));
+  const known = opts.cache.known(key);
+  const r = scanFile({ abs, link: found.links.has(i), expected: known?.stat }, () => shownOf(abs, opts.cwd));
   if (r.code === HIT) {
-    hashed.sha256[i] = opts.cache.get(key, expected!)!;
-    hashed.size[i] = expected!.size;
+    hashed.sha256[i] = known!.sha256;
+    hashed.size[i] = known!.stat.size;
   } else if (r.code === HASHED) {
     opts.cache.set(key, r.stat, r.sha256, r.hashedAt);
     hashed.sha256[i] = r.sha256;

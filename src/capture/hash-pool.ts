@@ -61,15 +61,15 @@ export function scanBatch(b: BatchIn, cache: StatCache): BatchOut {
   for (let i = 0; i < n; i++) {
     const p = b.paths[i]!;
     const key = typeof p === 'string' ? p : b.keys[i]!;
-    const expected = cache.stat(key);
-    const r = scanFile({ abs: typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength), link: b.links[i] === 1, expected });
+    const known = cache.known(key);
+    const r = scanFile({ abs: typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength), link: b.links[i] === 1, expected: known?.stat });
     codes[i] = r.code;
     if (r.code === HASHED) {
       numbers.set([r.size, r.stat.mtimeMs, r.stat.ctimeMs, r.stat.ino, r.hashedAt], 5 * i);
       shas.push(r.sha256);
     } else if (r.code === HIT) {
-      numbers[5 * i] = expected!.size;
-      shas.push(cache.get(key, expected!)!);
+      numbers[5 * i] = known!.stat.size;
+      shas.push(known!.sha256);
     }
   }
   return { codes, numbers, sha256: shas.join('') };

@@ -7,7 +7,7 @@ import { scanBatch, type BatchIn } from './hash-pool.js';
 import { StatCache } from './stat-cache.js';
 
 const cache = new StatCache(undefined, (workerData as { cacheFile?: string } | null)?.cacheFile);
-cache.stat(''); // read it now, before the first batch arrives
+cache.known(''); // read it now, before the first batch arrives
 
 parentPort!.on('message', (b: BatchIn) => {
   const out = scanBatch(b, cache);

@@ -16,9 +16,10 @@ export class Progress {
     if (now - this.start < 1000 || now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.drawn = true;
-    const pct = this.total ? Math.floor((100 * this.done_) / this.total) : 100;
     const shown = (x: number) => (this.unit === 'MB' ? (x / 1e6).toFixed(0) : String(x));
-    process.stderr.write(`\r${this.label} ${pct}% (${shown(this.done_)}/${shown(this.total)} ${this.unit})`);
+    // a total of 0: not known yet (a walk still counting)
+    const of = this.total ? `${Math.floor((100 * this.done_) / this.total)}% (${shown(this.done_)}/${shown(this.total)} ${this.unit})` : `${shown(this.done_)} ${this.unit}`;
+    process.stderr.write(`\r${this.label} ${of}`);
   }
 
   done(): void {

@@ -128,10 +128,10 @@ export class StatCache {
     return [b.readDoubleLE(o), b.readDoubleLE(o + 8), b.readDoubleLE(o + 16), b.readDoubleLE(o + 24), b.toString('hex', s, s + SHA)];
   }
 
-  /** The stat a path had when it was hashed, if the cache knows it. */
-  stat(abs: string): StatLike | undefined {
+  /** What the cache knows of a path: the stat it had when it was hashed, and the hash. */
+  known(abs: string): { stat: StatLike; sha256: string } | undefined {
     const e = this.entry(abs);
-    return e && { size: e[0], mtimeMs: e[1], ctimeMs: e[2], ino: e[3] };
+    return e && { stat: { size: e[0], mtimeMs: e[1], ctimeMs: e[2], ino: e[3] }, sha256: e[4] };
   }
 
   get(abs: string, st: StatLike): string | undefined {
