@@ -124,11 +124,12 @@ export class ScanPool {
     for (let t = 0; t < threads; t++) {
       const lane: Lane = { w: new Worker(this.worker, { workerData: { cacheFile: this.cacheFile } }), sent: [] };
       lane.w.on('message', (out: BatchOut) => {
+        const from = lane.sent.shift()!;
         this.pump(); // the thread's next batch first, then the answers
         try {
-          this.answer(lane.sent.shift()!, out);
+          this.answer(from, out);
         } catch (e) {
-          this.failed ??= e;
+          this.failed ??= e; // a redo's error, naming its file
         }
         this.pump();
       });
@@ -165,7 +166,8 @@ export class ScanPool {
   }
 
   private pump(): void {
-    for (const lane of this.lanes) {
+    // after a failure nothing more is sent: drain() wakes and throws it
+    for (const lane of this.failed === undefined ? this.lanes : []) {
       while (lane.sent.length < DEPTH && this.queue.length) {
         const { from, paths, keys, links } = this.queue.shift()!;
         lane.sent.push(from);
