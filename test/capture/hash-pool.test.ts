@@ -11,8 +11,8 @@ import { hashFile } from '../../src/capture/hash-file.js';
 import { ScanPool, type PoolAnswer } from '../../src/capture/hash-pool.js';
 import { HASHED, HIT } from '../../src/capture/scan-file.js';
 import { StatCache } from '../../src/capture/stat-cache.js';
-import { ok } from '../helpers/cli.js';
-import { gitRepo, tempDir, write } from '../helpers/dirs.js';
+import { mlmeta, ok } from '../helpers/cli.js';
+import { gitRepo, snapshot, tempDir, write } from '../helpers/dirs.js';
 
 const WORKER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/hash-worker.js');
 
@@ -99,5 +99,20 @@ describe('record dataset of many files (the built CLI, threads on)', () => {
     expect(JSON.stringify(rec)).toContain(listing);
     const again = ok(repo, ['record', 'dataset', 'data', '--name', 'many', '--code', 'none', '--env', 'none']);
     expect(again).toBe(id);
+  });
+
+  it('refuses a broken symlink among many files by name, leaving the store as it was', () => {
+    const repo = gitRepo();
+    ok(repo, ['init']);
+    for (let i = 0; i < 700; i++) write(repo, `data/p${i % 10}/x${i}.txt`, `line ${i}\n`);
+    fs.symlinkSync(path.join(repo, 'nowhere'), path.join(repo, 'data/p3/broken'));
+    const before = snapshot(path.join(repo, '.mlmeta'));
+    const r = mlmeta(repo, ['record', 'dataset', 'data', '--name', 'many', '--code', 'none', '--env', 'none']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toBe('error[E_NOT_FOUND]: broken symlink: data/p3/broken');
+    const after = snapshot(path.join(repo, '.mlmeta'));
+    for (const k of [...after.keys()]) if (k.startsWith('cache/')) after.delete(k); // the stat cache and index may be written
+    for (const k of [...before.keys()]) if (k.startsWith('cache/')) before.delete(k);
+    expect(after).toEqual(before);
   });
 });
