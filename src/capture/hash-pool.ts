@@ -15,8 +15,6 @@ import { Worker } from 'node:worker_threads';
 import { FAIL, HASHED, HIT, scanFile, type StatLike } from './scan-file.js';
 import { StatCache } from './stat-cache.js';
 
-export type { StatLike };
-
 /** A batch to a thread: paths, stat-cache keys for paths sent as bytes, symlink flags. */
 export interface BatchIn {
   paths: Array<string | Uint8Array>;

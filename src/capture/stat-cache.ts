@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNoFollow, writeCacheFile } from '../store/atomic.js';
 import { RACY_MS } from '../store/racy.js';
-import type { StatLike } from './scan-file.js';
+import { sameStat, type StatLike } from './scan-file.js';
 
 const MAGIC = Buffer.from('mlmeta-stat-cache-3\n');
 const FILE = 'hashes.bin';
@@ -136,8 +136,7 @@ export class StatCache {
 
   get(abs: string, st: StatLike): string | undefined {
     const e = this.entry(abs);
-    if (!e) return undefined;
-    return e[0] === st.size && e[1] === st.mtimeMs && e[2] === st.ctimeMs && e[3] === st.ino ? e[4] : undefined;
+    return e && sameStat({ size: e[0], mtimeMs: e[1], ctimeMs: e[2], ino: e[3] }, st) ? e[4] : undefined;
   }
 
   set(abs: string, st: StatLike, sha256: string, hashedAt: number): void {
