@@ -10,7 +10,7 @@ import { MlmetaError } from '../errors.js';
 import { hashPaths, recordedPath, type HashedData } from '../capture/data-files.js';
 import type { GitFacts } from '../capture/git.js';
 import { StatCache } from '../capture/stat-cache.js';
-import { canonicalYaml } from '../records/yaml.js';
+import { manifestBody, manifestYaml } from '../capture/manifest.js';
 import { sha256Hex } from '../store/objects.js';
 import { captureGitFor, commitRecord, prepareRecord, type PreparedRecord } from './record.js';
 import type { Store } from './store.js';
@@ -48,7 +48,7 @@ export async function hashData(store: Store, paths: string[], exclude: string[] 
 
 /** A folder's file list as a manifest: its canonical bytes and id, computed without writing. */
 export function manifestOf(data: HashedData): { id: string; bytes: Buffer } {
-  const bytes = Buffer.from(canonicalYaml({ mlmeta: 1, kind: 'manifest', digest: data.digest, files: data.files }), 'utf8');
+  const bytes = Buffer.from(manifestYaml(data.digest, data.files), 'utf8');
   return { id: sha256Hex(bytes), bytes };
 }
 
@@ -136,7 +136,7 @@ export function commitDataset(store: Store, prep: PreparedDataset): DatasetResul
     if (head) return { id: head.id, manifest: head.manifest, name, version: head.version, reused: true, ...counts };
     // The head moved since prepareDataset (another writer): build the manifest now.
     const { manifest, record } = prep.manifest.bytes ? { manifest: { id: prep.manifest.id, bytes: prep.manifest.bytes }, record: prep.record } : prep.build();
-    store.writeRecordBytes(manifest.bytes);
+    store.writeRecordBytes(manifest.bytes, manifestBody(data)); // its body: no parse back for the index
     const res = commitRecord(store, record);
     return { id: res.id, manifest: manifest.id, name, version: res.record.version ?? 1, reused: false, ...counts };
   });

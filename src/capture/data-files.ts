@@ -17,11 +17,10 @@ import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
 import { picomatch } from '../lazy-deps.js';
 import { relativeInside } from '../store/paths.js';
-import { hashFile } from './hash-file.js';
-import { hashAll, type HashJob } from './hash-pool.js';
+import { MIN_FILES, ScanPool } from './hash-pool.js';
 import { Progress } from './progress.js';
+import { HASHED, HIT, scanFile, statInput } from './scan-file.js';
 import type { StatCache } from './stat-cache.js';
-import type { StatLike } from './hash-pool.js';
 
 export interface FileEntry {
   /** the path as recorded; escaped (escapePath) when `escaped` is set */
@@ -50,6 +49,8 @@ export interface HashOptions {
   exclude?: string[];
   cache: StatCache;
   progress?: boolean;
+  /** the hashing threads: the built worker to use, and from how many files (tests run both paths with these) */
+  threads?: { worker?: string; minFiles?: number };
 }
 
 /** How a path is recorded: relative to the project with '/', or absolute when outside. */
@@ -151,7 +152,20 @@ const ESCAPED_IN_SUM = /[\\\n\r]/;
  */
 export function digestOf(files: FileEntry[]): string {
   const h = createHash('sha256');
+  // Lines of plain UTF-8 paths are joined and hashed a few hundred at a time (three
+  // update() calls per file were a tenth of a re-check).
+  let text = '';
   for (const f of files) {
+    if (!f.escaped && !ESCAPED_IN_SUM.test(f.path)) {
+      text += `${f.sha256}  ${f.path}\n`;
+      if (text.length > 1 << 16) {
+        h.update(text);
+        text = '';
+      }
+      continue;
+    }
+    h.update(text);
+    text = '';
     const bytes = pathBytes(f);
     const latin1 = bytes.toString('latin1'); // byte-exact, to find the bytes to escape
     if (!ESCAPED_IN_SUM.test(latin1)) {
@@ -164,6 +178,7 @@ export function digestOf(files: FileEntry[]): string {
     }
     h.update('\n');
   }
+  h.update(text);
   return h.digest('hex');
 }
 
@@ -204,35 +219,37 @@ function excluder(patterns: string[]): Excluder | undefined {
  */
 type WalkPath = string | Buffer;
 
-interface Found {
-  /** absolute path, for fs calls */
-  abs: WalkPath;
-  /** the recorded path (sort order, digest) */
-  rel: WalkPath;
-  /** the stat numbers only (a whole fs.Stats per file is most of the walk's garbage) */
-  st: StatLike;
+/**
+ * What a walk found, kept lean (an object and an absolute path per file were most of a
+ * 100k-file walk's garbage): the recorded paths in walk order; which of them are symlinks
+ * (or input files: stat'ed before anything else, scan-file.ts); and per input, where its
+ * files start, to give a file's absolute path back when it is needed.
+ */
+class Found {
+  readonly rels: WalkPath[] = [];
+  readonly links = new Set<number>();
+  private readonly spans: Array<{ start: number; absDir: string; recDir: string }> = [];
+
+  /** The files pushed from now on are under `absDir`, recorded as `recDir` ('.': the project). */
+  input(absDir: string, recDir: string): void {
+    this.spans.push({ start: this.rels.length, absDir, recDir });
+  }
+
+  abs(i: number): WalkPath {
+    let k = this.spans.length - 1;
+    while (this.spans[k]!.start > i) k--;
+    const { absDir, recDir } = this.spans[k]!;
+    const rel = this.rels[i]!;
+    if (recDir === '.') return join(absDir, rel);
+    return typeof rel === 'string' ? absDir + rel.slice(recDir.length) : Buffer.concat([asBytes(absDir), rel.subarray(Buffer.byteLength(recDir))]);
+  }
 }
 
 const SEP = Buffer.from('/');
 const NEVER = new Set(['.git', '.mlmeta']);
 
-const slim = (st: fs.Stats): StatLike => ({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
 const join = (dir: WalkPath, name: WalkPath): WalkPath => (typeof dir === 'string' && typeof name === 'string' ? `${dir}/${name}` : Buffer.concat([asBytes(dir), SEP, asBytes(name)]));
 const asBytes = (p: WalkPath): Buffer => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
-
-/** stat, following a symlink; `shown` (its name in messages) is computed only for an error. */
-function statInput(abs: fs.PathLike, shown: () => string): fs.Stats {
-  try {
-    return fs.statSync(abs);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      const isLink = (() => { try { return fs.lstatSync(abs).isSymbolicLink(); } catch { return false; } })();
-      throw new MlmetaError('E_NOT_FOUND', isLink ? `broken symlink: ${shown()}` : `no such file or folder: ${shown()}`);
-    }
-    throw ioError(e, `cannot read ${shown()}`);
-  }
-}
 
 /**
  * One folder's entries: names as text, unless one of them is not UTF-8 (the decoder then
@@ -250,16 +267,18 @@ function listFolder(dir: WalkPath, cwd: string): Array<fs.Dirent<string> | fs.Di
   }
 }
 
-/** Walk one input folder: every file under it (symlinks to files included) into `found`; returns how many. */
-function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Map<string, Found>): number {
-  let count = 0;
+/**
+ * Walk one input folder: every regular file and symlink under it into `found` (not stat'ed:
+ * the scan does that, on the hashing threads), `onFile(abs)` after each. Yields after each
+ * folder, so that a caller can let the threads' answers in.
+ */
+function* walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Found, onFile: (abs: WalkPath) => void): Generator<void> {
+  found.input(absDir, recDir);
   // [absolute path, recorded path, text relative to the input folder ('' at its top)]
   const stack: Array<[WalkPath, WalkPath, string]> = [[absDir, recDir === '.' ? '' : recDir, '']];
   while (stack.length) {
     const [dirAbs, dirRec, dirRel] = stack.pop()!;
     for (const d of listFolder(dirAbs, cwd)) {
-      // A folder listed as bytes makes every path below it bytes.
-      const abs = join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name);
       // Node lstat()s entries whose type the file system did not report (DT_UNKNOWN).
       const isDir = d.isDirectory();
       const nameText = typeof d.name === 'string' ? d.name : pathText(d.name).text;
@@ -270,19 +289,20 @@ function walkFolder(absDir: string, recDir: string, exclude: Excluder | undefine
         rel = dirRel === '' ? nameText : `${dirRel}/${nameText}`;
         if (exclude(rel, isDir)) continue;
       }
+      // A folder listed as bytes makes every path below it bytes.
       const recPath = dirRec.length ? join(typeof d.name === 'string' ? dirRec : asBytes(dirRec), d.name) : d.name;
       if (isDir) {
-        stack.push([abs, recPath, rel]);
+        stack.push([join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name), recPath, rel]);
         continue;
       }
-      if (!d.isFile() && !d.isSymbolicLink()) continue; // FIFOs, sockets, devices are not data
-      const st = statInput(abs, () => shownOf(abs, cwd));
-      if (!st.isFile()) continue; // a symlinked folder is not followed
-      found.set(keyOf(abs), { abs, rel: recPath, st: slim(st) });
-      count += 1;
+      const link = d.isSymbolicLink();
+      if (!link && !d.isFile()) continue; // FIFOs, sockets, devices are not data
+      if (link) found.links.add(found.rels.length);
+      found.rels.push(recPath);
+      onFile(join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name));
     }
+    yield;
   }
-  return count;
 }
 
 /** A path's text for messages, relative to where the command runs. */
@@ -297,65 +317,114 @@ function keyOf(abs: WalkPath): string {
   return t.escaped ? `\u0000${t.text}` : t.text;
 }
 
-/** Recorded paths in the order of their bytes (sha256sum's order, the digest's). */
-function byteOrder(a: WalkPath, b: WalkPath): number {
-  // UTF-16 order is UTF-8 byte order but where a surrogate meets U+E000–U+FFFF.
-  if (typeof a === 'string' && typeof b === 'string' && !WIDE.test(a) && !WIDE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  return Buffer.compare(asBytes(a), asBytes(b));
-}
+/** UTF-16 order is UTF-8 byte order but where a surrogate meets U+E000–U+FFFF (tested once per path, not per comparison). */
 const WIDE = /[\uD800-\uFFFF]/;
 
-/** Hash files and folders; files not in the stat cache are hashed across the cores. */
+/** Files found between two looks at the threads' answers, while walking. */
+const YIELD_EVERY = 2048;
+
+/**
+ * Hash files and folders: the files are stat'ed — and hashed when the stat cache does not
+ * know them — across the cores while the walk goes on.
+ */
 export async function hashPaths(inputs: string[], opts: HashOptions): Promise<HashedData> {
-  const found = collect(inputs, opts);
-  const progress = new Progress(opts.progress ?? false, found.list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
-  const known = found.list.map(([key, f]) => cached(opts.cache, key, f, progress));
-  const jobs = known.flatMap((k, i) => (k ? [] : [i]));
-  await hashAll(jobs.map((i) => jobOf(found.list[i]![1], opts.cwd)), (n, h, hashedAt) => {
-    const i = jobs[n]!;
-    opts.cache.set(found.list[i]![0], h.stat, h.sha256, hashedAt);
-    known[i] = { sha256: h.sha256, size: h.size };
-    progress.add(h.size);
-  });
-  progress.done();
-  return finish(found, known as Hashed[], opts);
+  const found = new Found();
+  const hashed: Hashed = { sha256: [], size: [] };
+  const progress = new Progress(opts.progress ?? false, 0, 'hashing', 'files');
+  const here = (i: number) => {
+    scanHere(found, i, hashed, opts);
+    progress.add(1);
+  };
+  // Answers are taken in as they come (between folders while walking), so that the calling
+  // thread's share overlaps the threads' reading.
+  const pool = new ScanPool(opts.cache.file, (i, a) => {
+    if (a.code === HASHED) opts.cache.set(keyOf(found.abs(i)), a.stat, a.sha256, a.hashedAt);
+    hashed.sha256[i] = a.sha256;
+    hashed.size[i] = a.size;
+    progress.add(1);
+  }, here, opts.threads?.worker);
+  const minFiles = opts.threads?.minFiles ?? MIN_FILES;
+  try {
+    let threaded = false;
+    const toPool = (abs: WalkPath, i: number) => pool.add(abs, found.links.has(i), typeof abs === 'string' ? null : keyOf(abs));
+    const walk = collect(inputs, opts, found, (abs) => {
+      const n = found.rels.length;
+      hashed.sha256.push(undefined); // answers land in place, in any order
+      hashed.size.push(0);
+      if (threaded) toPool(abs, n - 1);
+      else if (n === minFiles && pool.start()) {
+        threaded = true;
+        for (let i = 0; i < n; i++) toPool(found.abs(i), i);
+      }
+    });
+    let seen = 0;
+    let step = walk.next();
+    for (; !step.done; step = walk.next()) {
+      if (threaded && found.rels.length - seen >= YIELD_EVERY) {
+        seen = found.rels.length;
+        await new Promise(setImmediate);
+      }
+    }
+    progress.total = found.rels.length;
+    if (threaded) await pool.drain();
+    else for (let i = 0; i < found.rels.length; i++) here(i);
+    progress.done();
+    return finish(step.value, found, hashed, opts, inputs.length > 1);
+  } finally {
+    await pool.close();
+  }
 }
 
 /** The same on the calling thread, for callers that must stay synchronous (`which` of a folder). */
 export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
-  const found = collect(inputs, opts);
-  const progress = new Progress(opts.progress ?? false, found.list.reduce((n, [, f]) => n + f.st.size, 0), 'hashing');
-  const known = found.list.map(([key, f]) => {
-    const hit = cached(opts.cache, key, f, progress);
-    if (hit) return hit;
-    const hashedAt = Date.now();
-    const h = hashFile(f.abs, shownOf(f.abs, opts.cwd));
-    opts.cache.set(key, h.stat, h.sha256, hashedAt);
-    progress.add(h.size);
-    return { sha256: h.sha256, size: h.size };
-  });
+  const found = new Found();
+  const walk = collect(inputs, opts, found, () => {});
+  let step = walk.next();
+  while (!step.done) step = walk.next();
+  const n = found.rels.length;
+  const progress = new Progress(opts.progress ?? false, n, 'hashing', 'files');
+  const hashed: Hashed = { sha256: [], size: [] };
+  for (let i = 0; i < n; i++) {
+    scanHere(found, i, hashed, opts);
+    progress.add(1);
+  }
   progress.done();
-  return finish(found, known, opts);
+  return finish(step.value, found, hashed, opts, inputs.length > 1);
 }
 
+/** Per file found: its hash (undefined: skipped, not a regular file) and size. */
 interface Hashed {
-  sha256: string;
-  size: number;
+  sha256: Array<string | undefined>;
+  size: number[];
 }
 
-interface Collected {
-  /** [stat cache key, file], sorted by recorded path bytes */
-  list: Array<[string, Found]>;
+/** One file on the calling thread; errors name it. */
+function scanHere(found: Found, i: number, hashed: Hashed, opts: HashOptions): void {
+  const abs = found.abs(i);
+  const key = keyOf(abs);
+  const known = opts.cache.known(key);
+  const r = scanFile({ abs, link: found.links.has(i), expected: known?.stat }, () => shownOf(abs, opts.cwd));
+  if (r.code === HIT) {
+    hashed.sha256[i] = known!.sha256;
+    hashed.size[i] = known!.stat.size;
+  } else if (r.code === HASHED) {
+    opts.cache.set(key, r.stat, r.sha256, r.hashedAt);
+    hashed.sha256[i] = r.sha256;
+    hashed.size[i] = r.size;
+  }
+}
+
+interface Inputs {
   recorded: string[];
-  emptyFolders: string[];
+  /** the input folders, as recorded */
+  folders: string[];
   outside: boolean;
 }
 
-/** One walk over the inputs: every file with its stat. */
-function collect(inputs: string[], opts: HashOptions): Collected {
-  const found = new Map<string, Found>();
+/** One walk over the inputs: every file to scan into `found` (in walk order), `onFile(abs)` after each. */
+function* collect(inputs: string[], opts: HashOptions, found: Found, onFile: (abs: WalkPath) => void): Generator<void, Inputs> {
   const recorded: string[] = [];
-  const emptyFolders: string[] = [];
+  const folders: string[] = [];
   const exclude = excluder(opts.exclude ?? []);
   let outside = false;
   for (const input of inputs) {
@@ -367,37 +436,53 @@ function collect(inputs: string[], opts: HashOptions): Collected {
     recorded.push(rp.path);
     outside ||= rp.outside;
     if (st.isDirectory()) {
-      if (walkFolder(abs, rp.path, exclude, opts.cwd, found) === 0) emptyFolders.push(rp.path);
+      folders.push(rp.path);
+      yield* walkFolder(abs, rp.path, exclude, opts.cwd, found, onFile);
     } else if (st.isFile()) {
-      found.set(keyOf(abs), { abs, rel: rp.path, st: slim(st) });
+      found.input(abs, rp.path);
+      found.links.add(found.rels.length);
+      found.rels.push(rp.path);
+      onFile(abs);
     } else {
       throw new MlmetaError('E_BAD_INPUT', `not a file or folder: ${input}`);
     }
   }
-  const list = [...found].sort(([, a], [, b]) => byteOrder(a.rel, b.rel));
-  return { list, recorded, emptyFolders, outside };
+  return { recorded, folders, outside };
 }
 
-function cached(cache: StatCache, key: string, f: Found, progress: Progress): Hashed | undefined {
-  const sha256 = cache.get(key, f.st);
-  if (sha256 === undefined) return undefined;
-  progress.add(f.st.size);
-  return { sha256, size: f.st.size };
+/** Whether the recorded path `rel` is below the input folder recorded as `dir`. */
+function isUnder(rel: WalkPath, dir: string): boolean {
+  if (dir === '.') return typeof rel === 'string' ? !path.isAbsolute(rel) : rel[0] !== SEP[0];
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return typeof rel === 'string' ? rel.startsWith(prefix) : rel.subarray(0, Buffer.byteLength(prefix)).equals(Buffer.from(prefix));
 }
 
-function jobOf(f: Found, cwd: string): HashJob {
-  return { abs: f.abs, shown: () => shownOf(f.abs, cwd) };
+/** The numbers of the files hashed (skipped ones left out), each file once, in recorded-path byte order. */
+function arrange(found: Found, hashed: Hashed, overlap: boolean): number[] {
+  let order: number[] = [];
+  for (let i = 0; i < found.rels.length; i++) if (hashed.sha256[i] !== undefined) order.push(i);
+  // Inputs may overlap (a folder and a file in it): each file once.
+  if (overlap) order = [...new Map(order.map((i) => [keyOf(found.abs(i)), i])).values()];
+  const rels = found.rels;
+  if (order.every((i) => typeof rels[i] === 'string' && !WIDE.test(rels[i] as string))) {
+    order.sort((a, b) => (rels[a]! < rels[b]! ? -1 : rels[a]! > rels[b]! ? 1 : 0));
+  } else order.sort((a, b) => Buffer.compare(asBytes(rels[a]!), asBytes(rels[b]!)));
+  return order;
 }
 
-function finish(found: Collected, hashed: Hashed[], opts: HashOptions): HashedData {
+function finish(inputs: Inputs, found: Found, hashed: Hashed, opts: HashOptions, overlap: boolean): HashedData {
+  const order = arrange(found, hashed, overlap);
   const files: FileEntry[] = [];
   let total = 0;
-  found.list.forEach(([, f], i) => {
-    const { sha256, size } = hashed[i]!;
+  for (const i of order) {
+    const rel = found.rels[i]!;
+    const size = hashed.size[i]!;
     total += size;
-    const t = typeof f.rel === 'string' ? { text: f.rel, escaped: false } : pathText(f.rel);
-    files.push({ path: t.text, sha256, size, ...(t.escaped ? { escaped: true as const } : {}) });
-  });
+    const t = typeof rel === 'string' ? { text: rel, escaped: false } : pathText(rel);
+    files.push(t.escaped ? { path: t.text, sha256: hashed.sha256[i]!, size, escaped: true } : { path: t.text, sha256: hashed.sha256[i]!, size });
+  }
   opts.cache.save();
-  return { files, digest: digestOf(files), size: total, paths: found.recorded, outside: found.outside, emptyFolders: found.emptyFolders };
+  // an input folder none of whose files was hashed (git will not keep an empty folder)
+  const emptyFolders = inputs.folders.filter((dir) => !order.some((i) => isUnder(found.rels[i]!, dir)));
+  return { files, digest: digestOf(files), size: total, paths: inputs.recorded, outside: inputs.outside, emptyFolders };
 }

@@ -27,8 +27,8 @@ function same(a: fs.Stats, b: fs.Stats): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
 }
 
-/** Open for reading without blocking on a FIFO; refuse anything but a regular file. */
-function openRegular(file: fs.PathLike, shown: string): { fd: number; stat: fs.Stats } {
+/** Open for reading without blocking on a FIFO; undefined for anything but a regular file. */
+function openRegular(file: fs.PathLike, shown: string): { fd: number; stat: fs.Stats } | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -38,12 +38,13 @@ function openRegular(file: fs.PathLike, shown: string): { fd: number; stat: fs.S
   }
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new MlmetaError('E_BAD_INPUT', `not a regular file: ${shown}`);
-    return { fd, stat };
+    if (stat.isFile()) return { fd, stat };
   } catch (e) {
     fs.closeSync(fd);
-    throw e instanceof MlmetaError ? e : ioError(e, `cannot read ${shown}`);
+    throw ioError(e, `cannot read ${shown}`);
   }
+  fs.closeSync(fd);
+  return undefined;
 }
 
 /**
@@ -51,9 +52,18 @@ function openRegular(file: fs.PathLike, shown: string): { fd: number; stat: fs.S
  * it in errors.
  */
 export function hashFile(file: fs.PathLike, shown = String(file)): FileHash {
+  const h = hashRegular(file, shown);
+  if (!h) throw new MlmetaError('E_BAD_INPUT', `not a regular file: ${shown}`);
+  return h;
+}
+
+/** hashFile, but undefined when `file` is not a regular file (a folder walk skips those). */
+export function hashRegular(file: fs.PathLike, shown = String(file)): FileHash | undefined {
   const buf = (shared ??= Buffer.allocUnsafe(CHUNK));
   for (let attempt = 1; ; attempt++) {
-    const { fd, stat } = openRegular(file, shown);
+    const opened = openRegular(file, shown);
+    if (!opened) return undefined;
+    const { fd, stat } = opened;
     const h = createHash('sha256');
     let size = 0;
     let after: fs.Stats;
@@ -63,6 +73,9 @@ export function hashFile(file: fs.PathLike, shown = String(file)): FileHash {
         if (n === 0) break;
         h.update(n === CHUNK ? buf : buf.subarray(0, n));
         size += n;
+        // A short read that reached the size fstat gave is the end (one system call fewer per
+        // small file); a file that grew meanwhile has another size in the fstat below.
+        if (n < CHUNK && size >= stat.size) break;
       }
       after = fs.fstatSync(fd);
     } catch (e) {

@@ -1,38 +1,45 @@
-// Hashing many files across the cores: worker threads (hash-worker.ts, built next to the
-// bundle as dist/hash-worker.js) take batches of files as they come free. Few files, or no
-// built worker (running from source), hash on the calling thread: a thread costs more to
-// start than a small file costs to hash.
+// Scanning many listed files across the cores: worker threads (hash-worker.ts, built next to
+// the bundle as dist/hash-worker.js) take batches of files as they come free and do for each
+// what scan-file.ts says — stat it and answer from the stat cache, or hash it. Each thread
+// reads the stat cache file itself while the calling thread still walks the folders, so a
+// re-check of unchanged data is stats and lookups on every core and the calling thread only
+// lists folders and puts the answers in order. Few files, or no built worker (running from
+// source), are scanned on the calling thread: a thread costs more to start than a small
+// folder costs to scan.
+//
+// A batch travels as flat arrays (an object per file each way was most of the messaging).
 import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { hashFile } from './hash-file.js';
+import { FAIL, HASHED, HIT, scanFile, type StatLike } from './scan-file.js';
+import { StatCache } from './stat-cache.js';
 
-/** What the stat cache keeps of a file's stat. */
-export interface StatLike {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
+/** A batch to a thread: paths, stat-cache keys for paths sent as bytes, symlink flags. */
+export interface BatchIn {
+  paths: Array<string | Uint8Array>;
+  keys: Array<string | null>;
+  links: Uint8Array;
 }
 
-export interface PooledHash {
+/**
+ * A thread's answer, per file: a code; 5 numbers (HASHED: size, mtimeMs, ctimeMs, ino and
+ * the moment before the read; HIT: the size); 64 hex digits for HIT and HASHED, in order.
+ */
+export interface BatchOut {
+  codes: Uint8Array;
+  numbers: Float64Array;
   sha256: string;
-  size: number;
-  stat: StatLike;
 }
 
-export interface HashJob {
-  /** the file's absolute path (bytes when it is not UTF-8) */
-  abs: string | Buffer;
-  /** its name in messages, computed only for an error */
-  shown: () => string;
-}
+export type PoolAnswer =
+  | { code: typeof HIT; sha256: string; size: number }
+  | { code: typeof HASHED; sha256: string; size: number; stat: StatLike; hashedAt: number };
 
 /** Below this many files, threads do not pay for their start. */
-const MIN_FILES = 256;
+export const MIN_FILES = 256;
 /** Files per message: large enough that messaging is noise, small enough to balance the load. */
-const BATCH = 128;
+const BATCH = 512;
 
 function workerFile(): string | undefined {
   try {
@@ -43,50 +50,159 @@ function workerFile(): string | undefined {
   }
 }
 
-/**
- * Hash every job; `done(i, h, hashedAt)` is called once per job, in no particular order, with
- * a moment before the file was read (for the stat cache's racy rule).
- */
-export async function hashAll(jobs: HashJob[], done: (i: number, h: PooledHash, hashedAt: number) => void, opts: { worker?: string } = {}): Promise<void> {
-  const file = jobs.length >= MIN_FILES ? opts.worker ?? workerFile() : undefined;
-  const threads = Math.min(availableParallelism(), Math.ceil(jobs.length / BATCH), 8);
-  if (!file || threads < 2) {
-    jobs.forEach((j, i) => hashOne(j, i, done));
-    return;
+/** What a thread does with a batch (hash-worker.ts), against its own read of the stat cache. */
+export function scanBatch(b: BatchIn, cache: StatCache): BatchOut {
+  const n = b.paths.length;
+  const codes = new Uint8Array(n);
+  const numbers = new Float64Array(5 * n);
+  const shas: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = b.paths[i]!;
+    const key = typeof p === 'string' ? p : b.keys[i]!;
+    const known = cache.known(key);
+    const r = scanFile({ abs: typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength), link: b.links[i] === 1, expected: known?.stat });
+    codes[i] = r.code;
+    if (r.code === HASHED) {
+      numbers.set([r.size, r.stat.mtimeMs, r.stat.ctimeMs, r.stat.ino, r.hashedAt], 5 * i);
+      shas.push(r.sha256);
+    } else if (r.code === HIT) {
+      numbers[5 * i] = known!.stat.size;
+      shas.push(known!.sha256);
+    }
   }
-  let next = 0;
-  const workers = Array.from({ length: threads }, () => new Worker(file));
-  try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      let batch: number[] = [];
-      // When the batch went out, before any of its files was read: the racy rule's moment.
-      let sentAt = 0;
-      const send = () => {
-        if (next >= jobs.length) return resolve();
-        batch = [];
-        sentAt = Date.now();
-        for (; next < jobs.length && batch.length < BATCH; next++) batch.push(next);
-        w.postMessage(batch.map((i) => jobs[i]!.abs));
-      };
-      w.on('message', (out: Array<PooledHash | null>) => {
-        const hashedAt = sentAt;
-        try {
-          // A file the thread could not hash is hashed here: its error names it properly.
-          out.forEach((h, k) => (h ? done(batch[k]!, h, hashedAt) : hashOne(jobs[batch[k]!]!, batch[k]!, done)));
-        } catch (e) {
-          return reject(e);
-        }
-        send();
-      });
-      w.on('error', reject);
-      send();
-    })));
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+  return { codes, numbers, sha256: shas.join('') };
 }
 
-function hashOne(j: HashJob, i: number, done: (i: number, h: PooledHash, hashedAt: number) => void): void {
-  const hashedAt = Date.now();
-  done(i, hashFile(j.abs, j.shown()), hashedAt);
+interface Lane {
+  w: Worker;
+  /** the first file number of each batch sent and not yet answered, in order */
+  sent: number[];
+}
+
+/** A batch waiting for a thread. */
+interface Queued extends BatchIn {
+  from: number;
+}
+
+/** Batches a thread holds at once: one to work on, one to start when it is done. */
+const DEPTH = 2;
+
+/**
+ * Threads scanning files as a walk finds them: `start()` once the walk has found enough
+ * files (the threads boot and read the stat cache while it goes on), `add()` each file (in
+ * batches they start on as soon as they are free; the walk lets their answers in between
+ * folders), `drain()` for every answer, `close()` always.
+ */
+export class ScanPool {
+  private lanes: Lane[] = [];
+  private readonly queue: Queued[] = [];
+  private batch: Queued | undefined;
+  private added = 0;
+  private failed: unknown;
+  private wake: (() => void) | undefined;
+
+  /**
+   * `cacheFile`: the stat cache's file (StatCache.file); `done(i, answer)` is called per file
+   * answered, as answers come in (a file skipped — not a regular file — gets none), `redo(i)`
+   * for one a thread could not do (the caller does it, raising the error by name);
+   * `worker`: the built hash-worker.js.
+   */
+  constructor(
+    private readonly cacheFile: string | undefined,
+    private readonly done: (i: number, a: PoolAnswer) => void,
+    private readonly redo: (i: number) => void,
+    private readonly worker: string | undefined = workerFile(),
+  ) {}
+
+  /** Start the threads; false when there are none to start (no built worker, one core). */
+  start(): boolean {
+    if (this.lanes.length) return true;
+    const threads = Math.min(availableParallelism(), 8);
+    if (!this.worker || threads < 2) return false;
+    for (let t = 0; t < threads; t++) {
+      const lane: Lane = { w: new Worker(this.worker, { workerData: { cacheFile: this.cacheFile } }), sent: [] };
+      lane.w.on('message', (out: BatchOut) => {
+        const from = lane.sent.shift()!;
+        this.pump(); // the thread's next batch first, then the answers
+        try {
+          this.answer(from, out);
+        } catch (e) {
+          this.failed ??= e; // a redo's error, naming its file
+        }
+        this.pump();
+      });
+      lane.w.on('error', (e) => {
+        this.failed ??= e;
+        this.wake?.();
+      });
+      lane.w.on('exit', (code) => {
+        if (lane.sent.length === 0) return;
+        this.failed ??= new Error(`a hashing thread stopped (exit code ${code})`);
+        this.wake?.();
+      });
+      this.lanes.push(lane);
+    }
+    return true;
+  }
+
+  /** The next file to scan (number = how many were added before it); `key`: its stat-cache key when `abs` is bytes. */
+  add(abs: string | Buffer, link: boolean, key: string | null): void {
+    const b = (this.batch ??= { from: this.added, paths: [], keys: [], links: new Uint8Array(BATCH) });
+    b.paths.push(abs);
+    b.keys.push(key);
+    b.links[b.paths.length - 1] = link ? 1 : 0;
+    this.added += 1;
+    if (b.paths.length === BATCH) this.flush();
+  }
+
+  private flush(): void {
+    const b = this.batch;
+    if (!b) return;
+    this.batch = undefined;
+    this.queue.push({ ...b, links: b.links.subarray(0, b.paths.length) });
+    this.pump();
+  }
+
+  private pump(): void {
+    // after a failure nothing more is sent: drain() wakes and throws it
+    for (const lane of this.failed === undefined ? this.lanes : []) {
+      while (lane.sent.length < DEPTH && this.queue.length) {
+        const { from, paths, keys, links } = this.queue.shift()!;
+        lane.sent.push(from);
+        lane.w.postMessage({ paths, keys, links } satisfies BatchIn);
+      }
+    }
+    if (this.failed !== undefined || (this.queue.length === 0 && this.lanes.every((l) => l.sent.length === 0))) this.wake?.();
+  }
+
+  private answer(from: number, out: BatchOut): void {
+    const n = out.numbers;
+    let h = 0;
+    for (let k = 0; k < out.codes.length; k++) {
+      const i = from + k;
+      const code = out.codes[k]!;
+      const o = 5 * k;
+      if (code === HIT) this.done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]! });
+      else if (code === HASHED) {
+        this.done(i, { code, sha256: out.sha256.slice(64 * h, 64 * ++h), size: n[o]!, stat: { size: n[o]!, mtimeMs: n[o + 1]!, ctimeMs: n[o + 2]!, ino: n[o + 3]! }, hashedAt: n[o + 4]! });
+      } else if (code === FAIL) this.redo(i);
+    }
+  }
+
+  /** Once all files are added: wait for every answer; a failure (a thread's, or one raised by redo) is thrown. */
+  async drain(): Promise<void> {
+    this.flush();
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.pump();
+    });
+    this.wake = undefined;
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  async close(): Promise<void> {
+    const ws = this.lanes.map((l) => l.w);
+    this.lanes = [];
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
 }

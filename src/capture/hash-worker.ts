@@ -1,18 +1,15 @@
-// A hashing thread (hash-pool.ts): hashes the files of each batch it is sent, in order.
-// A file it cannot hash comes back as null; the main thread hashes that one itself, so the
+// A scanning thread (hash-pool.ts): stats or hashes the files of each batch it is sent, in
+// order, against its own read of the stat cache (read once, while the calling thread walks).
+// A file it cannot do comes back as FAIL; the calling thread does that one itself, so the
 // error it raises names the file as the user gave it.
-import { parentPort } from 'node:worker_threads';
-import { hashFile } from './hash-file.js';
-import type { PooledHash } from './hash-pool.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { scanBatch, type BatchIn } from './hash-pool.js';
+import { StatCache } from './stat-cache.js';
 
-parentPort!.on('message', (files: Array<string | Uint8Array>) => {
-  const out: Array<PooledHash | null> = files.map((f) => {
-    try {
-      const h = hashFile(typeof f === 'string' ? f : Buffer.from(f.buffer, f.byteOffset, f.byteLength));
-      return { sha256: h.sha256, size: h.size, stat: { size: h.stat.size, mtimeMs: h.stat.mtimeMs, ctimeMs: h.stat.ctimeMs, ino: h.stat.ino } };
-    } catch {
-      return null;
-    }
-  });
-  parentPort!.postMessage(out);
+const cache = new StatCache(undefined, (workerData as { cacheFile?: string } | null)?.cacheFile);
+cache.known(''); // read it now, before the first batch arrives
+
+parentPort!.on('message', (b: BatchIn) => {
+  const out = scanBatch(b, cache);
+  parentPort!.postMessage(out, [out.codes.buffer as ArrayBuffer, out.numbers.buffer as ArrayBuffer]);
 });

@@ -6,7 +6,8 @@ export class Progress {
   private lastDraw = 0;
   private drawn = false;
 
-  constructor(private readonly enabled: boolean, private readonly total: number, private readonly label: string) {}
+  /** `total` may be set later (a walk still counting) */
+  constructor(private readonly enabled: boolean, public total: number, private readonly label: string, private readonly unit: 'MB' | 'files' = 'MB') {}
 
   add(n: number): void {
     this.done_ += n;
@@ -15,9 +16,10 @@ export class Progress {
     if (now - this.start < 1000 || now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.drawn = true;
-    const pct = this.total ? Math.floor((100 * this.done_) / this.total) : 100;
-    const mb = (x: number) => (x / 1e6).toFixed(0);
-    process.stderr.write(`\r${this.label} ${pct}% (${mb(this.done_)}/${mb(this.total)} MB)`);
+    const shown = (x: number) => (this.unit === 'MB' ? (x / 1e6).toFixed(0) : String(x));
+    // a total of 0: not known yet (a walk still counting)
+    const of = this.total ? `${Math.floor((100 * this.done_) / this.total)}% (${shown(this.done_)}/${shown(this.total)} ${this.unit})` : `${shown(this.done_)} ${this.unit}`;
+    process.stderr.write(`\r${this.label} ${of}`);
   }
 
   done(): void {

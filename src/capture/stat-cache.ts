@@ -3,73 +3,140 @@
 // is only trusted if the file's mtime was at least RACY_MS older than the moment it was
 // hashed (a write in the same clock tick would not change the mtime; git's "racy" rule).
 //
-// The file is binary so that 100k entries load in a few milliseconds: loading only maps
-// each path to where its entry starts; an entry's numbers and hash are decoded when asked
-// for. Layout: the magic `mlmeta-stat-cache-2\n`, then per entry
-//   u32 LE path length, the path (UTF-8), 4 × f64 LE (size, mtimeMs, ctimeMs, ino), 32 bytes sha256.
-// A file that does not parse to its end is ignored whole (a cache starts empty again).
+// The file is binary and is its own index, so that opening it costs one read whatever its
+// size (a Map of 100k paths took ~0.3 s to build, in each hashing thread): a hash table of
+// the paths is stored with the entries, and an entry is decoded only when looked up.
+// Layout, little-endian, every section in entry order:
+//   the magic `mlmeta-stat-cache-3\n`, u32 count, u32 table slots (a power of 2, at least
+//   twice the count), u32 byte length of the path block, u32 0;
+//   count × 4 f64 (size, mtimeMs, ctimeMs, ino); count × 32 bytes sha256;
+//   count × u32 path hash (hashKey); count × u32 path offset; count × u32 path byte length;
+//   slots × u32 (entry number + 1, 0 for an empty slot; linear probing);
+//   the path block (UTF-8).
+// A file whose length is not exactly what its header says is ignored whole, and so is the
+// older format (its hashes are computed again, once). A path out of the block's bounds or a
+// table without an empty slot misses rather than throws.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNoFollow, writeCacheFile } from '../store/atomic.js';
 import { RACY_MS } from '../store/racy.js';
-import type { StatLike } from './hash-pool.js';
+import { sameStat, type StatLike } from './scan-file.js';
 
-const MAGIC = Buffer.from('mlmeta-stat-cache-2\n');
+const MAGIC = Buffer.from('mlmeta-stat-cache-3\n');
 const FILE = 'hashes.bin';
 /** The JSON cache of earlier versions: removed when the new one is written. */
 const OLD_FILE = 'hashes.json';
+const HEAD = MAGIC.length + 16;
 const NUMBERS = 4 * 8;
 const SHA = 32;
+const HEX = /^[0-9a-f]{64}$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string];
 
+/** FNV-1a over the path's UTF-16 code units. */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Where the sections of a file of `count` entries and `slots` slots start. */
+function sections(count: number, slots: number) {
+  const sha = HEAD + count * NUMBERS;
+  const hashes = sha + count * SHA;
+  const offsets = hashes + 4 * count;
+  const lengths = offsets + 4 * count;
+  const table = lengths + 4 * count;
+  const text = table + 4 * slots;
+  return { sha, hashes, offsets, lengths, table, text };
+}
+
 export class StatCache {
-  /** what was loaded: path → offset of its entry in `loaded` */
-  private readonly at = new Map<string, number>();
+  /** what was loaded (empty: nothing) */
   private loaded: Buffer = Buffer.alloc(0);
+  private count = 0;
+  private slots = 0;
+  private at = sections(0, 0);
+  private scratch = Buffer.alloc(1024);
   /** entries set (or dropped: undefined) since the load */
   private readonly changed = new Map<string, Entry | undefined>();
-  private readonly file: string | undefined;
+  /** the cache's file; undefined: a cache that remembers nothing */
+  readonly file: string | undefined;
+  private read = false;
 
-  /** `cacheDir` undefined: a cache that remembers nothing (no store yet). */
-  constructor(cacheDir: string | undefined) {
-    this.file = cacheDir ? path.join(cacheDir, FILE) : undefined;
+  /**
+   * `cacheDir` undefined: a cache that remembers nothing (no store yet). `file`: the file of
+   * another instance (a hashing thread reads the calling thread's).
+   */
+  constructor(cacheDir: string | undefined, file = cacheDir ? path.join(cacheDir, FILE) : undefined) {
+    this.file = file;
+  }
+
+  private ensureRead(): void {
+    if (this.read) return;
+    this.read = true;
     if (!this.file) return;
     try {
       this.load(readNoFollow(this.file));
     } catch {
-      /* missing or damaged: start empty */
-      this.at.clear();
+      /* missing or unreadable: start empty */
     }
   }
 
   private load(buf: Buffer): void {
-    if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return;
-    let i = MAGIC.length;
-    while (i < buf.length) {
-      if (i + 4 > buf.length) throw new Error('truncated');
-      const len = buf.readUInt32LE(i);
-      const end = i + 4 + len + NUMBERS + SHA;
-      if (end > buf.length) throw new Error('truncated');
-      this.at.set(buf.toString('utf8', i + 4, i + 4 + len), i);
-      i = end;
-    }
+    if (buf.length < HEAD || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return;
+    const count = buf.readUInt32LE(MAGIC.length);
+    const slots = buf.readUInt32LE(MAGIC.length + 4);
+    const at = sections(count, slots);
+    if (slots < 2 * count || (slots & (slots - 1)) !== 0 || at.text + buf.readUInt32LE(MAGIC.length + 8) !== buf.length) return;
     this.loaded = buf;
+    this.count = count;
+    this.slots = slots;
+    this.at = at;
+  }
+
+  /** The loaded entry number of a path, or -1. */
+  private find(key: string): number {
+    if (this.slots === 0) return -1;
+    const b = this.loaded;
+    const h = hashKey(key);
+    const mask = this.slots - 1;
+    if (this.scratch.length < 3 * key.length) this.scratch = Buffer.alloc(3 * key.length);
+    let n = -1;
+    for (let probe = 0, slot = h & mask; probe < this.slots; probe++, slot = (slot + 1) & mask) {
+      const i = b.readUInt32LE(this.at.table + 4 * slot) - 1;
+      if (i < 0 || i >= this.count) return -1;
+      if (b.readUInt32LE(this.at.hashes + 4 * i) !== h) continue;
+      const off = this.at.text + b.readUInt32LE(this.at.offsets + 4 * i);
+      const len = b.readUInt32LE(this.at.lengths + 4 * i);
+      if (off + len > b.length) continue;
+      if (n < 0) n = this.scratch.write(key, 0, 'utf8');
+      if (len === n && b.compare(this.scratch, 0, n, off, off + len) === 0) return i;
+    }
+    return -1;
   }
 
   private entry(abs: string): Entry | undefined {
+    this.ensureRead();
     if (this.changed.has(abs)) return this.changed.get(abs);
-    const start = this.at.get(abs);
-    if (start === undefined) return undefined;
+    const i = this.find(abs);
+    if (i < 0) return undefined;
     const b = this.loaded;
-    const o = start + 4 + b.readUInt32LE(start);
-    return [b.readDoubleLE(o), b.readDoubleLE(o + 8), b.readDoubleLE(o + 16), b.readDoubleLE(o + 24), b.toString('hex', o + NUMBERS, o + NUMBERS + SHA)];
+    const o = HEAD + i * NUMBERS;
+    const s = this.at.sha + i * SHA;
+    return [b.readDoubleLE(o), b.readDoubleLE(o + 8), b.readDoubleLE(o + 16), b.readDoubleLE(o + 24), b.toString('hex', s, s + SHA)];
+  }
+
+  /** What the cache knows of a path: the stat it had when it was hashed, and the hash. */
+  known(abs: string): { stat: StatLike; sha256: string } | undefined {
+    const e = this.entry(abs);
+    return e && { stat: { size: e[0], mtimeMs: e[1], ctimeMs: e[2], ino: e[3] }, sha256: e[4] };
   }
 
   get(abs: string, st: StatLike): string | undefined {
     const e = this.entry(abs);
-    if (!e) return undefined;
-    return e[0] === st.size && e[1] === st.mtimeMs && e[2] === st.ctimeMs && e[3] === st.ino ? e[4] : undefined;
+    return e && sameStat({ size: e[0], mtimeMs: e[1], ctimeMs: e[2], ino: e[3] }, st) ? e[4] : undefined;
   }
 
   set(abs: string, st: StatLike, sha256: string, hashedAt: number): void {
@@ -82,26 +149,69 @@ export class StatCache {
 
   save(): void {
     if (this.changed.size === 0 || !this.file) return;
-    const parts: Buffer[] = [MAGIC];
-    // Loaded entries not changed are copied as they are.
-    for (const [abs, start] of this.at) {
-      if (this.changed.has(abs)) continue;
-      parts.push(this.loaded.subarray(start, start + 4 + this.loaded.readUInt32LE(start) + NUMBERS + SHA));
+    this.ensureRead();
+    const old = this.loaded;
+    const was = this.at;
+    // loaded entries kept as they are: all but those set or dropped since
+    const replaced = new Set<number>();
+    for (const key of this.changed.keys()) {
+      const i = this.find(key);
+      if (i >= 0) replaced.add(i);
     }
-    for (const [abs, e] of this.changed) {
-      if (!e || !/^[0-9a-f]{64}$/.test(e[4])) continue;
-      const name = Buffer.from(abs, 'utf8');
-      const b = Buffer.allocUnsafe(4 + name.length + NUMBERS + SHA);
-      b.writeUInt32LE(name.length, 0);
-      name.copy(b, 4);
-      let o = 4 + name.length;
-      for (let k = 0; k < 4; k++, o += 8) b.writeDoubleLE(e[k] as number, o);
-      b.write(e[4], o, 'hex');
-      parts.push(b);
+    const kept: number[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const end = was.text + old.readUInt32LE(was.offsets + 4 * i) + old.readUInt32LE(was.lengths + 4 * i);
+      if (!replaced.has(i) && end <= old.length) kept.push(i);
     }
+    const fresh: Array<[string, Entry]> = [];
+    for (const [key, e] of this.changed) {
+      // a path that is not well-formed UTF-16 would not come back from UTF-8 as it went in
+      if (e && HEX.test(e[4]) && !LONE_SURROGATE.test(key)) fresh.push([key, e]);
+    }
+    // the new paths as one block: one encoding call, not one per path
+    const freshText = Buffer.from(fresh.map(([key]) => key).join(''), 'utf8');
+    const freshLength = fresh.map(([key]) => Buffer.byteLength(key, 'utf8'));
+    const count = kept.length + fresh.length;
+    let slots = 16;
+    while (slots < 2 * count) slots *= 2;
+    let textBytes = 0;
+    for (const i of kept) textBytes += old.readUInt32LE(was.lengths + 4 * i);
+    textBytes += freshText.length;
+    const at = sections(count, slots);
+    const out = Buffer.alloc(at.text + textBytes);
+    MAGIC.copy(out, 0);
+    out.writeUInt32LE(count, MAGIC.length);
+    out.writeUInt32LE(slots, MAGIC.length + 4);
+    out.writeUInt32LE(textBytes, MAGIC.length + 8);
+    let text = 0;
+    const place = (k: number, h: number, len: number) => {
+      out.writeUInt32LE(h, at.hashes + 4 * k);
+      out.writeUInt32LE(text, at.offsets + 4 * k);
+      out.writeUInt32LE(len, at.lengths + 4 * k);
+      text += len;
+      let slot = h & (slots - 1);
+      while (out.readUInt32LE(at.table + 4 * slot) !== 0) slot = (slot + 1) & (slots - 1);
+      out.writeUInt32LE(k + 1, at.table + 4 * slot);
+    };
+    kept.forEach((i, k) => {
+      old.copy(out, HEAD + k * NUMBERS, HEAD + i * NUMBERS, HEAD + (i + 1) * NUMBERS);
+      old.copy(out, at.sha + k * SHA, was.sha + i * SHA, was.sha + (i + 1) * SHA);
+      const off = was.text + old.readUInt32LE(was.offsets + 4 * i);
+      const len = old.readUInt32LE(was.lengths + 4 * i);
+      old.copy(out, at.text + text, off, off + len);
+      place(k, old.readUInt32LE(was.hashes + 4 * i), len);
+    });
+    freshText.copy(out, at.text + text);
+    fresh.forEach(([key, e], f) => {
+      const k = kept.length + f;
+      for (let n = 0; n < 4; n++) out.writeDoubleLE(e[n] as number, HEAD + k * NUMBERS + 8 * n);
+      out.write(e[4], at.sha + k * SHA, 'hex');
+      place(k, hashKey(key), freshLength[f]!);
+    });
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      if (writeCacheFile(this.file, Buffer.concat(parts))) {
+      if (writeCacheFile(this.file, out)) {
+        this.load(out);
         this.changed.clear();
         fs.rmSync(path.join(path.dirname(this.file), OLD_FILE), { force: true });
       }

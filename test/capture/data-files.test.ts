@@ -1,16 +1,23 @@
-// The data walker and its path encoding, through the library on real folders.
+// The data walker and its path encoding, through the library on real folders — each walking
+// test twice: scanned on the calling thread, and on the hashing threads (the built worker,
+// from the first file), which must give the same answers and the same refusals.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { escapePath, hashPaths, pathBytes, unescapePath } from '../../src/capture/data-files.js';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { escapePath, hashPaths, hashPathsSync, pathBytes, unescapePath, type HashOptions } from '../../src/capture/data-files.js';
 import { hashFile } from '../../src/capture/hash-file.js';
 import { StatCache } from '../../src/capture/stat-cache.js';
 import { MlmetaError } from '../../src/errors.js';
 import { tempDir, write } from '../helpers/dirs.js';
 
-const hash = (root: string, inputs: string[], exclude: string[] = []) =>
-  hashPaths(inputs, { projectRoot: root, cwd: root, exclude, cache: new StatCache(undefined) });
+const WORKER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/hash-worker.js');
+const THREADS = { worker: WORKER, minFiles: 1 };
+let threads: HashOptions['threads'];
+const hash = (root: string, inputs: string[], exclude: string[] = [], cache = new StatCache(undefined)) =>
+  hashPaths(inputs, { projectRoot: root, cwd: root, exclude, cache, threads });
 
 describe('paths that are not UTF-8', () => {
   it('escape reversibly, and escaped text keeps its backslashes apart from escapes', () => {
@@ -37,7 +44,12 @@ describe('paths that are not UTF-8', () => {
   });
 });
 
-describe('walking folders', () => {
+for (const mode of ['the calling thread', 'the hashing threads'] as const) describe(`walking folders, scanned on ${mode}`, () => {
+  beforeAll(() => {
+    expect(fs.existsSync(WORKER)).toBe(true); // npm run build
+    threads = mode === 'the hashing threads' ? THREADS : undefined;
+  });
+
   it('orders paths by their bytes, text and bytes mixed: astral and U+E000+ names, a non-UTF-8 folder and what is under it', async () => {
     const root = tempDir();
     const names = ['d/a', 'd/\u{1F600}', 'd/\uFF5E', 'd/\uE000x', 'd/z', 'd/\uFFFD real', 'd/sub/\u00e9', 'd/A'];
@@ -91,4 +103,42 @@ describe('walking folders', () => {
     expect(res.files[0]!.size).toBe(3 * 1024 * 1024 + 5);
     expect(res.size).toBe(3 * 1024 * 1024 + 5);
   });
+
+  it('skips FIFOs and symlinked folders, hashes symlinked files as their content, and agrees with the synchronous walk', async () => {
+    const root = tempDir();
+    for (let i = 0; i < 40; i++) write(root, `d/s${i % 3}/f${i}.csv`, `row ${i}\n`);
+    write(root, 'target.bin', 'pointed at');
+    fs.symlinkSync(path.join(root, 'target.bin'), path.join(root, 'd/link.bin'));
+    fs.symlinkSync(path.join(root, 'd/s1'), path.join(root, 'd/folder-link'));
+    execFileSync('mkfifo', [path.join(root, 'd/s2/pipe')]);
+    write(root, 'd/new\nline', 'n');
+    const res = await hash(root, ['d']);
+    expect(res.files.length).toBe(42);
+    expect(res.files.find((f) => f.path === 'd/link.bin')!.sha256).toBe(hashFile(path.join(root, 'target.bin')).sha256);
+    expect(res.files.some((f) => f.path.includes('pipe') || f.path.includes('folder-link'))).toBe(false);
+    const sync = hashPathsSync(['d'], { projectRoot: root, cwd: root, cache: new StatCache(undefined) });
+    expect(res.files).toEqual(sync.files);
+    expect(res.digest).toBe(sync.digest);
+  });
+
+  it('answers from the stat cache when a file is unchanged, and hashes it again when it changed', async () => {
+    const root = tempDir();
+    const cacheDir = tempDir();
+    for (let i = 0; i < 30; i++) write(root, `d/f${i}`, `v1 ${i}`);
+    const old = new Date(Date.now() - 60_000);
+    for (let i = 0; i < 30; i++) fs.utimesSync(path.join(root, `d/f${i}`), old, old);
+    await hash(root, ['d'], [], new StatCache(cacheDir));
+    // A planted answer for f5 under its current stat: only the cache can report it.
+    const f5 = path.join(root, 'd/f5');
+    const plant = new StatCache(cacheDir);
+    plant.set(f5, fs.statSync(f5), 'ab'.repeat(32), Date.now());
+    plant.save();
+    const f3 = path.join(root, 'd/f3');
+    fs.writeFileSync(f3, 'v2 3'); // same length; its mtime and ctime move
+    const again = await hash(root, ['d'], [], new StatCache(cacheDir));
+    expect(again.files.find((f) => f.path === 'd/f5')!.sha256).toBe('ab'.repeat(32));
+    expect(again.files.find((f) => f.path === 'd/f3')!.sha256).toBe(hashFile(f3).sha256);
+    expect(again.files.find((f) => f.path === 'd/f9')!.sha256).toBe(hashFile(path.join(root, 'd/f9')).sha256);
+  });
+
 });

@@ -52,4 +52,34 @@ describe('the stat cache', () => {
     fs.writeFileSync(file, Buffer.concat([Buffer.from('something else\n'), whole]));
     expect(new StatCache(dir).get('/a', st(1))).toBeUndefined();
   });
+
+  it('reads nothing until asked, writes nothing when nothing changed, and survives a zero-filled or older file', () => {
+    const dir = tempDir();
+    const c = new StatCache(dir);
+    for (let i = 0; i < 300; i++) c.set(`/d/f${i}`, st(i), sha(i), later(i));
+    c.save();
+    const file = path.join(dir, 'hashes.bin');
+    // the same file through another instance, as a hashing thread opens it
+    expect(new StatCache(undefined, file).get('/d/f42', st(42))).toBe(sha(42));
+    // unchanged: not written again
+    const before = fs.statSync(file);
+    const same = new StatCache(dir);
+    expect(same.get('/d/f1', st(1))).toBe(sha(1));
+    same.save();
+    expect(fs.statSync(file).ino).toBe(before.ino);
+    // lookups after a save see what was saved
+    same.set('/d/new', st(7), sha(7), later(7));
+    same.save();
+    expect(same.get('/d/new', st(7))).toBe(sha(7));
+    expect(same.get('/d/f299', st(299))).toBe(sha(299));
+    // the table zero-filled (same length): every lookup misses, none throws
+    const whole = fs.readFileSync(file);
+    const zeroed = Buffer.from(whole);
+    zeroed.fill(0, 36, zeroed.length);
+    fs.writeFileSync(file, zeroed);
+    expect(new StatCache(dir).get('/d/f1', st(1))).toBeUndefined();
+    // the previous row-per-entry format is ignored whole
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('mlmeta-stat-cache-2\n'), whole.subarray(20)]));
+    expect(new StatCache(dir).get('/d/f1', st(1))).toBeUndefined();
+  });
 });

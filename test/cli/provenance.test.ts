@@ -188,13 +188,14 @@ describe('datasets from files', () => {
     ok(repo, ['record', 'dataset', 'data']);
     const file = path.join(repo, '.mlmeta/cache/hashes.bin');
     const cache = fs.readFileSync(file);
-    // the entry: the path, four numbers, then the 32 bytes of the file's sha256
-    const at = cache.indexOf(Buffer.from(path.join(repo, 'data/a.csv')));
+    // the entry: the path and the 32 bytes of the file's sha256 (once) are in it
     const sha = Buffer.from(sha256Hex(fs.readFileSync(path.join(repo, 'data/a.csv'))), 'hex');
+    const at = cache.indexOf(sha);
+    expect(cache.includes(Buffer.from(path.join(repo, 'data/a.csv')))).toBe(true);
     expect(at).toBeGreaterThan(0);
-    expect(cache.indexOf(sha, at)).toBe(at + Buffer.byteLength(path.join(repo, 'data/a.csv')) + 32);
+    expect(cache.indexOf(sha, at + 1)).toBe(-1);
     // Poison the cached hash: an unchanged file is trusted from the cache (proof it was not re-read)…
-    Buffer.alloc(32, 0xff).copy(cache, cache.indexOf(sha, at));
+    Buffer.alloc(32, 0xff).copy(cache, at);
     fs.writeFileSync(file, cache);
     const st = JSON.parse(ok(repo, ['status', '--json']));
     expect(st.datasets[0].changed).toEqual(['data/a.csv']);
