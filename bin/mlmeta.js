@@ -23,10 +23,11 @@ const file = join(dist, 'cli.cjs');
 const WORDS = new Set(['init', 'record', 'run', 'show', 'cat', 'log', 'lineage', 'diff', 'find', 'alias', 'verify', 'status', 'push', 'pull', 'clone', 'demo', 'which', 'sign', 'audit', 'reproduce', 'attest', 'import', 'export', 'ui']);
 /** The command word of these arguments, as src/cli/main.ts finds it (`--store` takes a value); help loads every command. */
 function wordOf(argv) {
-  if (argv.includes('--help') || argv.includes('-h')) return 'other';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') break;
+  const end = argv.indexOf('--');
+  const own = end < 0 ? argv : argv.slice(0, end); // after `--`: the wrapped command's arguments
+  if (own.includes('--help') || own.includes('-h')) return 'other';
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
     if (a === '--store') i++;
     else if (!a.startsWith('-')) return WORDS.has(a) ? a : 'other';
   }

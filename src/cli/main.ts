@@ -59,7 +59,9 @@ async function commandsFor(argv: string[]): Promise<Loaded[]> {
       break;
     }
   }
-  const wantsHelp = argv.some((a) => a === '--help' || a === '-h');
+  // `run -- python train.py --help` asks the command for help, not mlmeta
+  const end = argv.indexOf('--');
+  const wantsHelp = (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
   const one = word !== undefined && !wantsHelp ? COMMANDS.find(([w]) => w === word) : undefined;
   if (one) return [await one[1]()];
   if (word === undefined && !wantsHelp && argv.includes('--version')) return [];
