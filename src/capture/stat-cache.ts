@@ -13,12 +13,14 @@
 //   count × u32 path hash (hashKey); count × u32 path offset; count × u32 path byte length;
 //   slots × u32 (entry number + 1, 0 for an empty slot; linear probing);
 //   the path block (UTF-8).
-// A file whose length is not exactly what its header says is ignored whole, and so is the
-// older format (its hashes are computed again, once). A path out of the block's bounds or a
-// table without an empty slot misses rather than throws.
+// A file whose length is not exactly what its header says is ignored whole (unread: its
+// header is read first), and so is the older format (its hashes are computed again, once).
+// A path out of the block's bounds misses rather than throws. No entry sits more than
+// MAX_PROBE slots from its home (save() grows the table until none does), so a lookup stops
+// there: a planted table (every slot full, or one long run) costs 64 probes, not the table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readNoFollow, writeCacheFile } from '../store/atomic.js';
+import { writeCacheFile } from '../store/atomic.js';
 import { RACY_MS } from '../store/racy.js';
 import { sameStat, type StatLike } from './scan-file.js';
 
@@ -27,6 +29,8 @@ const FILE = 'hashes.bin';
 /** The JSON cache of earlier versions: removed when the new one is written. */
 const OLD_FILE = 'hashes.json';
 const HEAD = MAGIC.length + 16;
+/** How far from its home slot an entry may sit; a lookup probes no further. */
+const MAX_PROBE = 64;
 const NUMBERS = 4 * 8;
 const SHA = 32;
 const HEX = /^[0-9a-f]{64}$/;
@@ -78,7 +82,7 @@ export class StatCache {
     this.read = true;
     if (!this.file) return;
     try {
-      this.load(readNoFollow(this.file));
+      this.load(readSized(this.file));
     } catch {
       /* missing or unreadable: start empty */
     }
@@ -104,7 +108,7 @@ export class StatCache {
     const mask = this.slots - 1;
     if (this.scratch.length < 3 * key.length) this.scratch = Buffer.alloc(3 * key.length);
     let n = -1;
-    for (let probe = 0, slot = h & mask; probe < this.slots; probe++, slot = (slot + 1) & mask) {
+    for (let probe = 0, slot = h & mask; probe <= MAX_PROBE && probe < this.slots; probe++, slot = (slot + 1) & mask) {
       const i = b.readUInt32LE(this.at.table + 4 * slot) - 1;
       if (i < 0 || i >= this.count) return -1;
       if (b.readUInt32LE(this.at.hashes + 4 * i) !== h) continue;
@@ -172,8 +176,13 @@ export class StatCache {
     const freshText = Buffer.from(fresh.map(([key]) => key).join(''), 'utf8');
     const freshLength = fresh.map(([key]) => Buffer.byteLength(key, 'utf8'));
     const count = kept.length + fresh.length;
+    const homes = new Uint32Array(count);
+    kept.forEach((i, k) => (homes[k] = old.readUInt32LE(was.hashes + 4 * i)));
+    fresh.forEach(([key], f) => (homes[kept.length + f] = hashKey(key)));
     let slots = 16;
     while (slots < 2 * count) slots *= 2;
+    let table: Uint32Array | undefined;
+    while (!(table = tableOf(homes, slots))) slots *= 2;
     let textBytes = 0;
     for (const i of kept) textBytes += old.readUInt32LE(was.lengths + 4 * i);
     textBytes += freshText.length;
@@ -183,15 +192,13 @@ export class StatCache {
     out.writeUInt32LE(count, MAGIC.length);
     out.writeUInt32LE(slots, MAGIC.length + 4);
     out.writeUInt32LE(textBytes, MAGIC.length + 8);
+    for (let slot = 0; slot < slots; slot++) out.writeUInt32LE(table[slot]!, at.table + 4 * slot);
     let text = 0;
     const place = (k: number, h: number, len: number) => {
       out.writeUInt32LE(h, at.hashes + 4 * k);
       out.writeUInt32LE(text, at.offsets + 4 * k);
       out.writeUInt32LE(len, at.lengths + 4 * k);
       text += len;
-      let slot = h & (slots - 1);
-      while (out.readUInt32LE(at.table + 4 * slot) !== 0) slot = (slot + 1) & (slots - 1);
-      out.writeUInt32LE(k + 1, at.table + 4 * slot);
     };
     kept.forEach((i, k) => {
       old.copy(out, HEAD + k * NUMBERS, HEAD + i * NUMBERS, HEAD + (i + 1) * NUMBERS);
@@ -218,5 +225,32 @@ export class StatCache {
     } catch {
       // Only a cache: a read-only store must not fail the command.
     }
+  }
+}
+
+/** The slots of entries with these home hashes (entry number + 1), or undefined if one would sit more than MAX_PROBE from home. */
+function tableOf(homes: Uint32Array, slots: number): Uint32Array | undefined {
+  const table = new Uint32Array(slots);
+  const mask = slots - 1;
+  for (let k = 0; k < homes.length; k++) {
+    let slot = homes[k]! & mask;
+    for (let probe = 0; table[slot] !== 0; probe++, slot = (slot + 1) & mask) if (probe === MAX_PROBE) return undefined;
+    table[slot] = k + 1;
+  }
+  return table;
+}
+
+/** The cache file's bytes, read only if its length is what its header says (a garbage file is not read whole). */
+function readSized(file: string): Buffer {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    const head = Buffer.alloc(HEAD);
+    if (!st.isFile() || st.size < HEAD || fs.readSync(fd, head, 0, HEAD, 0) !== HEAD || !head.subarray(0, MAGIC.length).equals(MAGIC)) return Buffer.alloc(0);
+    const at = sections(head.readUInt32LE(MAGIC.length), head.readUInt32LE(MAGIC.length + 4));
+    if (at.text + head.readUInt32LE(MAGIC.length + 8) !== st.size) return Buffer.alloc(0);
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }

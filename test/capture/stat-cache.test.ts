@@ -82,4 +82,31 @@ describe('the stat cache', () => {
     fs.writeFileSync(file, Buffer.concat([Buffer.from('mlmeta-stat-cache-2\n'), whole.subarray(20)]));
     expect(new StatCache(dir).get('/d/f1', st(1))).toBeUndefined();
   });
+
+  it('a planted table (every slot full) costs a bounded probe per lookup and is replaced by a sound one; 50,000 entries all come back', () => {
+    // One entry and 2^20 slots all pointing at it (review 7): a lookup used to walk every slot,
+    // and 5,000 lookups ~5·10^9 probes (this test would time out); now each stops at 64.
+    const dir = tempDir();
+    const MAGIC = Buffer.from('mlmeta-stat-cache-3\n');
+    const slots = 1 << 20;
+    const name = Buffer.from('/nowhere');
+    const head = Buffer.alloc(16);
+    head.writeUInt32LE(1, 0);
+    head.writeUInt32LE(slots, 4);
+    head.writeUInt32LE(name.length, 8);
+    const entry = Buffer.alloc(32 + 32 + 12);
+    entry.writeUInt32LE(12345, 64); // a path hash no lookup has
+    entry.writeUInt32LE(name.length, 72);
+    const table = Buffer.alloc(4 * slots);
+    for (let i = 0; i < slots; i++) table.writeUInt32LE(1, 4 * i);
+    fs.writeFileSync(path.join(dir, 'hashes.bin'), Buffer.concat([MAGIC, head, entry, table, name]));
+    const planted = new StatCache(dir);
+    for (let i = 0; i < 5000; i++) expect(planted.get(`/d/f${i}`, st(i))).toBeUndefined();
+    // the next save writes a table of its own, in which every entry is found
+    for (let i = 0; i < 50_000; i++) planted.set(`/d/f${i}`, st(i), sha(i), later(i));
+    planted.save();
+    const back = new StatCache(dir);
+    for (let i = 0; i < 50_000; i++) expect(back.get(`/d/f${i}`, st(i))).toBe(sha(i));
+  }, 30_000);
 });
+
