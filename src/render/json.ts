@@ -2,14 +2,17 @@
 // element by element for the top two levels and handed out in ~64 KB chunks. A lineage of a
 // 10,000-deep chain is 8.5 MB of JSON; as one string it was built, scanned for unsafe
 // characters, copied into one 8.5 MB buffer and written (~0.3 s here, mostly fresh memory
-// and the garbage collector); in pieces, about half of that (docs/BENCH.md).
+// and the garbage collector); in pieces, that step takes about half the time (docs/BENCH.md).
 import { printableJson } from './safe.js';
 
 const CHUNK = 1 << 16;
 
+/** JSON.stringify calls toJSON(key) with the value's key: such a value (or a container holding one) is left to it whole. */
+const hasToJSON = (v: unknown) => v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function';
+
 /** Arrays and plain objects (no toJSON) are laid out here; anything else is JSON.stringify's. */
 function isContainer(v: unknown): v is unknown[] | Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (v === null || typeof v !== 'object' || hasToJSON(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
@@ -23,9 +26,6 @@ function leaf(v: unknown, indent: string): string {
   // JSON text has no raw newline inside strings: every one is layout
   return indent ? text.replace(/\n/g, `\n${indent}`) : text;
 }
-
-/** JSON.stringify calls toJSON(key) with the value's key: a container holding such a value is left to it whole. */
-const hasToJSON = (v: unknown) => v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function';
 
 function* pieces(value: unknown, indent: string, depth: number): Generator<string> {
   if (depth >= 2 || !isContainer(value) || Object.values(value).some(hasToJSON)) {
@@ -57,10 +57,6 @@ function* pieces(value: unknown, indent: string, depth: number): Generator<strin
 
 /** Write `printableJson(JSON.stringify(value, null, 2)) + '\n'` through `write`, in chunks. */
 export function writeJson(value: unknown, write: (chunk: string) => void): void {
-  if (skipped(value)) {
-    write(`${String(JSON.stringify(value))}\n`);
-    return;
-  }
   let parts: string[] = [];
   let size = 0;
   for (const p of pieces(value, '', 0)) {
