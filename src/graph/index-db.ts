@@ -14,11 +14,13 @@
 // (a read-only store, a symlink planted in its place) the index lives in memory.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sqlite, type SqlDatabase } from '../lazy-deps.js';
+import { sqlite, type SqlDatabase, type SqlStatement } from '../lazy-deps.js';
 import type { RecordBody } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
 import { listFanout, listIdsIn, readObject, readObjectsIn } from '../store/objects.js';
 import { isRacy } from '../store/racy.js';
+import { TEMP_PREFIX, tempName } from '../store/atomic.js';
+import { withLock } from '../store/lock.js';
 import { rowsOf } from './rows.js';
 import { parseBytes, parseOnWorkers, workersAvailable, type Parsed } from './parse-workers.js';
 import { createIndexes, dropIndexes, ensureSchema } from './schema.js';
@@ -125,6 +127,7 @@ function openOnDisk(file: string): IndexHandle {
 function openIndex(layout: StoreLayout): IndexHandle {
   const file = indexFile(layout);
   if (!usableOnDisk(layout, file)) return inMemory();
+  if (inodeOf(file) === undefined) buildAside(layout, file);
   try {
     return openOnDisk(file);
   } catch (e) {
@@ -136,7 +139,45 @@ function openIndex(layout: StoreLayout): IndexHandle {
   }
   warnRebuilt(file);
   removeIndexFiles(file);
+  buildAside(layout, file);
   return openOnDisk(file);
+}
+
+/**
+ * A missing index over a big store (COLD_FROM folders) is built aside: in a temp file of the
+ * cache folder that no other process opens, with no journal and no syncs (a build that dies
+ * leaves only a temp file, removed by the next build), then switched to WAL and linked into
+ * place — `link` fails if a file is there already, so a finished index is never replaced.
+ * In place, every transaction would be written twice (WAL, then checkpoint) and every reader
+ * would wait on the writer's locks. One build at a time (a lock): a process that finds the
+ * index missing while another builds it waits and opens the result. Any failure here falls
+ * back to the in-place path (the caller opens or creates the file as usual).
+ */
+function buildAside(layout: StoreLayout, file: string): void {
+  if (listFanout(layout.objects).length < COLD_FROM) return;
+  try {
+    withLock(path.join(layout.cache, 'locks', 'index-build.lock'), () => {
+      if (inodeOf(file) !== undefined || !usableOnDisk(layout, file)) return; // built while this process waited
+      const leftover = `${TEMP_PREFIX}index-`;
+      for (const f of fs.readdirSync(layout.cache)) if (f.startsWith(leftover)) fs.rmSync(path.join(layout.cache, f), { force: true });
+      const tmp = tempName(layout.cache, 'index');
+      const db = new (sqlite())(tmp);
+      try {
+        db.pragma('journal_mode = OFF');
+        db.pragma('synchronous = OFF');
+        ensureSchema(db);
+        refresh(layout, db, true);
+        db.pragma('journal_mode = WAL'); // recorded in the file: every later open is WAL
+        db.close();
+        fs.linkSync(tmp, file);
+      } finally {
+        if (db.open) db.close();
+        for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true });
+      }
+    }, { what: 'the index', waitMs: 30 * 60_000 });
+  } catch (e) {
+    if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: the index was not built aside (${(e as Error).message}); building it in place\n`);
+  }
 }
 
 function warnRebuilt(file: string): void {
@@ -196,7 +237,7 @@ function parseObject(layout: StoreLayout, id: string): Parsed {
 }
 
 /** Bring the index up to date with every fan-out folder; see the header. */
-export function refresh(layout: StoreLayout, db: SqlDatabase): void {
+export function refresh(layout: StoreLayout, db: SqlDatabase, aside = false): void {
   const known = new Map((db.prepare('SELECT fan, mtime FROM fans').raw().all() as Array<[string, string]>));
   const fans = listFanout(layout.objects);
   const present = new Set(fans);
@@ -209,7 +250,7 @@ export function refresh(layout: StoreLayout, db: SqlDatabase): void {
     if (k === undefined || k === '' || k !== String(m)) stale.push(fan);
   }
   if (gone.length) writeFans(layout, db, gone, new Map());
-  if (known.size === 0 && stale.length >= COLD_FROM) coldBuild(layout, db, stale);
+  if (known.size === 0 && stale.length >= COLD_FROM) coldBuild(layout, db, stale, aside);
   else buildFans(layout, db, stale);
   // links a cold build that died left unsettled (rare: one cheap look otherwise)
   if (statements(db).hasPending.get() !== undefined) db.transaction(() => settlePending(db)).immediate();
@@ -223,12 +264,29 @@ const COLD_FROM = 64;
 const WORKERS_FROM = 4000;
 
 /**
+ * Nodes of a build aside, before they go into `nodes`: records arrive in id order, which is
+ * random in n, and at 10^6 records inserting them one by one into `nodes` (n-keyed, ~380 B a
+ * row) was a random page write each. They are appended here (a temp table: this connection's
+ * only) and moved over sorted by n once, at the end; `taken` stands in for nodes' keys.
+ * Only aside: a build in place shares `nodes` with other writers, who must see every key.
+ */
+interface Staging {
+  taken: Set<number>;
+  add: SqlStatement;
+}
+
+/**
  * A cold build: secondary indexes are made once at the end (schema.ts), nothing is synced
  * until then (a crash leaves at worst a damaged file, which is rebuilt), and a big store is
  * parsed on worker threads (parse-workers.ts) while this thread inserts.
  */
-function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void {
+function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[], aside: boolean): void {
   dropIndexes(db);
+  if (aside) {
+    db.pragma('temp_store = FILE');
+    db.exec('CREATE TEMP TABLE stage (n INTEGER, id TEXT, kind TEXT, "commit" TEXT, view TEXT)');
+    staging.set(db, { taken: new Set(db.prepare('SELECT n FROM nodes').pluck().all() as number[]), add: db.prepare('INSERT INTO temp.stage VALUES (?,?,?,?,?)') });
+  }
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = ${BUILD_CACHE_KIB}`); // inserts in id order are random b-tree writes: keep the tree in memory
   try {
@@ -253,8 +311,16 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[]): void 
       if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: ${stale.length - left.length} of ${stale.length} folders parsed on worker threads\n`);
     }
     buildFans(layout, db, left, true);
+    if (aside) {
+      staging.delete(db);
+      db.transaction(() => {
+        db.exec('INSERT INTO nodes (n, id, kind, "commit", view) SELECT n, id, kind, "commit", view FROM temp.stage ORDER BY n; DROP TABLE temp.stage');
+      }).immediate();
+    }
+    createIndexes(db, ['nodes_id']); // settling looks parents up by id
     db.transaction(() => settlePending(db)).immediate();
   } finally {
+    staging.delete(db);
     db.pragma('synchronous = NORMAL');
     createIndexes(db);
     db.pragma('cache_size = -2000');
@@ -278,6 +344,8 @@ function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[], cold =
 
 /** Statements of one database, prepared once. */
 const prepared = new WeakMap<SqlDatabase, ReturnType<typeof prepare>>();
+/** A build aside's staged nodes (see Staging), while it runs. */
+const staging = new WeakMap<SqlDatabase, Staging>();
 
 function prepare(db: SqlDatabase) {
   return {
@@ -297,7 +365,8 @@ function prepare(db: SqlDatabase) {
     delsN: ['UPDATE nodes SET kind = NULL, "commit" = NULL, view = NULL WHERE n = ?', 'DELETE FROM links WHERE child = ?', 'DELETE FROM pending WHERE child = ?'].map((q) => db.prepare(q)),
     hasPending: db.prepare('SELECT 1 FROM pending LIMIT 1').pluck(),
     unsettled: db.prepare('SELECT DISTINCT parent FROM pending WHERE parent NOT IN (SELECT id FROM nodes)').pluck(),
-    settle: db.prepare('INSERT OR REPLACE INTO links (child, pos, parent, role) SELECT p.child, p.pos, o.n, p.role FROM pending p JOIN nodes o ON o.id = p.parent'),
+    // in key order: a cold build settles every link at once, and links is keyed (child, pos)
+    settle: db.prepare('INSERT OR REPLACE INTO links (child, pos, parent, role) SELECT p.child, p.pos, o.n, p.role FROM pending p JOIN nodes o ON o.id = p.parent ORDER BY p.child, p.pos'),
     clearPending: db.prepare('DELETE FROM pending'),
     fan: db.prepare('INSERT OR REPLACE INTO fans (fan, mtime) VALUES (?, ?)'),
     dropFan: db.prepare('DELETE FROM fans WHERE fan = ?'),
@@ -336,22 +405,28 @@ function lineHash(kind: string, name: string): number {
  * line's keys are consecutive, so 10^4 evals of one name probing from one key cost 10^8/2
  * lookups (review 4).
  */
-function numberFor(db: SqlDatabase, id: string, kind: string | null, name: string | null, version: number | null): number {
-  const s = statements(db);
+function numberFor(taken: (n: number) => boolean, id: string, kind: string | null, name: string | null, version: number | null): number {
   if (kind !== null && name !== null && version !== null && Number.isInteger(version) && version >= 1 && version < VERSION_BITS) {
     const n = lineHash(kind, name) * VERSION_BITS + version;
-    if (s.taken.get(n) === undefined) return n;
+    if (!taken(n)) return n;
   }
   let n = NO_LINE + parseInt(id.slice(0, 12), 16);
-  while (s.taken.get(n) !== undefined) n++;
+  while (taken(n)) n++;
   return n;
+}
+
+/** Whether a key is in nodes. */
+function takenIn(db: SqlDatabase): (n: number) => boolean {
+  const taken = statements(db).taken;
+  return (n) => taken.get(n) !== undefined;
 }
 
 /** Give every pending link its parent's key (a stub node for a parent not in the store) and move it into links. */
 function settlePending(db: SqlDatabase): void {
   const s = statements(db);
   if (s.hasPending.get() === undefined) return;
-  for (const id of s.unsettled.all() as string[]) s.nodeNew.run(numberFor(db, id, null, null, null), id, null, null, null);
+  const taken = takenIn(db);
+  for (const id of s.unsettled.all() as string[]) s.nodeNew.run(numberFor(taken, id, null, null, null), id, null, null, null);
   s.settle.run();
   s.clearPending.run();
 }
@@ -374,9 +449,15 @@ function insertParsed(db: SqlDatabase, p: Parsed, replace = false): void {
   }
   s.record.run(...p.record);
   const [, kind, commit, view] = p.node;
-  let n = s.nodeOf.get(p.id) as number | undefined;
-  if (n === undefined) {
-    n = numberFor(db, p.id, kind, p.record[3], p.record[4]);
+  const staged = staging.get(db);
+  let n: number | undefined;
+  if (staged) {
+    // a build aside: every record is new and read once, so nodes holds no row for it
+    n = numberFor((k) => staged.taken.has(k), p.id, kind, p.record[3], p.record[4]);
+    staged.taken.add(n);
+    staged.add.run(n, p.id, kind, commit, view);
+  } else if ((n = s.nodeOf.get(p.id) as number | undefined) === undefined) {
+    n = numberFor(takenIn(db), p.id, kind, p.record[3], p.record[4]);
     s.nodeNew.run(n, p.id, kind, commit, view);
   } else s.nodeSet.run(kind, commit, view, n);
   for (const e of p.edges) {

@@ -5,7 +5,7 @@
 import type { SqlDatabase } from '../lazy-deps.js';
 
 /** Bump on any change below (or in what rows.ts derives from a record). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const TABLES = `
 -- one row per indexed (valid) record
@@ -34,7 +34,7 @@ CREATE TABLE records (
 -- the store (or broken) has a stub row (kind and view NULL), so every link has two ends.
 CREATE TABLE nodes (
   n        INTEGER PRIMARY KEY,
-  id       TEXT NOT NULL UNIQUE,
+  id       TEXT NOT NULL,           -- unique: nodes_id below
   kind     TEXT,
   "commit" TEXT,
   view     TEXT
@@ -107,6 +107,7 @@ CREATE TABLE fans (
  * that finds one missing makes it (createIndexes), so an interrupted build costs only time.
  */
 const INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS nodes_id ON nodes(id);
 CREATE INDEX IF NOT EXISTS records_fan ON records(fan);
 CREATE INDEX IF NOT EXISTS records_line ON records(name, kind, version);
 CREATE INDEX IF NOT EXISTS records_created ON records(created);
@@ -120,12 +121,15 @@ CREATE INDEX IF NOT EXISTS hashes_sha ON hashes(sha256);
 CREATE INDEX IF NOT EXISTS hashes_id ON hashes(id);
 `;
 
-export const INDEX_NAMES = [...INDEXES.matchAll(/IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);
+const INDEX_SQL = new Map([...INDEXES.matchAll(/^CREATE .*IF NOT EXISTS (\w+) .*;$/gm)].map((m) => [m[1]!, m[0]]));
+export const INDEX_NAMES = [...INDEX_SQL.keys()];
 
-export function createIndexes(db: SqlDatabase): void {
+/** Make the secondary indexes that are missing (`only`: just these). */
+export function createIndexes(db: SqlDatabase, only?: string[]): void {
   const have = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck().all() as string[]);
-  if (INDEX_NAMES.every((n) => have.has(n))) return;
-  db.transaction(() => db.exec(INDEXES)).immediate();
+  const missing = INDEX_NAMES.filter((n) => !have.has(n) && (!only || only.includes(n)));
+  if (missing.length === 0) return;
+  db.transaction(() => { for (const n of missing) db.exec(INDEX_SQL.get(n)!); }).immediate();
 }
 
 /** Drop the indexes a build does not read (it lists each folder's ids through the *_fan ones). */
