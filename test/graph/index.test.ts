@@ -263,6 +263,40 @@ describe('a cold index built on worker threads', () => {
   });
 });
 
+describe('a cold index built aside', () => {
+  it('is linked into place whole: a build killed midway leaves only its temp file, which the next build removes; two first commands build it once', async () => {
+    const { generateStore } = await import('../../bench/generate.mjs');
+    const dir = tempDir('mlmeta-aside-');
+    const gen = generateStore(dir, 4500, { chain: 600, fan: 600 }) as { chainHead: string };
+    const cache = path.join(dir, '.mlmeta/cache');
+    const file = path.join(cache, 'index.sqlite');
+    const temps = () => (fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.startsWith('.tmp-index-')) : []);
+    const start = () => {
+      const child = spawn(process.execPath, [BIN, 'lineage', gen.chainHead, '--json'], { cwd: dir, env: { ...process.env, MLMETA_DEBUG: '1' } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      return { child, done: new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err }))) };
+    };
+    const killed = start();
+    const deadline = Date.now() + 30_000;
+    while (temps().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    killed.child.kill('SIGKILL');
+    expect((await killed.done).code).toBe(null); // killed, not finished
+    expect(temps()).toHaveLength(1); // it died building
+    expect(fs.existsSync(file)).toBe(false); // and nothing of it is in place
+    const runs = await Promise.all([start().done, start().done]);
+    for (const r of runs) expect(r.code).toBe(0);
+    expect(runs[1]!.out).toBe(runs[0]!.out);
+    expect((JSON.parse(runs[0]!.out) as { nodes: unknown[] }).nodes).toHaveLength(1200); // 600 versions and their code commits
+    expect(runs.filter((r) => /^debug: cold index build/m.test(r.err))).toHaveLength(1);
+    expect(temps()).toEqual([]);
+    expect(fs.readdirSync(path.join(cache, 'locks'))).toEqual([]);
+    expect(runs[0]!.out.trimEnd()).toBe(ok(dir, ['lineage', gen.chainHead, '--json'])); // and a warm open agrees
+  });
+});
+
 describe('the kinds of the second wave in the index', () => {
   it('a series is content, never listed as a record; signatures and reproductions are records with parents', async () => {
     const { initStore } = await library();
