@@ -158,8 +158,11 @@ function buildAside(layout: StoreLayout, file: string): void {
   try {
     withLock(path.join(layout.cache, 'locks', 'index-build.lock'), () => {
       if (inodeOf(file) !== undefined || !usableOnDisk(layout, file)) return; // built while this process waited
+      // a build that died left its temp file; a `-wal` or `-shm` without its index (deleted
+      // under a process that still has it open) would be replayed into the new file
       const leftover = `${TEMP_PREFIX}index-`;
       for (const f of fs.readdirSync(layout.cache)) if (f.startsWith(leftover)) fs.rmSync(path.join(layout.cache, f), { force: true });
+      for (const f of [`${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
       const tmp = tempName(layout.cache, 'index');
       const db = new (sqlite())(tmp);
       try {

@@ -25,6 +25,12 @@ export type Parsed = RecordRows | { id: string; error: string };
 const TAG = 'mlmetaIndexParse';
 /** At most this many workers (beyond that the single SQLite writer is the bottleneck). */
 const MAX_WORKERS = 4;
+/**
+ * Folders posted but not yet taken by the main thread, at most: workers parse faster than
+ * one SQLite writer inserts, and at 10^6 records their queued rows grew the heap past 1 GB
+ * (and every full GC with it). Counted across workers.
+ */
+const AHEAD = 8;
 /** With no folder delivered for this long, the workers are given up (one killed outright never reports). */
 const STALL_MS = 60_000;
 
@@ -45,7 +51,7 @@ interface Job {
   objects: string;
   fans: string[];
   port: MessagePort;
-  /** [messages posted, workers finished] */
+  /** [messages posted + workers finished, workers finished, folders taken by the main thread] */
   signal: Int32Array;
 }
 
@@ -61,7 +67,13 @@ const IN_PARSE_WORKER = Symbol.for('mlmeta.parse-worker');
 // In a worker started below: parse, post, and return (the boot code counts the finish).
 if ((globalThis as Record<symbol, unknown>)[IN_PARSE_WORKER] === true && !isMainThread && (workerData as Partial<Job> | null)?.[TAG] === true) {
   const job = workerData as Job;
+  const { signal } = job;
   for (const fan of job.fans) {
+    for (;;) {
+      const taken = Atomics.load(signal, 2);
+      if (Atomics.load(signal, 0) - Atomics.load(signal, 1) - taken < AHEAD) break;
+      Atomics.wait(signal, 2, taken, 1000);
+    }
     const rows: Parsed[] = [];
     readObjectsIn(job.objects, fan, (id, bytes) => rows.push(parseBytes(id, bytes)));
     job.port.postMessage({ fan, rows });
@@ -103,7 +115,7 @@ export function parseOnWorkers(objects: string, fans: string[], onFolder: (fan: 
   const at = bundleFile();
   const n = Math.min(MAX_WORKERS, os.availableParallelism(), fans.length);
   if (at === undefined || n < 2) return fans;
-  const signal = new Int32Array(new SharedArrayBuffer(8));
+  const signal = new Int32Array(new SharedArrayBuffer(12));
   const workers: Worker[] = [];
   const ports: MessagePort[] = [];
   const done = new Set<string>();
@@ -121,6 +133,8 @@ export function parseOnWorkers(objects: string, fans: string[], onFolder: (fan: 
       for (const p of ports) {
         for (let m = receiveMessageOnPort(p); m; m = receiveMessageOnPort(p)) {
           const { fan, rows } = m.message as { fan: string; rows: Parsed[] };
+          Atomics.add(signal, 2, 1);
+          Atomics.notify(signal, 2);
           done.add(fan);
           onFolder(fan, rows);
           last = Date.now();
