@@ -28,7 +28,12 @@ import { createIndexes, dropIndexes, ensureSchema } from './schema.js';
 export const INDEX_FILE = 'index.sqlite';
 /** How long a writer waits for another's transaction before giving up (SQLITE_BUSY). */
 const BUSY_MS = 30_000;
-/** Changed folders are parsed and written this many at a time (bounds memory on a cold build). */
+/**
+ * Changed folders are parsed and written this many at a time (bounds memory on a cold build).
+ * A build aside writes each folder as it arrives: with no journal a commit costs little, and
+ * rows held for 16 folders lived long enough to reach V8's old space (at 10^6 records the
+ * main thread spent 43 s of 255 in the garbage collector).
+ */
 const FANS_PER_TRANSACTION = 16;
 
 export interface IndexHandle {
@@ -65,8 +70,11 @@ function configure(db: SqlDatabase, onDisk: boolean): void {
   if (onDisk) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL'); // a cache: losing the last transaction to a power cut is fine
   db.pragma(`busy_timeout = ${BUSY_MS}`);
-  // SQLite's default page cache (2 MiB) for queries: a larger one made a 10,000-record walk
-  // slower here (every page it adds is fresh memory) and bigger; cold builds take more.
+  db.pragma(`cache_size = ${QUERY_CACHE_KIB}`);
+  // A 2 MiB page cache for queries (SQLite's own default; better-sqlite3 builds it with
+  // 16 MiB): a larger one made a 10,000-record walk slower here (every page it adds is fresh
+  // memory: the fan's walk statement 103–140 ms at 2 MiB, 231–273 ms at 16) and bigger.
+  // Cold builds take more.
   // No mmap_size: reading through a map saved ~15% of a 10,000-record walk's CPU here, but
   // every page it touches counts in the process's memory (a 10k walk went 174 -> 274 MB at
   // 100k records, a query at 1M to 949 MB), and a file truncated under a reader is a SIGBUS.
@@ -259,8 +267,9 @@ export function refresh(layout: StoreLayout, db: SqlDatabase, aside = false): vo
   if (statements(db).hasPending.get() !== undefined) db.transaction(() => settlePending(db)).immediate();
 }
 
-/** A cold build's page cache (negative: KiB, as SQLite's pragma takes it). */
+/** A cold build's page cache and a query's (negative: KiB, as SQLite's pragma takes it). */
 const BUILD_CACHE_KIB = -65536;
+const QUERY_CACHE_KIB = -2000;
 /** From this many folders on an empty index, the cold build path is taken. */
 const COLD_FROM = 64;
 /** From about this many objects on, a cold build parses on worker threads (starting one costs ~0.1 s). */
@@ -308,7 +317,7 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[], aside:
       left = parseOnWorkers(layout.objects, stale, (fan, rows) => {
         group.push(fan);
         for (const r of rows) parsed.set(r.id, r);
-        if (group.length >= FANS_PER_TRANSACTION) flush();
+        if (group.length >= (aside ? 1 : FANS_PER_TRANSACTION)) flush();
       });
       if (group.length) flush();
       if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: ${stale.length - left.length} of ${stale.length} folders parsed on worker threads\n`);
@@ -326,7 +335,7 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[], aside:
     staging.delete(db);
     db.pragma('synchronous = NORMAL');
     createIndexes(db);
-    db.pragma('cache_size = -2000');
+    db.pragma(`cache_size = ${QUERY_CACHE_KIB}`);
   }
 }
 

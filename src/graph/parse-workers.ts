@@ -30,7 +30,7 @@ const MAX_WORKERS = 4;
  * one SQLite writer inserts, and at 10^6 records their queued rows grew the heap past 1 GB
  * (and every full GC with it). Counted across workers.
  */
-const AHEAD = 8;
+const AHEAD = 4;
 /** With no folder delivered for this long, the workers are given up (one killed outright never reports). */
 const STALL_MS = 60_000;
 
