@@ -28,13 +28,20 @@ export interface Node {
   commit?: string;
 }
 
-/** One edge of a lineage walk: from the record walked from to the other end (row undefined: not in the store). */
-export interface WalkStep {
-  from: string;
-  other: string;
-  role: string;
-  row: { view: Described; commit?: string } | undefined;
+/** A walk's start: its lineage view and its code commit, when it has one. */
+export interface WalkStart {
+  view: Described;
+  commit?: string;
 }
+
+/**
+ * One link of a lineage walk as SQLite gives it: `[from n, pos, other n, role, other's id,
+ * other's kind, other's view, other's commit]`, ends as the walk tables' integer keys
+ * (schema.ts nodes). The view is Described as compact JSON text (as rows.ts wrote it: lineage
+ * output splices it rather than parsing it); kind and view are null for a stub (a parent not in
+ * the store).
+ */
+export type WalkLink = [number, number, number, string, string, string | null, string | null, string | null];
 
 /** A record as lineage views show it. */
 export interface Described {
@@ -63,20 +70,8 @@ interface Row {
 }
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
-/**
- * One link of a step as JSON text, `[from, pos, other, role, view|null, commit|null]`, built
- * by SQLite (`f`: the node walked from, `o`: the other end's node; a stub's view is NULL).
- */
-const stepJson = `'[' || json_quote(f.id) || ',' || l.pos || ',' || json_quote(o.id) || ',' || json_quote(l.role) || ',' || coalesce(o.view, 'null') || ',' || json_quote(o."commit") || ']'`;
-type StepTuple = [string, number, string, string, Described | null, string | null];
-/**
- * One link of a whole walk as JSON text, `[from n, pos, other n, role, view or (a stub) id, commit|null]`:
- * the rows of a 10,000-record walk cross into JavaScript as one string (one JSON.parse)
- * rather than 60,000 values, and ends are integers (each view holds its id).
- */
-const walkJson = (from: string, other: string) =>
-  `'[' || l.${from} || ',' || l.pos || ',' || l.${other} || ',' || json_quote(l.role) || ',' || coalesce(o.view, json_quote(o.id)) || ',' || json_quote(o."commit") || ']'`;
-type WalkTuple = [number, number, number, string, Described | string, string | null];
+/** A walk link's columns (WalkLink), `l` the link and `o` its other end. */
+const LINK = (from: string, other: string) => `l.${from}, l.pos, l.${other}, l.role, o.id, o.kind, o.view, o."commit"`;
 /**
  * newest version first; ties by created, then id, for a stable order. Line queries name
  * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
@@ -182,67 +177,44 @@ export class Graph {
   }
 
   /**
-   * One step of a lineage walk for a whole frontier at once: every parent (`up`) or child
-   * (`down`) edge of these records, with the other end's row (undefined: not in the store),
-   * ordered by frontier, then (up) parent position or (down) child id and position.
+   * One step of a lineage walk for a whole frontier at once (walk-table keys): every parent
+   * (`up`) or child (`down`) link of these records, in no particular order (lineage.ts orders
+   * each record's links).
    */
-  step(ids: string[], direction: 'up' | 'down'): WalkStep[] {
+  step(ns: number[], direction: 'up' | 'down'): WalkLink[] {
     const sql = direction === 'up'
-      ? `SELECT ${stepJson} FROM json_each(?) j JOIN nodes f ON f.id = j.value JOIN links l ON l.child = f.n JOIN nodes o ON o.n = l.parent ORDER BY j.key, l.pos`
-      : `SELECT ${stepJson} FROM json_each(?) j JOIN nodes f ON f.id = j.value JOIN links l ON l.parent = f.n JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL ORDER BY j.key, o.id, l.pos`;
-    const rows = this.query((q) => q(sql).pluck().all(JSON.stringify(ids))) as string[];
-    return rows.map((r) => walkStep(JSON.parse(r) as StepTuple));
+      ? `SELECT ${LINK('child', 'parent')} FROM json_each(?) j JOIN links l ON l.child = j.value JOIN nodes o ON o.n = l.parent`
+      : `SELECT ${LINK('parent', 'child')} FROM json_each(?) j JOIN links l ON l.parent = j.value JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
+    return this.query((q) => q(sql).raw().all(JSON.stringify(ns))) as WalkLink[];
   }
 
   /**
-   * Every edge a whole lineage walk from `root` may follow, in one recursive query over the
-   * integer-keyed walk tables (schema.ts nodes, links), grouped by the record it leaves from
-   * (each group in `step`'s order). The recursion follows links only, so it may reach a few
-   * records lineage will not walk into (past an alias or a missing record); the caller's walk
-   * decides. UNION (not UNION ALL) visits each record once, however many paths reach it, so a
-   * dense DAG costs its size, not its path count. The whole answer comes as one JSON text
-   * (walkJson); the rows are ordered in JS: an ORDER BY here sorts the whole result in a
-   * temporary b-tree.
+   * Every link a whole lineage walk from the record keyed `n` may follow, in one recursive
+   * query over the integer-keyed walk tables (schema.ts nodes, links), in no particular order.
+   * The recursion follows links only, so it may reach a few records lineage will not walk into
+   * (past an alias or a missing record); the caller's walk decides. UNION (not UNION ALL) visits
+   * each record once, however many paths reach it, so a dense DAG costs its size, not its path
+   * count. Plain rows, views left as text: a 10,000-record walk is 10,000 small arrays, not
+   * one big JSON text to parse (docs/BENCH.md, sixth wave).
    */
-  walk(root: string, direction: 'up' | 'down'): Map<string, WalkStep[]> {
+  walk(n: number, direction: 'up' | 'down'): WalkLink[] {
     const sql = direction === 'up'
-      ? `WITH RECURSIVE walk(n) AS (SELECT n FROM nodes WHERE id = ? UNION SELECT l.parent FROM walk w JOIN links l ON l.child = w.n)
-         SELECT '[' || coalesce(group_concat(${walkJson('child', 'parent')}), '') || ']' FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
-      : `WITH RECURSIVE walk(n) AS (SELECT n FROM nodes WHERE id = ? UNION SELECT l.child FROM walk w JOIN links l ON l.parent = w.n)
-         SELECT '[' || coalesce(group_concat(${walkJson('parent', 'child')}), '') || ']' FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
-    const tuples = JSON.parse(this.query((q) => q(sql).pluck().get(root)) as string) as WalkTuple[];
-    // every end but the root is some link's other end: its id is in its view (or, a stub, given)
-    const idOf = new Map<number, string>();
-    for (const t of tuples) idOf.set(t[2], typeof t[4] === 'string' ? t[4] : t[4].id);
-    const rootN = this.query((q) => q('SELECT n FROM nodes WHERE id = ?').pluck().get(root)) as number | undefined;
-    if (rootN !== undefined) idOf.set(rootN, root);
-    const byFrom = new Map<number, WalkTuple[]>();
-    for (const t of tuples) {
-      const group = byFrom.get(t[0]);
-      if (group) group.push(t);
-      else byFrom.set(t[0], [t]);
-    }
-    const order = direction === 'up'
-      ? (x: WalkTuple, y: WalkTuple) => x[1] - y[1]
-      : (x: WalkTuple, y: WalkTuple) => {
-        const a = idOf.get(x[2])!;
-        const b = idOf.get(y[2])!;
-        return a < b ? -1 : a > b ? 1 : x[1] - y[1];
-      };
-    const out = new Map<string, WalkStep[]>();
-    for (const [n, group] of byFrom) {
-      const from = idOf.get(n)!;
-      out.set(from, group.sort(order).map(([, , other, role, view, commit]) => ({
-        from, other: idOf.get(other)!, role, row: typeof view === 'string' ? undefined : { view, ...(commit !== null ? { commit } : {}) },
-      })));
-    }
-    return out;
+      ? `WITH RECURSIVE walk(n) AS (SELECT ? UNION SELECT l.parent FROM walk w JOIN links l ON l.child = w.n)
+         SELECT ${LINK('child', 'parent')} FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
+      : `WITH RECURSIVE walk(n) AS (SELECT ? UNION SELECT l.child FROM walk w JOIN links l ON l.parent = w.n)
+         SELECT ${LINK('parent', 'child')} FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
+    return this.query((q) => q(sql).raw().all(n)) as WalkLink[];
+  }
+
+  /** A walk's start as the walk tables have it: `[n, kind, view (compact JSON), commit]` (undefined: not indexed). */
+  walkNode(id: string): [number, string, string, string | null] | undefined {
+    return this.query((q) => q('SELECT n, kind, view, "commit" FROM nodes WHERE id = ? AND view IS NOT NULL').raw().get(id)) as [number, string, string, string | null] | undefined;
   }
 
   /** The lineage view of a record, with its code commit when it has one (a walk's start). */
-  walkRow(id: string): WalkStep['row'] {
-    const r = this.query((q) => q('SELECT view, "commit" FROM nodes WHERE id = ? AND view IS NOT NULL').raw().get(id)) as [string, string | null] | undefined;
-    return r && { view: JSON.parse(r[0]) as Described, ...(r[1] !== null ? { commit: r[1] } : {}) };
+  walkRow(id: string): WalkStart | undefined {
+    const r = this.walkNode(id);
+    return r && { view: JSON.parse(r[2]) as Described, ...(r[3] !== null ? { commit: r[3] } : {}) };
   }
 
   /** Ids of version `version` of the line (kind, name): one unless two branches both made it. */
@@ -309,8 +281,4 @@ export class Graph {
   withHash(sha256: string): Array<{ id: string; how: 'artifact' | 'output' | 'file'; path: string | null }> {
     return this.query((q) => q('SELECT id, how, path FROM hashes WHERE sha256 = ? ORDER BY id, rowid').all(sha256)) as Array<{ id: string; how: 'artifact' | 'output' | 'file'; path: string | null }>;
   }
-}
-
-function walkStep([from, , other, role, view, commit]: StepTuple): WalkStep {
-  return { from, other, role, row: view === null ? undefined : { view, ...(commit !== null ? { commit } : {}) } };
 }

@@ -5,7 +5,7 @@
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
 import { MlmetaError } from '../errors.js';
-import type { Graph, WalkStep } from './graph.js';
+import type { Described, Graph, WalkLink } from './graph.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -46,65 +46,124 @@ export interface LineageOptions {
 /** Up to this --depth a walk asks one query per level; deeper or unbounded, one recursive query. */
 const PER_LEVEL_UP_TO = 8;
 
+/**
+ * A node as the walk finds it. A record's view stays the compact JSON text the index holds
+ * (graph.ts WalkLink): `--json` output splices it (render/lineage.ts), so a 10,000-node
+ * answer is not parsed into objects only to be printed again.
+ */
+export interface FoundNode {
+  id: string;
+  kind: string;
+  label: string;
+  depth: number;
+  /** the record's Described as compact JSON (null: a code commit, or a record not in the store) */
+  view: string | null;
+}
+
+/** A lineage before its nodes are objects: nodes in their final order, edges as in Lineage. */
+export interface LineagePlan {
+  root: string;
+  filtered?: string;
+  nodes: FoundNode[];
+  edges: LineageEdge[];
+}
+
+/**
+ * The label in a view's compact JSON (rows.ts: keys id, kind, name?, version?, label, facts).
+ * Inside a JSON string every `"` is escaped, so the first `,"label":` and the next
+ * `,"facts":` are the view's own keys, whatever the name holds.
+ */
+function labelIn(view: string): string {
+  const from = view.indexOf(',"label":') + 9;
+  const literal = view.slice(from, view.indexOf(',"facts":', from));
+  return literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
+}
+
 export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {}): Lineage {
+  const plan = lineagePlan(graph, root, opts);
+  const nodes = plan.nodes.map((n): LineageNode => (n.view === null
+    ? { id: n.id, kind: n.kind, label: n.label, depth: n.depth, facts: {} }
+    : { ...(JSON.parse(n.view) as Described), depth: n.depth }));
+  return { root, ...(plan.filtered !== undefined ? { filtered: plan.filtered } : {}), nodes, edges: plan.edges };
+}
+
+/** The links of each record walked from, in the order lineage follows them: parents by position; children by id, then position. */
+function byFrom(links: WalkLink[], direction: 'up' | 'down'): Map<number, WalkLink[]> {
+  const groups = new Map<number, WalkLink[]>();
+  for (const l of links) {
+    const group = groups.get(l[0]);
+    if (group) group.push(l);
+    else groups.set(l[0], [l]);
+  }
+  const order = direction === 'up'
+    ? (x: WalkLink, y: WalkLink) => x[1] - y[1]
+    : (x: WalkLink, y: WalkLink) => (x[4] < y[4] ? -1 : x[4] > y[4] ? 1 : x[1] - y[1]);
+  for (const group of groups.values()) if (group.length > 1) group.sort(order);
+  return groups;
+}
+
+/** lineageOf's answer with each record's view left as the index's JSON text. */
+export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {}): LineagePlan {
   const direction = opts.direction ?? 'up';
   // `--depth abc` arrives as NaN: refuse it (and negatives) as `find --limit` does.
   if (opts.depth !== undefined && (!Number.isInteger(opts.depth) || opts.depth < 0)) {
     throw new MlmetaError('E_USAGE', '--depth must be a whole number of hops (0 or more)');
   }
   const maxDepth = opts.depth ?? Infinity;
-  const nodes = new Map<string, LineageNode>();
-  const edges = new Map<string, LineageEdge>();
-  const addEdge = (from: string, to: string, role: string) => edges.set(`${from}\u0000${to}\u0000${role}`, { from, to, role });
-  const missing = (id: string, depth: number): LineageNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} });
-  const nodeOf = (row: NonNullable<WalkStep['row']>, depth: number): LineageNode => ({ ...row.view, depth });
-  const start = graph.walkRow(root);
+  const nodes = new Map<string, FoundNode>();
+  const edges: LineageEdge[] = [];
+  // an edge between two records is keyed by their walk keys; a code edge is added once per record
+  const linkEdges = new Set<string>();
+  const addLink = (fromN: number, toN: number, from: string, to: string, role: string) => {
+    const key = `${fromN} ${toN} ${role}`;
+    if (linkEdges.has(key)) return;
+    linkEdges.add(key);
+    edges.push({ from, to, role });
+  };
+  const missing = (id: string, depth: number): FoundNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, view: null });
+  const found = (l: WalkLink, depth: number): FoundNode => ({ id: l[4], kind: l[5]!, label: labelIn(l[6]!), depth, view: l[6] });
+  const start = graph.walkNode(root);
   if (!start) {
-    nodes.set(root, missing(root, 0));
-    return { root, nodes: [...nodes.values()], edges: [] };
+    return { root, nodes: [missing(root, 0)], edges: [] };
   }
-  nodes.set(root, nodeOf(start, 0));
-  // Breadth first over the edges a step gives for a whole frontier. Unbounded (or deep) walks
-  // fetch every edge they follow in one recursive query (Graph.walk): a 10,000-deep chain is
+  // the root as a link to itself, so a frontier is links throughout (n, id and commit of each record)
+  const rootLink: WalkLink = [start[0], 0, start[0], '', root, start[1], start[2], start[3]];
+  nodes.set(root, found(rootLink, 0));
+  // Breadth first over the links a step gives for a whole frontier. Unbounded (or deep) walks
+  // fetch every link they follow in one recursive query (Graph.walk): a 10,000-deep chain is
   // one statement, not 10,000. A shallow --depth asks one indexed query per level instead,
   // so it stops early in a big graph.
-  const stepper = (direction: 'up' | 'down'): ((frontier: string[]) => WalkStep[]) => {
-    if (maxDepth <= PER_LEVEL_UP_TO) return (frontier) => graph.step(frontier, direction);
-    const from = graph.walk(root, direction);
-    return (frontier) => frontier.flatMap((id) => from.get(id) ?? []);
+  const stepper = (direction: 'up' | 'down'): ((frontier: WalkLink[]) => Map<number, WalkLink[]>) => {
+    if (maxDepth <= PER_LEVEL_UP_TO) return (frontier) => byFrom(graph.step(frontier.map((l) => l[2]), direction), direction);
+    const all = byFrom(graph.walk(start[0], direction), direction);
+    return () => all;
   };
   if (direction === 'up' || direction === 'both') {
-    const commits = new Map<string, string | undefined>([[root, start.commit]]);
-    let frontier = [root];
-    const seen = new Set<string>([root]);
+    let frontier = [rootLink];
+    const seen = new Set<number>([start[0]]);
     const step = stepper('up');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const byChild = new Map<string, WalkStep[]>();
-      for (const p of step(frontier)) {
-        const group = byChild.get(p.from);
-        if (group) group.push(p);
-        else byChild.set(p.from, [p]);
-      }
-      const next: string[] = [];
-      for (const id of frontier) {
-        const commit = commits.get(id);
+      const parents = step(frontier);
+      const next: WalkLink[] = [];
+      for (const child of frontier) {
+        const [, , childN, , id, , , commit] = child;
         if (commit) {
           const c = `commit:${commit}`;
-          addEdge(c, id, 'code');
-          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, facts: {} });
+          edges.push({ from: c, to: id, role: 'code' });
+          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, view: null });
         }
-        for (const p of byChild.get(id) ?? []) {
-          if (p.row?.view.kind === 'alias') continue;
-          addEdge(p.other, p.from, p.role);
-          if (!p.row) {
-            if (!nodes.has(p.other)) nodes.set(p.other, missing(p.other, -d));
+        for (const p of parents.get(childN) ?? []) {
+          const [, , parentN, role, parent, kind, view] = p;
+          if (kind === 'alias') continue;
+          addLink(parentN, childN, parent, id, role);
+          if (view === null) {
+            if (!nodes.has(parent)) nodes.set(parent, missing(parent, -d));
             continue;
           }
-          if (!seen.has(p.other)) {
-            seen.add(p.other);
-            if (!nodes.has(p.other)) nodes.set(p.other, nodeOf(p.row, -d));
-            commits.set(p.other, p.row.commit);
-            next.push(p.other);
+          if (!seen.has(parentN)) {
+            seen.add(parentN);
+            if (!nodes.has(parent)) nodes.set(parent, found(p, -d));
+            next.push(p);
           }
         }
       }
@@ -112,25 +171,29 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     }
   }
   if (direction === 'down' || direction === 'both') {
-    let frontier = [root];
-    const seenDown = new Set<string>([root]);
+    let frontier = [rootLink];
+    const seenDown = new Set<number>([start[0]]);
     const step = stepper('down');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const next: string[] = [];
-      for (const c of step(frontier)) {
-        if (!c.row || c.row.view.kind === 'alias') continue;
-        addEdge(c.from, c.other, c.role);
-        if (!seenDown.has(c.other)) {
-          seenDown.add(c.other);
-          if (!nodes.has(c.other)) nodes.set(c.other, nodeOf(c.row, d));
-          next.push(c.other);
+      const children = step(frontier);
+      const next: WalkLink[] = [];
+      for (const [, , parentN, , parent] of frontier) {
+        for (const c of children.get(parentN) ?? []) {
+          const [, , childN, role, child, kind, view] = c;
+          if (view === null || kind === 'alias') continue;
+          addLink(parentN, childN, parent, child, role);
+          if (!seenDown.has(childN)) {
+            seenDown.add(childN);
+            if (!nodes.has(child)) nodes.set(child, found(c, d));
+            next.push(c);
+          }
         }
       }
       frontier = next;
     }
   }
   let nodeList = [...nodes.values()];
-  let edgeList = [...edges.values()];
+  let edgeList = edges;
   if (opts.kind !== undefined) {
     nodeList = nodeList.filter((n) => n.id === root || n.kind === opts.kind);
     const keep = new Set(nodeList.map((n) => n.id));

@@ -1,6 +1,33 @@
 // Lineage as a text tree, Graphviz DOT, or Mermaid (pastes into a GitHub README).
-import type { Lineage, LineageNode } from '../graph/lineage.js';
+import type { Lineage, LineageNode, LineagePlan } from '../graph/lineage.js';
+import { JsonTexts } from './json.js';
 import { printable } from './safe.js';
+
+/**
+ * What `--json` prints for a lineage (writeJson's value): lineageOf's object, but each node
+ * spliced from its view's JSON text (a record's view and its depth; a commit or missing node as
+ * lineageOf makes it), key for key in lineageOf's order.
+ */
+export function lineageJson(plan: LineagePlan): unknown {
+  const { nodes, edges } = plan;
+  const q = JSON.stringify;
+  const node = (i: number) => {
+    const n = nodes[i]!;
+    return n.view === null
+      ? `{"id":${q(n.id)},"kind":${q(n.kind)},"label":${q(n.label)},"depth":${n.depth},"facts":{}}`
+      : `${n.view.slice(0, -1)},"depth":${n.depth}}`;
+  };
+  const edge = (i: number) => {
+    const e = edges[i]!;
+    return `{"from":${q(e.from)},"to":${q(e.to)},"role":${q(e.role)}}`;
+  };
+  return {
+    root: plan.root,
+    ...(plan.filtered !== undefined ? { filtered: plan.filtered } : {}),
+    nodes: new JsonTexts(nodes.length, node),
+    edges: new JsonTexts(edges.length, edge),
+  };
+}
 
 function facts(n: LineageNode): string {
   const parts = Object.entries(n.facts).map(([k, v]) => (v === true ? printable(k) : `${printable(k)}=${printable(v)}`));
