@@ -34,14 +34,88 @@ export interface WalkStart {
   commit?: string;
 }
 
+const SEP_FIELD = '\u0001';
+const SEP_LINK = '\u0002';
+const FIELDS = 8;
+const BACKSLASH = 0x5c;
+
 /**
- * One link of a lineage walk as SQLite gives it: `[from n, pos, other n, role, other's id,
- * other's kind, other's view, other's commit]`, ends as the walk tables' integer keys
- * (schema.ts nodes). The view is Described as compact JSON text (as rows.ts wrote it: lineage
- * output splices it rather than parsing it); kind and view are null for a stub (a parent not in
- * the store).
+ * The links of a lineage walk as SQLite gives them: one text (linkText below), each link
+ * `from n, pos, other n, role, other's kind, other's commit, other's id, other's view`
+ * (ends as the walk tables' integer keys, schema.ts nodes; the strings JSON-quoted; the view
+ * the record's Described as compact JSON, as rows.ts wrote it, empty for a stub: a parent not
+ * in the store). A 10,000-record walk crosses into JavaScript as one string, and nothing is
+ * made per link until the walk asks: each view stays a slice of that text until `--json`
+ * output splices it (render/lineage.ts). Rows or parsed JSON cost ~3× the CPU here, most of
+ * it the garbage collector copying 10,000 objects (docs/BENCH.md, sixth wave).
  */
-export type WalkLink = [number, number, number, string, string, string | null, string | null, string | null];
+export class WalkLinks {
+  readonly count: number;
+  /** where each field starts (FIELDS per link), then where the text ends */
+  private readonly starts: Int32Array;
+
+  constructor(readonly text: string) {
+    let count = text.length ? 1 : 0;
+    for (let i = text.indexOf(SEP_LINK); i >= 0; i = text.indexOf(SEP_LINK, i + 1)) count++;
+    this.count = count;
+    this.starts = new Int32Array(count * FIELDS + 1);
+    let at = 0;
+    for (let k = 0; k < count * FIELDS; k++) {
+      this.starts[k] = at;
+      // a field ends at the next separator: none is inside a field (JSON text and quoted strings escape control characters)
+      at = text.indexOf(k % FIELDS === FIELDS - 1 ? SEP_LINK : SEP_FIELD, at) + 1 || text.length + 1;
+    }
+    this.starts[count * FIELDS] = text.length + 1;
+  }
+
+  private start(i: number, f: number): number {
+    return this.starts[i * FIELDS + f]!;
+  }
+
+  /** The field's text (without its separator). */
+  private field(i: number, f: number): string {
+    return this.text.slice(this.start(i, f), this.start(i, f + 1) - 1);
+  }
+
+  private integer(i: number, f: number): number {
+    let x = 0;
+    for (let k = this.start(i, f), end = this.start(i, f + 1) - 1; k < end; k++) x = x * 10 + this.text.charCodeAt(k) - 48;
+    return x;
+  }
+
+  /** A quoted field's string (null for SQL NULL). */
+  private quoted(i: number, f: number): string | null {
+    const a = this.start(i, f);
+    const b = this.start(i, f + 1) - 1;
+    if (this.text.charCodeAt(a) !== 0x22) return null;
+    for (let k = a + 1; k < b - 1; k++) if (this.text.charCodeAt(k) === BACKSLASH) return JSON.parse(this.text.slice(a, b)) as string;
+    return this.text.slice(a + 1, b - 1);
+  }
+
+  from(i: number): number { return this.integer(i, 0); }
+  pos(i: number): number { return this.integer(i, 1); }
+  other(i: number): number { return this.integer(i, 2); }
+  role(i: number): string { return this.quoted(i, 3)!; }
+  /** The other end's kind (null: a stub). */
+  kind(i: number): string | null { return this.quoted(i, 4); }
+  commit(i: number): string | null { return this.quoted(i, 5); }
+  id(i: number): string { return this.quoted(i, 6)!; }
+  /** The other end's view as compact JSON (null: a stub). */
+  view(i: number): string | null {
+    return this.viewEnd(i) > this.viewStart(i) ? this.field(i, 7) : null;
+  }
+  /** Where the other end's view is in `text` (an empty range: a stub). */
+  viewStart(i: number): number { return this.start(i, 7); }
+  viewEnd(i: number): number { return this.start(i, 8) - 1; }
+  /** The label in the other end's view (rows.ts: keys id, kind, name?, version?, label, facts). */
+  label(i: number): string {
+    // Inside a JSON string every `"` is escaped, so the first `,"label":` and the next
+    // `,"facts":` are the view's own keys, whatever the name holds.
+    const from = this.text.indexOf(',"label":', this.start(i, 7)) + 9;
+    const literal = this.text.slice(from, this.text.indexOf(',"facts":', from));
+    return literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
+  }
+}
 
 /** A record as lineage views show it. */
 export interface Described {
@@ -70,8 +144,11 @@ interface Row {
 }
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
-/** A walk link's columns (WalkLink), `l` the link and `o` its other end. */
-const LINK = (from: string, other: string) => `l.${from}, l.pos, l.${other}, l.role, o.id, o.kind, o.view, o."commit"`;
+/** One link of a walk as WalkLinks reads it, `l` the link and `o` its other end. */
+const linkText = (from: string, other: string) =>
+  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || json_quote(l.role) || char(1) || json_quote(o.kind) || char(1) || json_quote(o."commit") || char(1) || json_quote(o.id) || char(1) || coalesce(o.view, '')`;
+/** All of a walk's links as one text, WalkLinks' form. */
+const linksText = (from: string, other: string) => `coalesce(group_concat(${linkText(from, other)}, char(2)), '')`;
 /**
  * newest version first; ties by created, then id, for a stable order. Line queries name
  * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
@@ -181,11 +258,11 @@ export class Graph {
    * (`up`) or child (`down`) link of these records, in no particular order (lineage.ts orders
    * each record's links).
    */
-  step(ns: number[], direction: 'up' | 'down'): WalkLink[] {
+  step(ns: number[], direction: 'up' | 'down'): WalkLinks {
     const sql = direction === 'up'
-      ? `SELECT ${LINK('child', 'parent')} FROM json_each(?) j JOIN links l ON l.child = j.value JOIN nodes o ON o.n = l.parent`
-      : `SELECT ${LINK('parent', 'child')} FROM json_each(?) j JOIN links l ON l.parent = j.value JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
-    return this.query((q) => q(sql).raw().all(JSON.stringify(ns))) as WalkLink[];
+      ? `SELECT ${linksText('child', 'parent')} FROM json_each(?) j JOIN links l ON l.child = j.value JOIN nodes o ON o.n = l.parent`
+      : `SELECT ${linksText('parent', 'child')} FROM json_each(?) j JOIN links l ON l.parent = j.value JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
+    return new WalkLinks(this.query((q) => q(sql).pluck().get(JSON.stringify(ns))) as string);
   }
 
   /**
@@ -194,27 +271,27 @@ export class Graph {
    * The recursion follows links only, so it may reach a few records lineage will not walk into
    * (past an alias or a missing record); the caller's walk decides. UNION (not UNION ALL) visits
    * each record once, however many paths reach it, so a dense DAG costs its size, not its path
-   * count. Plain rows, views left as text: a 10,000-record walk is 10,000 small arrays, not
-   * one big JSON text to parse (docs/BENCH.md, sixth wave).
+   * count.
    */
-  walk(n: number, direction: 'up' | 'down'): WalkLink[] {
+  walk(n: number, direction: 'up' | 'down'): WalkLinks {
     const sql = direction === 'up'
       ? `WITH RECURSIVE walk(n) AS (SELECT ? UNION SELECT l.parent FROM walk w JOIN links l ON l.child = w.n)
-         SELECT ${LINK('child', 'parent')} FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
+         SELECT ${linksText('child', 'parent')} FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
       : `WITH RECURSIVE walk(n) AS (SELECT ? UNION SELECT l.child FROM walk w JOIN links l ON l.parent = w.n)
-         SELECT ${LINK('parent', 'child')} FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
-    return this.query((q) => q(sql).raw().all(n)) as WalkLink[];
+         SELECT ${linksText('parent', 'child')} FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
+    return new WalkLinks(this.query((q) => q(sql).pluck().get(n)) as string);
   }
 
-  /** A walk's start as the walk tables have it: `[n, kind, view (compact JSON), commit]` (undefined: not indexed). */
-  walkNode(id: string): [number, string, string, string | null] | undefined {
-    return this.query((q) => q('SELECT n, kind, view, "commit" FROM nodes WHERE id = ? AND view IS NOT NULL').raw().get(id)) as [number, string, string, string | null] | undefined;
+  /** A walk's start, as a link from the record to itself (no link: not indexed). */
+  walkStart(id: string): WalkLinks {
+    const sql = `SELECT ${linksText('n', 'n')} FROM (SELECT n, 0 AS pos, '' AS role FROM nodes WHERE id = ? AND view IS NOT NULL) l JOIN nodes o ON o.n = l.n`;
+    return new WalkLinks(this.query((q) => q(sql).pluck().get(id)) as string);
   }
 
   /** The lineage view of a record, with its code commit when it has one (a walk's start). */
   walkRow(id: string): WalkStart | undefined {
-    const r = this.walkNode(id);
-    return r && { view: JSON.parse(r[2]) as Described, ...(r[3] !== null ? { commit: r[3] } : {}) };
+    const r = this.query((q) => q('SELECT view, "commit" FROM nodes WHERE id = ? AND view IS NOT NULL').raw().get(id)) as [string, string | null] | undefined;
+    return r && { view: JSON.parse(r[0]) as Described, ...(r[1] !== null ? { commit: r[1] } : {}) };
   }
 
   /** Ids of version `version` of the line (kind, name): one unless two branches both made it. */

@@ -5,7 +5,7 @@
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
 import { MlmetaError } from '../errors.js';
-import type { Described, Graph, WalkLink } from './graph.js';
+import type { Described, Graph, WalkLinks } from './graph.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -47,18 +47,21 @@ export interface LineageOptions {
 const PER_LEVEL_UP_TO = 8;
 
 /**
- * A node as the walk finds it. A record's view stays the compact JSON text the index holds
- * (graph.ts WalkLink): `--json` output splices it (render/lineage.ts), so a 10,000-node
- * answer is not parsed into objects only to be printed again.
+ * A node as the walk finds it. A record's view stays in the walk's text (graph.ts WalkLinks):
+ * `--json` output splices it (render/lineage.ts), so a 10,000-node answer is not parsed into
+ * objects only to be printed again.
  */
 export interface FoundNode {
   id: string;
   kind: string;
   label: string;
   depth: number;
-  /** the record's Described as compact JSON (null: a code commit, or a record not in the store) */
-  view: string | null;
+  /** where the record's view is (null: a code commit, or a record not in the store) */
+  at: { links: WalkLinks; i: number } | null;
 }
+
+/** The view of a found record as compact JSON (null: a code commit or a missing record). */
+export const viewOf = (n: FoundNode): string | null => n.at && n.at.links.view(n.at.i);
 
 /** A lineage before its nodes are objects: nodes in their final order, edges as in Lineage. */
 export interface LineagePlan {
@@ -68,41 +71,42 @@ export interface LineagePlan {
   edges: LineageEdge[];
 }
 
-/**
- * The label in a view's compact JSON (rows.ts: keys id, kind, name?, version?, label, facts).
- * Inside a JSON string every `"` is escaped, so the first `,"label":` and the next
- * `,"facts":` are the view's own keys, whatever the name holds.
- */
-function labelIn(view: string): string {
-  const from = view.indexOf(',"label":') + 9;
-  const literal = view.slice(from, view.indexOf(',"facts":', from));
-  return literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
-}
-
 export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {}): Lineage {
   const plan = lineagePlan(graph, root, opts);
-  const nodes = plan.nodes.map((n): LineageNode => (n.view === null
-    ? { id: n.id, kind: n.kind, label: n.label, depth: n.depth, facts: {} }
-    : { ...(JSON.parse(n.view) as Described), depth: n.depth }));
+  const nodes = plan.nodes.map((n): LineageNode => {
+    const view = viewOf(n);
+    return view === null ? { id: n.id, kind: n.kind, label: n.label, depth: n.depth, facts: {} } : { ...(JSON.parse(view) as Described), depth: n.depth };
+  });
   return { root, ...(plan.filtered !== undefined ? { filtered: plan.filtered } : {}), nodes, edges: plan.edges };
 }
 
-/** The links of each record walked from, in the order lineage follows them: parents by position; children by id, then position. */
-function byFrom(links: WalkLink[], direction: 'up' | 'down'): Map<number, WalkLink[]> {
-  const groups = new Map<number, WalkLink[]>();
-  for (const l of links) {
-    const group = groups.get(l[0]);
-    if (group) group.push(l);
-    else groups.set(l[0], [l]);
+/** The links of each record walked from (by walk key), in the order lineage follows them: parents by position; children by id, then position. */
+function byFrom(links: WalkLinks, direction: 'up' | 'down'): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < links.count; i++) {
+    const from = links.from(i);
+    const group = groups.get(from);
+    if (group) group.push(i);
+    else groups.set(from, [i]);
   }
   const order = direction === 'up'
-    ? (x: WalkLink, y: WalkLink) => x[1] - y[1]
-    : (x: WalkLink, y: WalkLink) => (x[4] < y[4] ? -1 : x[4] > y[4] ? 1 : x[1] - y[1]);
+    ? (x: number, y: number) => links.pos(x) - links.pos(y)
+    : (x: number, y: number) => {
+      const a = links.id(x);
+      const b = links.id(y);
+      return a < b ? -1 : a > b ? 1 : links.pos(x) - links.pos(y);
+    };
   for (const group of groups.values()) if (group.length > 1) group.sort(order);
   return groups;
 }
 
-/** lineageOf's answer with each record's view left as the index's JSON text. */
+/** One step's links: where they are, and each record's in walk order. */
+interface Step {
+  links: WalkLinks;
+  from: Map<number, number[]>;
+}
+
+/** lineageOf's answer with each record's view left in the walk's text. */
 export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {}): LineagePlan {
   const direction = opts.direction ?? 'up';
   // `--depth abc` arrives as NaN: refuse it (and negatives) as `find --limit` does.
@@ -120,50 +124,62 @@ export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {
     linkEdges.add(key);
     edges.push({ from, to, role });
   };
-  const missing = (id: string, depth: number): FoundNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, view: null });
-  const found = (l: WalkLink, depth: number): FoundNode => ({ id: l[4], kind: l[5]!, label: labelIn(l[6]!), depth, view: l[6] });
-  const start = graph.walkNode(root);
-  if (!start) {
+  const missing = (id: string, depth: number): FoundNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, at: null });
+  const found = (links: WalkLinks, i: number, id: string, depth: number): FoundNode => ({ id, kind: links.kind(i)!, label: links.label(i), depth, at: { links, i } });
+  // the root as a link to itself, so a frontier is links throughout
+  const start = graph.walkStart(root);
+  if (start.count === 0) {
     return { root, nodes: [missing(root, 0)], edges: [] };
   }
-  // the root as a link to itself, so a frontier is links throughout (n, id and commit of each record)
-  const rootLink: WalkLink = [start[0], 0, start[0], '', root, start[1], start[2], start[3]];
-  nodes.set(root, found(rootLink, 0));
+  const rootN = start.from(0);
+  nodes.set(root, found(start, 0, root, 0));
+  /** A frontier: the records walked from, each as the link that reached it (its id beside it). */
+  type Frontier = Array<{ links: WalkLinks; i: number; id: string }>;
   // Breadth first over the links a step gives for a whole frontier. Unbounded (or deep) walks
   // fetch every link they follow in one recursive query (Graph.walk): a 10,000-deep chain is
   // one statement, not 10,000. A shallow --depth asks one indexed query per level instead,
   // so it stops early in a big graph.
-  const stepper = (direction: 'up' | 'down'): ((frontier: WalkLink[]) => Map<number, WalkLink[]>) => {
-    if (maxDepth <= PER_LEVEL_UP_TO) return (frontier) => byFrom(graph.step(frontier.map((l) => l[2]), direction), direction);
-    const all = byFrom(graph.walk(start[0], direction), direction);
+  const stepper = (direction: 'up' | 'down'): ((frontier: Frontier) => Step) => {
+    if (maxDepth <= PER_LEVEL_UP_TO) {
+      return (frontier) => {
+        const links = graph.step(frontier.map((f) => f.links.other(f.i)), direction);
+        return { links, from: byFrom(links, direction) };
+      };
+    }
+    const links = graph.walk(rootN, direction);
+    const all = { links, from: byFrom(links, direction) };
     return () => all;
   };
+  const rootFrontier: Frontier = [{ links: start, i: 0, id: root }];
   if (direction === 'up' || direction === 'both') {
-    let frontier = [rootLink];
-    const seen = new Set<number>([start[0]]);
+    let frontier = rootFrontier;
+    const seen = new Set<number>([rootN]);
     const step = stepper('up');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const parents = step(frontier);
-      const next: WalkLink[] = [];
+      const { links, from } = step(frontier);
+      const next: Frontier = [];
       for (const child of frontier) {
-        const [, , childN, , id, , , commit] = child;
+        const childN = child.links.other(child.i);
+        const commit = child.links.commit(child.i);
         if (commit) {
           const c = `commit:${commit}`;
-          edges.push({ from: c, to: id, role: 'code' });
-          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, view: null });
+          edges.push({ from: c, to: child.id, role: 'code' });
+          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, at: null });
         }
-        for (const p of parents.get(childN) ?? []) {
-          const [, , parentN, role, parent, kind, view] = p;
+        for (const p of from.get(childN) ?? []) {
+          const kind = links.kind(p);
           if (kind === 'alias') continue;
-          addLink(parentN, childN, parent, id, role);
-          if (view === null) {
+          const parentN = links.other(p);
+          const parent = links.id(p);
+          addLink(parentN, childN, parent, child.id, links.role(p));
+          if (kind === null) {
             if (!nodes.has(parent)) nodes.set(parent, missing(parent, -d));
             continue;
           }
           if (!seen.has(parentN)) {
             seen.add(parentN);
-            if (!nodes.has(parent)) nodes.set(parent, found(p, -d));
-            next.push(p);
+            if (!nodes.has(parent)) nodes.set(parent, found(links, p, parent, -d));
+            next.push({ links, i: p, id: parent });
           }
         }
       }
@@ -171,21 +187,24 @@ export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {
     }
   }
   if (direction === 'down' || direction === 'both') {
-    let frontier = [rootLink];
-    const seenDown = new Set<number>([start[0]]);
+    let frontier = rootFrontier;
+    const seenDown = new Set<number>([rootN]);
     const step = stepper('down');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const children = step(frontier);
-      const next: WalkLink[] = [];
-      for (const [, , parentN, , parent] of frontier) {
-        for (const c of children.get(parentN) ?? []) {
-          const [, , childN, role, child, kind, view] = c;
-          if (view === null || kind === 'alias') continue;
-          addLink(parentN, childN, parent, child, role);
+      const { links, from } = step(frontier);
+      const next: Frontier = [];
+      for (const parent of frontier) {
+        const parentN = parent.links.other(parent.i);
+        for (const c of from.get(parentN) ?? []) {
+          const kind = links.kind(c);
+          if (kind === null || kind === 'alias') continue;
+          const childN = links.other(c);
+          const child = links.id(c);
+          addLink(parentN, childN, parent.id, child, links.role(c));
           if (!seenDown.has(childN)) {
             seenDown.add(childN);
-            if (!nodes.has(child)) nodes.set(child, found(c, d));
-            next.push(c);
+            if (!nodes.has(child)) nodes.set(child, found(links, c, child, d));
+            next.push({ links, i: c, id: child });
           }
         }
       }

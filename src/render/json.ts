@@ -7,76 +7,6 @@ import { printableJson } from './safe.js';
 
 const CHUNK = 1 << 16;
 
-/**
- * An array given as its elements' compact JSON text (as JSON.stringify(element) wrote it),
- * each made when it is written: writeJson lays each out exactly as JSON.stringify(element,
- * null, 2) would, from the text (layout below). A lineage's 10,000 record views come from the
- * index as such text; parsing them into objects only to print them again was most of the
- * output's cost (docs/BENCH.md, sixth wave).
- */
-export class JsonTexts {
-  constructor(readonly length: number, readonly at: (i: number) => string) {}
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-const newlines: string[] = [];
-/** A newline and `level` indentation steps of two spaces. */
-const newline = (level: number) => (newlines[level] ??= `\n${'  '.repeat(level)}`);
-
-/** The index of the quote closing the JSON string that opens at `open`. */
-function stringEnd(text: string, open: number): number {
-  let end = text.indexOf('"', open + 1);
-  for (;;) {
-    if (end < 0) throw new Error('JSON text with an unterminated string');
-    let slashes = 0;
-    while (text.charCodeAt(end - 1 - slashes) === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return end;
-    end = text.indexOf('"', end + 1);
-  }
-}
-
-/**
- * Compact JSON text (JSON.stringify's, no whitespace) laid out as JSON.stringify(value, null, 2)
- * lays out the value it holds, at `level` steps of indentation after its first line: a newline
- * after `{`, `[` and `,` and before `}` and `]` (but `{}` and `[]` stay), a space after `:`.
- * Strings are copied as they are (their escapes are JSON.stringify's already).
- */
-export function layout(text: string, level: number): string {
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      i = stringEnd(text, i);
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      const next = text.charCodeAt(i + 1);
-      if (next === CLOSE_BRACE || next === CLOSE_BRACKET) i++;
-      else {
-        out += text.slice(from, i + 1) + newline(++level);
-        from = i + 1;
-      }
-    } else if (c === COMMA) {
-      out += text.slice(from, i + 1) + newline(level);
-      from = i + 1;
-    } else if (c === COLON) {
-      out += `${text.slice(from, i + 1)} `;
-      from = i + 1;
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      out += text.slice(from, i) + newline(--level);
-      from = i;
-    }
-  }
-  return out + text.slice(from);
-}
-
 /** JSON.stringify calls toJSON(key) with the value's key: such a value (or a container holding one) is left to it whole. */
 const hasToJSON = (v: unknown) => v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function';
 
@@ -92,20 +22,12 @@ const skipped = (v: unknown) => v === undefined || typeof v === 'function' || ty
 
 /** One value's text at this indentation (its first line is not indented; later ones are). */
 function leaf(v: unknown, indent: string): string {
-  const text = JSON.stringify(v, null, 2);
+  const text = printableJson(JSON.stringify(v, null, 2));
   // JSON text has no raw newline inside strings: every one is layout
   return indent ? text.replace(/\n/g, `\n${indent}`) : text;
 }
 
 function* pieces(value: unknown, indent: string, depth: number): Generator<string> {
-  if (value instanceof JsonTexts) {
-    if (value.length === 0) return yield '[]';
-    const level = indent.length / 2 + 1;
-    yield '[';
-    for (let i = 0; i < value.length; i++) yield `${i ? ',' : ''}${newline(level)}${layout(value.at(i), level)}`;
-    yield newline(level - 1) + ']';
-    return;
-  }
   if (depth >= 2 || !isContainer(value) || Object.values(value).some(hasToJSON)) {
     yield leaf(value, indent);
     return;
@@ -127,17 +49,13 @@ function* pieces(value: unknown, indent: string, depth: number): Generator<strin
   if (keys.length === 0) return yield '{}';
   yield '{';
   for (let i = 0; i < keys.length; i++) {
-    yield `${i ? ',' : ''}\n${inner}${JSON.stringify(keys[i])}: `;
+    yield `${i ? ',' : ''}\n${inner}${printableJson(JSON.stringify(keys[i]))}: `;
     yield* pieces(value[keys[i]!], inner, depth + 1);
   }
   yield `\n${indent}}`;
 }
 
-/**
- * Write `printableJson(JSON.stringify(value, null, 2)) + '\n'` through `write`, in chunks
- * (the unsafe characters are escaped chunk by chunk: the escape is per character, and JSON's
- * own layout holds none of them).
- */
+/** Write `printableJson(JSON.stringify(value, null, 2)) + '\n'` through `write`, in chunks. */
 export function writeJson(value: unknown, write: (chunk: string) => void): void {
   let parts: string[] = [];
   let size = 0;
@@ -145,11 +63,192 @@ export function writeJson(value: unknown, write: (chunk: string) => void): void 
     parts.push(p);
     size += p.length;
     if (size >= CHUNK) {
-      write(printableJson(parts.join('')));
+      write(parts.join(''));
       parts = [];
       size = 0;
     }
   }
   parts.push('\n');
-  write(printableJson(parts.join('')));
+  write(parts.join(''));
+}
+
+/** What printableJson escapes (safe.ts UNSAFE_IN_JSON): JSON.stringify leaves these raw. */
+function unsafeInJson(c: number): boolean {
+  return (c >= 0x7f && c <= 0x9f) || c === 0x61c || c === 0x200e || c === 0x200f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+const HEX = '0123456789abcdef';
+const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+/** Room left at the end of a chunk for the most one character can take (a \uXXXX escape: 6 bytes). */
+const SLACK = 16;
+
+/**
+ * JSON written straight into UTF-8 chunks of ~64 KB, for answers too big to build as
+ * strings: the bytes of `printableJson(text)` encoded as UTF-8 (a lone surrogate as U+FFFD,
+ * as Buffer.from and process.stdout.write do). Compact JSON text from elsewhere (a lineage's
+ * record views, as the index holds them) is laid out as JSON.stringify(value, null, 2) would lay
+ * out its value, without parsing it: a 10,000-node lineage made as objects and strings was
+ * ~35 MB of short-lived garbage (docs/BENCH.md, sixth wave).
+ */
+export class JsonWriter {
+  private buf = Buffer.allocUnsafe(CHUNK + SLACK);
+  private at = 0;
+
+  /** `write` gets each chunk once, and keeps it: a chunk is never reused (a pipe may still hold it). */
+  constructor(private readonly write: (chunk: Uint8Array) => void) {}
+
+  private room(): void {
+    if (this.at < CHUNK) return;
+    this.write(this.buf.subarray(0, this.at));
+    this.buf = Buffer.allocUnsafe(CHUNK + SLACK);
+    this.at = 0;
+  }
+
+  private escape(c: number): void {
+    const b = this.buf;
+    b[this.at++] = BACKSLASH;
+    b[this.at++] = 0x75; // u
+    for (let shift = 12; shift >= 0; shift -= 4) b[this.at++] = HEX.charCodeAt((c >> shift) & 15);
+  }
+
+  /** The character at s[k] (as UTF-8, or escaped when printableJson escapes it); returns the index of its last code unit. */
+  private char(s: string, k: number): number {
+    this.room();
+    const c = s.charCodeAt(k);
+    const b = this.buf;
+    if (c < 0x7f) b[this.at++] = c;
+    else if (unsafeInJson(c)) this.escape(c);
+    else if (c < 0x800) {
+      b[this.at++] = 0xc0 | (c >> 6);
+      b[this.at++] = 0x80 | (c & 63);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = s.charCodeAt(k + 1);
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        const p = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        b[this.at++] = 0xf0 | (p >> 18);
+        b[this.at++] = 0x80 | ((p >> 12) & 63);
+        b[this.at++] = 0x80 | ((p >> 6) & 63);
+        b[this.at++] = 0x80 | (p & 63);
+        return k + 1;
+      }
+      b[this.at++] = 0xef; // a lone surrogate: U+FFFD
+      b[this.at++] = 0xbf;
+      b[this.at++] = 0xbd;
+    } else {
+      b[this.at++] = 0xe0 | (c >> 12);
+      b[this.at++] = 0x80 | ((c >> 6) & 63);
+      b[this.at++] = 0x80 | (c & 63);
+    }
+    return k;
+  }
+
+  private newline(level: number): void {
+    this.room();
+    this.buf[this.at++] = NEWLINE;
+    for (let i = 0; i < level; i++) {
+      this.room();
+      this.buf[this.at++] = SPACE;
+      this.buf[this.at++] = SPACE;
+    }
+  }
+
+  /** Text as it is (JSON the caller laid out), its unsafe characters escaped. */
+  text(s: string): void {
+    for (let k = 0; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      if (c < 0x7f && this.at < CHUNK) this.buf[this.at++] = c;
+      else k = this.char(s, k);
+    }
+  }
+
+  /** A string as JSON.stringify quotes it. */
+  string(s: string): void {
+    this.room();
+    this.buf[this.at++] = QUOTE;
+    for (let k = 0; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      if (c >= SPACE && c < 0x7f && c !== QUOTE && c !== BACKSLASH && this.at < CHUNK) {
+        this.buf[this.at++] = c;
+        continue;
+      }
+      if (c >= SPACE && c !== QUOTE && c !== BACKSLASH && (c < 0xd800 || c > 0xdfff)) {
+        k = this.char(s, k);
+        continue;
+      }
+      this.room();
+      const short = c === QUOTE || c === BACKSLASH ? c : SHORT_ESCAPES[c];
+      if (short !== undefined) {
+        this.buf[this.at++] = BACKSLASH;
+        this.buf[this.at++] = short;
+      } else if (c < 0x20) this.escape(c);
+      else {
+        // a surrogate: a pair is written as it is (char() takes both halves), a lone one escaped (well-formed JSON.stringify)
+        const low = s.charCodeAt(k + 1);
+        if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) k = this.char(s, k);
+        else this.escape(c);
+      }
+    }
+    this.room();
+    this.buf[this.at++] = QUOTE;
+  }
+
+  /**
+   * Compact JSON text (text[from, to), as JSON.stringify(value) wrote it: no whitespace) laid
+   * out as JSON.stringify(value, null, 2) lays out the value, `level` steps of indentation in:
+   * a newline after `{`, `[` and `,` and before `}` and `]` (`{}` and `[]` stay), a space after
+   * `:`. Strings are copied as they are (their escapes are JSON.stringify's already).
+   */
+  laidOut(text: string, from: number, to: number, level: number): void {
+    for (let k = from; k < to; k++) {
+      let c = text.charCodeAt(k);
+      if (c === QUOTE) {
+        // a string: runs of printable ASCII copied byte for byte, anything else through char()
+        this.room();
+        this.buf[this.at++] = QUOTE;
+        for (k++; k < to; k++) {
+          c = text.charCodeAt(k);
+          if (c === QUOTE) break;
+          if (c >= SPACE && c < 0x7f && c !== BACKSLASH && this.at < CHUNK) this.buf[this.at++] = c;
+          else {
+            if (c === BACKSLASH) this.char(text, k++);
+            k = this.char(text, k);
+          }
+        }
+        this.room();
+        if (k < to) this.buf[this.at++] = QUOTE;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.char(text, k);
+        const next = text.charCodeAt(k + 1);
+        if (next === CLOSE_BRACE || next === CLOSE_BRACKET) this.char(text, ++k);
+        else this.newline(++level);
+      } else if (c === COMMA) {
+        this.char(text, k);
+        this.newline(level);
+      } else if (c === COLON) {
+        this.room();
+        this.buf[this.at++] = COLON;
+        this.buf[this.at++] = SPACE;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        this.newline(--level);
+        this.char(text, k);
+      } else if (c < 0x7f && this.at < CHUNK) this.buf[this.at++] = c; // numbers, true, false, null
+      else this.char(text, k);
+    }
+  }
+
+  /** Hand out what is left. */
+  end(): void {
+    if (this.at > 0) this.write(this.buf.subarray(0, this.at));
+    this.at = 0;
+  }
 }

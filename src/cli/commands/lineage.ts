@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { lineagePlan, type LineageOptions } from '../../graph/lineage.js';
-import { lineageJson, renderLineageDot, renderLineageMermaid, renderLineageText } from '../../render/lineage.js';
-import { countOption, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+import { renderLineageDot, renderLineageMermaid, renderLineageText, writeLineageJson } from '../../render/lineage.js';
+import { countOption, out, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs { ref: string; up?: boolean; down?: boolean; both?: boolean; depth?: string; kind?: string; format?: string }
 
@@ -25,10 +25,10 @@ export const lineageCommand: CommandModule<GlobalArgs, Args> = {
     const format = args.json ? 'json' : args.format;
     if (format === 'json') {
       // Store.lineage's answer, its nodes spliced from the index's JSON text rather than made
-      // into objects and printed again (render/lineage.ts lineageJson); the same two checks first.
+      // into objects and printed again (render/lineage.ts writeLineageJson); the same two checks first.
       const id = store.resolve(args.ref);
       if (!store.graph().get(id)) store.read(id);
-      outJson(lineageJson(lineagePlan(store.graph(), id, opts)));
+      writeLineageJson(lineagePlan(store.graph(), id, opts), (chunk) => process.stdout.write(chunk));
       return;
     }
     const l = store.lineage(args.ref, opts);
