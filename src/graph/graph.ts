@@ -38,10 +38,11 @@ const SEP_FIELD = '\u0001';
 const SEP_LINK = '\u0002';
 const FIELDS = 8;
 const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
 
 /**
  * The links of a lineage walk as SQLite gives them: one text (linkText below), each link
- * `from n, pos, other n, role, other's kind, other's commit, other's id, other's view`
+ * `from n, pos, other n, role, other's kind, other's commit, a stub's id, other's view`
  * (ends as the walk tables' integer keys, schema.ts nodes; the strings JSON-quoted; the view
  * the record's Described as compact JSON, as rows.ts wrote it, empty for a stub: a parent not
  * in the store). A 10,000-record walk crosses into JavaScript as one string, and nothing is
@@ -83,13 +84,16 @@ export class WalkLinks {
     return x;
   }
 
+  /** The string a JSON string literal text[from, to) holds. */
+  private string(from: number, to: number): string {
+    for (let k = from + 1; k < to - 1; k++) if (this.text.charCodeAt(k) === BACKSLASH) return JSON.parse(this.text.slice(from, to)) as string;
+    return this.text.slice(from + 1, to - 1);
+  }
+
   /** A quoted field's string (null for SQL NULL). */
   private quoted(i: number, f: number): string | null {
     const a = this.start(i, f);
-    const b = this.start(i, f + 1) - 1;
-    if (this.text.charCodeAt(a) !== 0x22) return null;
-    for (let k = a + 1; k < b - 1; k++) if (this.text.charCodeAt(k) === BACKSLASH) return JSON.parse(this.text.slice(a, b)) as string;
-    return this.text.slice(a + 1, b - 1);
+    return this.text.charCodeAt(a) === QUOTE ? this.string(a, this.start(i, f + 1) - 1) : null;
   }
 
   from(i: number): number { return this.integer(i, 0); }
@@ -99,7 +103,15 @@ export class WalkLinks {
   /** The other end's kind (null: a stub). */
   kind(i: number): string | null { return this.quoted(i, 4); }
   commit(i: number): string | null { return this.quoted(i, 5); }
-  id(i: number): string { return this.quoted(i, 6)!; }
+  /** The other end's id: a stub's own field, else the first key of its view (rows.ts: id, kind, name?, version?, label, facts). */
+  id(i: number): string {
+    const view = this.viewStart(i);
+    if (view === this.viewEnd(i)) return this.quoted(i, 6)!;
+    const open = view + 6; // after {"id":
+    let close = open + 1;
+    while (this.text.charCodeAt(close) !== QUOTE) close += this.text.charCodeAt(close) === BACKSLASH ? 2 : 1;
+    return this.string(open, close + 1);
+  }
   /** The other end's view as compact JSON (null: a stub). */
   view(i: number): string | null {
     return this.viewEnd(i) > this.viewStart(i) ? this.field(i, 7) : null;
@@ -111,9 +123,8 @@ export class WalkLinks {
   label(i: number): string {
     // Inside a JSON string every `"` is escaped, so the first `,"label":` and the next
     // `,"facts":` are the view's own keys, whatever the name holds.
-    const from = this.text.indexOf(',"label":', this.start(i, 7)) + 9;
-    const literal = this.text.slice(from, this.text.indexOf(',"facts":', from));
-    return literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
+    const from = this.text.indexOf(',"label":', this.viewStart(i)) + 9;
+    return this.string(from, this.text.indexOf(',"facts":', from));
   }
 }
 
@@ -146,7 +157,7 @@ interface Row {
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
 /** One link of a walk as WalkLinks reads it, `l` the link and `o` its other end. */
 const linkText = (from: string, other: string) =>
-  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || json_quote(l.role) || char(1) || json_quote(o.kind) || char(1) || json_quote(o."commit") || char(1) || json_quote(o.id) || char(1) || coalesce(o.view, '')`;
+  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || json_quote(l.role) || char(1) || json_quote(o.kind) || char(1) || json_quote(o."commit") || char(1) || (CASE WHEN o.view IS NULL THEN json_quote(o.id) ELSE '' END) || char(1) || coalesce(o.view, '')`;
 /** All of a walk's links as one text, WalkLinks' form. */
 const linksText = (from: string, other: string) => `coalesce(group_concat(${linkText(from, other)}, char(2)), '')`;
 /**

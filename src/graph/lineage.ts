@@ -56,12 +56,13 @@ export interface FoundNode {
   kind: string;
   label: string;
   depth: number;
-  /** where the record's view is (null: a code commit, or a record not in the store) */
-  at: { links: WalkLinks; i: number } | null;
+  /** the walk's links holding the record's view, and which link (null: a code commit, or a record not in the store) */
+  links: WalkLinks | null;
+  i: number;
 }
 
 /** The view of a found record as compact JSON (null: a code commit or a missing record). */
-export const viewOf = (n: FoundNode): string | null => n.at && n.at.links.view(n.at.i);
+export const viewOf = (n: FoundNode): string | null => n.links && n.links.view(n.i);
 
 /** A lineage before its nodes are objects: nodes in their final order, edges as in Lineage. */
 export interface LineagePlan {
@@ -116,23 +117,23 @@ export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {
   const maxDepth = opts.depth ?? Infinity;
   const nodes = new Map<string, FoundNode>();
   const edges: LineageEdge[] = [];
-  // an edge between two records is keyed by their walk keys; a code edge is added once per record
-  const linkEdges = new Set<string>();
-  const addLink = (fromN: number, toN: number, from: string, to: string, role: string) => {
-    const key = `${fromN} ${toN} ${role}`;
-    if (linkEdges.has(key)) return;
-    linkEdges.add(key);
-    edges.push({ from, to, role });
+  // Each record is walked from once per direction (and no record is its own ancestor), so an
+  // edge can repeat only among one record's links: a parent named twice in the same role.
+  const repeats = new Set<string>();
+  const repeated = (group: number[], links: WalkLinks, l: number) => {
+    if (group.length === 1) return false;
+    const key = `${links.other(l)} ${links.role(l)}`;
+    return repeats.size === repeats.add(key).size;
   };
-  const missing = (id: string, depth: number): FoundNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, at: null });
-  const found = (links: WalkLinks, i: number, id: string, depth: number): FoundNode => ({ id, kind: links.kind(i)!, label: links.label(i), depth, at: { links, i } });
+  const missing = (id: string, depth: number): FoundNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, links: null, i: 0 });
+  const found = (links: WalkLinks, i: number, id: string, kind: string, depth: number): FoundNode => ({ id, kind, label: links.label(i), depth, links, i });
   // the root as a link to itself, so a frontier is links throughout
   const start = graph.walkStart(root);
   if (start.count === 0) {
     return { root, nodes: [missing(root, 0)], edges: [] };
   }
   const rootN = start.from(0);
-  nodes.set(root, found(start, 0, root, 0));
+  nodes.set(root, found(start, 0, root, start.kind(0)!, 0));
   /** A frontier: the records walked from, each as the link that reached it (its id beside it). */
   type Frontier = Array<{ links: WalkLinks; i: number; id: string }>;
   // Breadth first over the links a step gives for a whole frontier. Unbounded (or deep) walks
@@ -164,21 +165,23 @@ export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {
         if (commit) {
           const c = `commit:${commit}`;
           edges.push({ from: c, to: child.id, role: 'code' });
-          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, at: null });
+          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, links: null, i: 0 });
         }
-        for (const p of from.get(childN) ?? []) {
+        const group = from.get(childN) ?? [];
+        repeats.clear();
+        for (const p of group) {
           const kind = links.kind(p);
-          if (kind === 'alias') continue;
+          if (kind === 'alias' || repeated(group, links, p)) continue;
           const parentN = links.other(p);
           const parent = links.id(p);
-          addLink(parentN, childN, parent, child.id, links.role(p));
+          edges.push({ from: parent, to: child.id, role: links.role(p) });
           if (kind === null) {
             if (!nodes.has(parent)) nodes.set(parent, missing(parent, -d));
             continue;
           }
           if (!seen.has(parentN)) {
             seen.add(parentN);
-            if (!nodes.has(parent)) nodes.set(parent, found(links, p, parent, -d));
+            if (!nodes.has(parent)) nodes.set(parent, found(links, p, parent, kind, -d));
             next.push({ links, i: p, id: parent });
           }
         }
@@ -195,15 +198,17 @@ export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {
       const next: Frontier = [];
       for (const parent of frontier) {
         const parentN = parent.links.other(parent.i);
-        for (const c of from.get(parentN) ?? []) {
+        const group = from.get(parentN) ?? [];
+        repeats.clear();
+        for (const c of group) {
           const kind = links.kind(c);
-          if (kind === null || kind === 'alias') continue;
+          if (kind === null || kind === 'alias' || repeated(group, links, c)) continue;
           const childN = links.other(c);
           const child = links.id(c);
-          addLink(parentN, childN, parent.id, child, links.role(c));
+          edges.push({ from: parent.id, to: child, role: links.role(c) });
           if (!seenDown.has(childN)) {
             seenDown.add(childN);
-            if (!nodes.has(child)) nodes.set(child, found(links, c, child, d));
+            if (!nodes.has(child)) nodes.set(child, found(links, c, child, kind, d));
             next.push({ links, i: c, id: child });
           }
         }

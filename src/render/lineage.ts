@@ -9,7 +9,7 @@ import { printable } from './safe.js';
  * record's node laid out from its view's text in the walk, not made into an object and printed
  * again (render/json.ts JsonWriter).
  */
-export function writeLineageJson(plan: LineagePlan, write: (chunk: Uint8Array) => void): void {
+export function writeLineageJson(plan: LineagePlan, write: (chunk: Uint8Array, release: () => void) => void): void {
   const w = new JsonWriter(write);
   w.text('{\n  "root": ');
   w.string(plan.root);
@@ -19,7 +19,7 @@ export function writeLineageJson(plan: LineagePlan, write: (chunk: Uint8Array) =
   }
   w.text(',\n  "nodes": ');
   list(w, plan.nodes, (n) => {
-    if (n.at === null) {
+    if (n.links === null) {
       w.text('{\n      "id": ');
       w.string(n.id);
       w.text(',\n      "kind": ');
@@ -29,7 +29,7 @@ export function writeLineageJson(plan: LineagePlan, write: (chunk: Uint8Array) =
       w.text(`,\n      "depth": ${n.depth},\n      "facts": {}\n    }`);
       return;
     }
-    const { links, i } = n.at;
+    const { links, i } = n;
     // the view without its closing brace, then the depth, as `{ ...view, depth }` is printed
     w.laidOut(links.text, links.viewStart(i), links.viewEnd(i) - 1, 2);
     w.text(`,\n      "depth": ${n.depth}\n    }`);

@@ -5,17 +5,24 @@ import { JsonWriter } from '../../src/render/json.js';
 import { printableJson } from '../../src/render/safe.js';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
-/** What the writer wrote; `reused` if a chunk changed after it was handed out (a pipe may still be writing it). */
-function written(fn: (w: JsonWriter) => void): { bytes: Buffer; chunks: number; reused: boolean } {
+/**
+ * What the writer wrote (as each chunk was when handed out); `changed` if a chunk changed
+ * afterwards. `release`: give each chunk back at once, as a file's synchronous write does.
+ */
+function written(fn: (w: JsonWriter) => void, release = false): { bytes: Buffer; chunks: number; changed: boolean } {
   const chunks: Uint8Array[] = [];
   const copies: Buffer[] = [];
-  const w = new JsonWriter((c) => {
+  const w = new JsonWriter((c, done) => {
     chunks.push(c);
     copies.push(Buffer.from(c));
+    if (release) {
+      done();
+      done(); // a second release must not hand the same memory out twice
+    }
   });
   fn(w);
   w.end();
-  return { bytes: Buffer.concat(chunks), chunks: chunks.length, reused: chunks.some((c, i) => !copies[i]!.equals(c)) };
+  return { bytes: Buffer.concat(copies), chunks: chunks.length, changed: chunks.some((c, i) => !copies[i]!.equals(c)) };
 }
 /** Equal bytes (Buffer.equals: vitest's deep equality is slow on megabytes); the text on failure. */
 const same = (a: Buffer, b: Buffer, what: string) => expect(a.equals(b) ? '' : a.toString('utf8'), what).toBe(a.equals(b) ? '' : b.toString('utf8'));
@@ -63,12 +70,15 @@ describe('JsonWriter', () => {
     }
   });
 
-  it('writes text as it is but for the unsafe characters, in chunks of ~64 KB that are never reused', () => {
+  it('writes text as it is but for the unsafe characters, in chunks of ~64 KB, each filled again only once released', () => {
     const s = 'layout \n\t "quoted" \u202e \u{1f600} \ud800 '.repeat(20_000);
-    const { bytes, chunks, reused } = written((w) => w.text(s));
-    same(bytes, utf8(printableJson(s)), 'text');
-    expect(bytes.includes(utf8('\\u202e'))).toBe(true);
-    expect(chunks).toBeGreaterThan(10);
-    expect(reused).toBe(false);
+    const held = written((w) => w.text(s));
+    same(held.bytes, utf8(printableJson(s)), 'text');
+    expect(held.bytes.includes(utf8('\\u202e'))).toBe(true);
+    expect(held.chunks).toBeGreaterThan(10);
+    expect(held.changed).toBe(false); // never released: no chunk's bytes were touched again
+    const released = written((w) => w.text(s), true);
+    same(released.bytes, held.bytes, 'released');
+    expect(released.changed).toBe(true); // released at once: the same memory was filled again
   });
 });

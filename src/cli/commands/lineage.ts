@@ -28,7 +28,12 @@ export const lineageCommand: CommandModule<GlobalArgs, Args> = {
       // into objects and printed again (render/lineage.ts writeLineageJson); the same two checks first.
       const id = store.resolve(args.ref);
       if (!store.graph().get(id)) store.read(id);
-      writeLineageJson(lineagePlan(store.graph(), id, opts), (chunk) => process.stdout.write(chunk));
+      // A chunk is the stream's until its write is done: at once for a file or a pipe with room
+      // (nothing left queued), else when the write's callback runs.
+      writeLineageJson(lineagePlan(store.graph(), id, opts), (chunk, release) => {
+        process.stdout.write(chunk, () => release());
+        if (process.stdout.writableLength === 0) release();
+      });
       return;
     }
     const l = store.lineage(args.ref, opts);
