@@ -90,14 +90,16 @@ function byFrom(links: WalkLinks, direction: 'up' | 'down'): Map<number, number[
     if (group) group.push(i);
     else groups.set(from, [i]);
   }
-  const order = direction === 'up'
-    ? (x: number, y: number) => links.pos(x) - links.pos(y)
-    : (x: number, y: number) => {
-      const a = links.id(x);
-      const b = links.id(y);
-      return a < b ? -1 : a > b ? 1 : links.pos(x) - links.pos(y);
-    };
-  for (const group of groups.values()) if (group.length > 1) group.sort(order);
+  for (const [from, group] of groups) {
+    if (group.length === 1) continue;
+    if (direction === 'up') group.sort((x, y) => links.pos(x) - links.pos(y));
+    else {
+      // each id read once, not once per comparison (a dataset feeding 10,000 models is one group)
+      const keyed = group.map((i) => ({ i, id: links.id(i), pos: links.pos(i) }));
+      keyed.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : x.pos - y.pos));
+      groups.set(from, keyed.map((k) => k.i));
+    }
+  }
   return groups;
 }
 
