@@ -165,6 +165,20 @@ export class JsonWriter {
     return k;
   }
 
+  /** Copies s[k, end) while it is printable ASCII but `"` and `\\` (up to the chunk's end); returns where it stopped. */
+  private plain(s: string, k: number, end: number): number {
+    const b = this.buf;
+    let at = this.at;
+    const stop = Math.min(end, k + CHUNK - at);
+    for (; k < stop; k++) {
+      const c = s.charCodeAt(k);
+      if (c < SPACE || c >= 0x7f || c === QUOTE || c === BACKSLASH) break;
+      b[at++] = c;
+    }
+    this.at = at;
+    return k;
+  }
+
   private newline(level: number): void {
     this.room();
     this.buf[this.at++] = NEWLINE;
@@ -177,23 +191,15 @@ export class JsonWriter {
 
   /** Text as it is (JSON the caller laid out), its unsafe characters escaped. */
   text(s: string): void {
-    for (let k = 0; k < s.length; k++) {
-      const c = s.charCodeAt(k);
-      if (c < 0x7f && this.at < CHUNK) this.buf[this.at++] = c;
-      else k = this.char(s, k);
-    }
+    for (let k = this.plain(s, 0, s.length); k < s.length; k = this.plain(s, k + 1, s.length)) k = this.char(s, k);
   }
 
   /** A string as JSON.stringify quotes it. */
   string(s: string): void {
     this.room();
     this.buf[this.at++] = QUOTE;
-    for (let k = 0; k < s.length; k++) {
+    for (let k = this.plain(s, 0, s.length); k < s.length; k = this.plain(s, k + 1, s.length)) {
       const c = s.charCodeAt(k);
-      if (c >= SPACE && c < 0x7f && c !== QUOTE && c !== BACKSLASH && this.at < CHUNK) {
-        this.buf[this.at++] = c;
-        continue;
-      }
       if (c >= SPACE && c !== QUOTE && c !== BACKSLASH && (c < 0xd800 || c > 0xdfff)) {
         k = this.char(s, k);
         continue;
@@ -228,14 +234,11 @@ export class JsonWriter {
         // a string: runs of printable ASCII copied byte for byte, anything else through char()
         this.room();
         this.buf[this.at++] = QUOTE;
-        for (k++; k < to; k++) {
+        for (k = this.plain(text, k + 1, to); k < to; k = this.plain(text, k + 1, to)) {
           c = text.charCodeAt(k);
           if (c === QUOTE) break;
-          if (c >= SPACE && c < 0x7f && c !== BACKSLASH && this.at < CHUNK) this.buf[this.at++] = c;
-          else {
-            if (c === BACKSLASH) this.char(text, k++);
-            k = this.char(text, k);
-          }
+          if (c === BACKSLASH) this.char(text, k++);
+          k = this.char(text, k);
         }
         this.room();
         if (k < to) this.buf[this.at++] = QUOTE;
