@@ -47,8 +47,9 @@ const QUOTE = 0x22;
  * the record's Described as compact JSON, as rows.ts wrote it, empty for a stub: a parent not
  * in the store). A 10,000-record walk crosses into JavaScript as one string, and nothing is
  * made per link until the walk asks: each view stays a slice of that text until `--json`
- * output splices it (render/lineage.ts). Rows or parsed JSON cost ~3× the CPU here, most of
- * it the garbage collector copying 10,000 objects (docs/BENCH.md, sixth wave).
+ * output splices it (render/lineage.ts). Rows (8 values a link) or parsed views are tens of
+ * thousands of objects that the garbage collector copies and fresh memory to fault in, which
+ * is most of what a big walk cost here (docs/BENCH.md, sixth wave).
  */
 export class WalkLinks {
   readonly count: number;

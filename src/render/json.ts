@@ -98,7 +98,7 @@ const SLACK = 16;
  * as Buffer.from and process.stdout.write do). Compact JSON text from elsewhere (a lineage's
  * record views, as the index holds them) is laid out as JSON.stringify(value, null, 2) would lay
  * out its value, without parsing it: a 10,000-node lineage made as objects and strings was
- * ~35 MB of short-lived garbage (docs/BENCH.md, sixth wave).
+ * tens of MB of short-lived strings and objects (docs/BENCH.md, sixth wave).
  */
 export class JsonWriter {
   private buf: Buffer = Buffer.allocUnsafe(CHUNK + SLACK);
