@@ -28,12 +28,105 @@ export interface Node {
   commit?: string;
 }
 
-/** One edge of a lineage walk: from the record walked from to the other end (row undefined: not in the store). */
-export interface WalkStep {
-  from: string;
-  other: string;
-  role: string;
-  row: { view: Described; commit?: string } | undefined;
+/** A walk's start: its lineage view and its code commit, when it has one. */
+export interface WalkStart {
+  view: Described;
+  commit?: string;
+}
+
+const SEP_FIELD = '\u0001';
+const SEP_LINK = '\u0002';
+const FIELDS = 8;
+const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
+
+/**
+ * The links of a lineage walk as SQLite gives them: one text (linkText below), each link
+ * `from n, pos, other n, role, other's kind, other's commit, a stub's id, other's view`
+ * (ends as the walk tables' integer keys, schema.ts nodes; the strings JSON-quoted; the view
+ * the record's Described as compact JSON, as rows.ts wrote it, empty for a stub: a parent not
+ * in the store). A 10,000-record walk crosses into JavaScript as one string, and nothing is
+ * made per link until the walk asks: each view stays a slice of that text until `--json`
+ * output splices it (render/lineage.ts). Rows (8 values a link) or parsed views are tens of
+ * thousands of objects that the garbage collector copies and fresh memory to fault in, which
+ * is most of what a big walk cost here (docs/BENCH.md, sixth wave).
+ */
+export class WalkLinks {
+  readonly count: number;
+  /** where each field starts (FIELDS per link), then where the text ends */
+  private readonly starts: Int32Array;
+
+  constructor(readonly text: string) {
+    let count = text.length ? 1 : 0;
+    for (let i = text.indexOf(SEP_LINK); i >= 0; i = text.indexOf(SEP_LINK, i + 1)) count++;
+    this.count = count;
+    this.starts = new Int32Array(count * FIELDS + 1);
+    let at = 0;
+    for (let k = 0; k < count * FIELDS; k++) {
+      this.starts[k] = at;
+      // a field ends at the next separator: none is inside a field (JSON text and quoted strings escape control characters)
+      at = text.indexOf(k % FIELDS === FIELDS - 1 ? SEP_LINK : SEP_FIELD, at) + 1 || text.length + 1;
+    }
+    this.starts[count * FIELDS] = text.length + 1;
+  }
+
+  private start(i: number, f: number): number {
+    return this.starts[i * FIELDS + f]!;
+  }
+
+  /** The field's text (without its separator). */
+  private field(i: number, f: number): string {
+    return this.text.slice(this.start(i, f), this.start(i, f + 1) - 1);
+  }
+
+  private integer(i: number, f: number): number {
+    let x = 0;
+    for (let k = this.start(i, f), end = this.start(i, f + 1) - 1; k < end; k++) x = x * 10 + this.text.charCodeAt(k) - 48;
+    return x;
+  }
+
+  /** The string a JSON string literal text[from, to) holds. */
+  private string(from: number, to: number): string {
+    for (let k = from + 1; k < to - 1; k++) if (this.text.charCodeAt(k) === BACKSLASH) return JSON.parse(this.text.slice(from, to)) as string;
+    return this.text.slice(from + 1, to - 1);
+  }
+
+  /** A quoted field's string (null for SQL NULL). */
+  private quoted(i: number, f: number): string | null {
+    const a = this.start(i, f);
+    return this.text.charCodeAt(a) === QUOTE ? this.string(a, this.start(i, f + 1) - 1) : null;
+  }
+
+  from(i: number): number { return this.integer(i, 0); }
+  pos(i: number): number { return this.integer(i, 1); }
+  other(i: number): number { return this.integer(i, 2); }
+  role(i: number): string { return this.quoted(i, 3)!; }
+  /** The other end's kind (null: a stub). */
+  kind(i: number): string | null { return this.quoted(i, 4); }
+  commit(i: number): string | null { return this.quoted(i, 5); }
+  /** The other end's id: a stub's own field, else the first key of its view (rows.ts: id, kind, name?, version?, label, facts). */
+  id(i: number): string {
+    const view = this.viewStart(i);
+    if (view === this.viewEnd(i)) return this.quoted(i, 6)!;
+    const open = view + 6; // after {"id":
+    let close = open + 1;
+    while (this.text.charCodeAt(close) !== QUOTE) close += this.text.charCodeAt(close) === BACKSLASH ? 2 : 1;
+    return this.string(open, close + 1);
+  }
+  /** The other end's view as compact JSON (null: a stub). */
+  view(i: number): string | null {
+    return this.viewEnd(i) > this.viewStart(i) ? this.field(i, 7) : null;
+  }
+  /** Where the other end's view is in `text` (an empty range: a stub). */
+  viewStart(i: number): number { return this.start(i, 7); }
+  viewEnd(i: number): number { return this.start(i, 8) - 1; }
+  /** The label in the other end's view (rows.ts: keys id, kind, name?, version?, label, facts). */
+  label(i: number): string {
+    // Inside a JSON string every `"` is escaped, so the first `,"label":` and the next
+    // `,"facts":` are the view's own keys, whatever the name holds.
+    const from = this.text.indexOf(',"label":', this.viewStart(i)) + 9;
+    return this.string(from, this.text.indexOf(',"facts":', from));
+  }
 }
 
 /** A record as lineage views show it. */
@@ -63,20 +156,11 @@ interface Row {
 }
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
-/**
- * One link of a step as JSON text, `[from, pos, other, role, view|null, commit|null]`, built
- * by SQLite (`f`: the node walked from, `o`: the other end's node; a stub's view is NULL).
- */
-const stepJson = `'[' || json_quote(f.id) || ',' || l.pos || ',' || json_quote(o.id) || ',' || json_quote(l.role) || ',' || coalesce(o.view, 'null') || ',' || json_quote(o."commit") || ']'`;
-type StepTuple = [string, number, string, string, Described | null, string | null];
-/**
- * One link of a whole walk as JSON text, `[from n, pos, other n, role, view or (a stub) id, commit|null]`:
- * the rows of a 10,000-record walk cross into JavaScript as one string (one JSON.parse)
- * rather than 60,000 values, and ends are integers (each view holds its id).
- */
-const walkJson = (from: string, other: string) =>
-  `'[' || l.${from} || ',' || l.pos || ',' || l.${other} || ',' || json_quote(l.role) || ',' || coalesce(o.view, json_quote(o.id)) || ',' || json_quote(o."commit") || ']'`;
-type WalkTuple = [number, number, number, string, Described | string, string | null];
+/** One link of a walk as WalkLinks reads it, `l` the link and `o` its other end. */
+const linkText = (from: string, other: string) =>
+  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || json_quote(l.role) || char(1) || json_quote(o.kind) || char(1) || json_quote(o."commit") || char(1) || (CASE WHEN o.view IS NULL THEN json_quote(o.id) ELSE '' END) || char(1) || coalesce(o.view, '')`;
+/** All of a walk's links as one text, WalkLinks' form. */
+const linksText = (from: string, other: string) => `coalesce(group_concat(${linkText(from, other)}, char(2)), '')`;
 /**
  * newest version first; ties by created, then id, for a stable order. Line queries name
  * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
@@ -182,65 +266,42 @@ export class Graph {
   }
 
   /**
-   * One step of a lineage walk for a whole frontier at once: every parent (`up`) or child
-   * (`down`) edge of these records, with the other end's row (undefined: not in the store),
-   * ordered by frontier, then (up) parent position or (down) child id and position.
+   * One step of a lineage walk for a whole frontier at once (walk-table keys): every parent
+   * (`up`) or child (`down`) link of these records, in no particular order (lineage.ts orders
+   * each record's links).
    */
-  step(ids: string[], direction: 'up' | 'down'): WalkStep[] {
+  step(ns: number[], direction: 'up' | 'down'): WalkLinks {
     const sql = direction === 'up'
-      ? `SELECT ${stepJson} FROM json_each(?) j JOIN nodes f ON f.id = j.value JOIN links l ON l.child = f.n JOIN nodes o ON o.n = l.parent ORDER BY j.key, l.pos`
-      : `SELECT ${stepJson} FROM json_each(?) j JOIN nodes f ON f.id = j.value JOIN links l ON l.parent = f.n JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL ORDER BY j.key, o.id, l.pos`;
-    const rows = this.query((q) => q(sql).pluck().all(JSON.stringify(ids))) as string[];
-    return rows.map((r) => walkStep(JSON.parse(r) as StepTuple));
+      ? `SELECT ${linksText('child', 'parent')} FROM json_each(?) j JOIN links l ON l.child = j.value JOIN nodes o ON o.n = l.parent`
+      : `SELECT ${linksText('parent', 'child')} FROM json_each(?) j JOIN links l ON l.parent = j.value JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
+    return new WalkLinks(this.query((q) => q(sql).pluck().get(JSON.stringify(ns))) as string);
   }
 
   /**
-   * Every edge a whole lineage walk from `root` may follow, in one recursive query over the
-   * integer-keyed walk tables (schema.ts nodes, links), grouped by the record it leaves from
-   * (each group in `step`'s order). The recursion follows links only, so it may reach a few
-   * records lineage will not walk into (past an alias or a missing record); the caller's walk
-   * decides. UNION (not UNION ALL) visits each record once, however many paths reach it, so a
-   * dense DAG costs its size, not its path count. The whole answer comes as one JSON text
-   * (walkJson); the rows are ordered in JS: an ORDER BY here sorts the whole result in a
-   * temporary b-tree.
+   * Every link a whole lineage walk from the record keyed `n` may follow, in one recursive
+   * query over the integer-keyed walk tables (schema.ts nodes, links), in no particular order.
+   * The recursion follows links only, so it may reach a few records lineage will not walk into
+   * (past an alias or a missing record); the caller's walk decides. UNION (not UNION ALL) visits
+   * each record once, however many paths reach it, so a dense DAG costs its size, not its path
+   * count.
    */
-  walk(root: string, direction: 'up' | 'down'): Map<string, WalkStep[]> {
+  walk(n: number, direction: 'up' | 'down'): WalkLinks {
     const sql = direction === 'up'
-      ? `WITH RECURSIVE walk(n) AS (SELECT n FROM nodes WHERE id = ? UNION SELECT l.parent FROM walk w JOIN links l ON l.child = w.n)
-         SELECT '[' || coalesce(group_concat(${walkJson('child', 'parent')}), '') || ']' FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
-      : `WITH RECURSIVE walk(n) AS (SELECT n FROM nodes WHERE id = ? UNION SELECT l.child FROM walk w JOIN links l ON l.parent = w.n)
-         SELECT '[' || coalesce(group_concat(${walkJson('parent', 'child')}), '') || ']' FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
-    const tuples = JSON.parse(this.query((q) => q(sql).pluck().get(root)) as string) as WalkTuple[];
-    // every end but the root is some link's other end: its id is in its view (or, a stub, given)
-    const idOf = new Map<number, string>();
-    for (const t of tuples) idOf.set(t[2], typeof t[4] === 'string' ? t[4] : t[4].id);
-    const rootN = this.query((q) => q('SELECT n FROM nodes WHERE id = ?').pluck().get(root)) as number | undefined;
-    if (rootN !== undefined) idOf.set(rootN, root);
-    const byFrom = new Map<number, WalkTuple[]>();
-    for (const t of tuples) {
-      const group = byFrom.get(t[0]);
-      if (group) group.push(t);
-      else byFrom.set(t[0], [t]);
-    }
-    const order = direction === 'up'
-      ? (x: WalkTuple, y: WalkTuple) => x[1] - y[1]
-      : (x: WalkTuple, y: WalkTuple) => {
-        const a = idOf.get(x[2])!;
-        const b = idOf.get(y[2])!;
-        return a < b ? -1 : a > b ? 1 : x[1] - y[1];
-      };
-    const out = new Map<string, WalkStep[]>();
-    for (const [n, group] of byFrom) {
-      const from = idOf.get(n)!;
-      out.set(from, group.sort(order).map(([, , other, role, view, commit]) => ({
-        from, other: idOf.get(other)!, role, row: typeof view === 'string' ? undefined : { view, ...(commit !== null ? { commit } : {}) },
-      })));
-    }
-    return out;
+      ? `WITH RECURSIVE walk(n) AS (SELECT ? UNION SELECT l.parent FROM walk w JOIN links l ON l.child = w.n)
+         SELECT ${linksText('child', 'parent')} FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
+      : `WITH RECURSIVE walk(n) AS (SELECT ? UNION SELECT l.child FROM walk w JOIN links l ON l.parent = w.n)
+         SELECT ${linksText('parent', 'child')} FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
+    return new WalkLinks(this.query((q) => q(sql).pluck().get(n)) as string);
+  }
+
+  /** A walk's start, as a link from the record to itself (no link: not indexed). */
+  walkStart(id: string): WalkLinks {
+    const sql = `SELECT ${linksText('n', 'n')} FROM (SELECT n, 0 AS pos, '' AS role FROM nodes WHERE id = ? AND view IS NOT NULL) l JOIN nodes o ON o.n = l.n`;
+    return new WalkLinks(this.query((q) => q(sql).pluck().get(id)) as string);
   }
 
   /** The lineage view of a record, with its code commit when it has one (a walk's start). */
-  walkRow(id: string): WalkStep['row'] {
+  walkRow(id: string): WalkStart | undefined {
     const r = this.query((q) => q('SELECT view, "commit" FROM nodes WHERE id = ? AND view IS NOT NULL').raw().get(id)) as [string, string | null] | undefined;
     return r && { view: JSON.parse(r[0]) as Described, ...(r[1] !== null ? { commit: r[1] } : {}) };
   }
@@ -309,8 +370,4 @@ export class Graph {
   withHash(sha256: string): Array<{ id: string; how: 'artifact' | 'output' | 'file'; path: string | null }> {
     return this.query((q) => q('SELECT id, how, path FROM hashes WHERE sha256 = ? ORDER BY id, rowid').all(sha256)) as Array<{ id: string; how: 'artifact' | 'output' | 'file'; path: string | null }>;
   }
-}
-
-function walkStep([from, , other, role, view, commit]: StepTuple): WalkStep {
-  return { from, other, role, row: view === null ? undefined : { view, ...(commit !== null ? { commit } : {}) } };
 }

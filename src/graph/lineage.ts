@@ -5,7 +5,7 @@
 // Code commits appear as nodes (`commit:<sha>`). Alias records are bookkeeping, not
 // provenance, and are left out. Each node appears once, however many paths reach it.
 import { MlmetaError } from '../errors.js';
-import type { Graph, WalkStep } from './graph.js';
+import type { Described, Graph, WalkLinks } from './graph.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -46,65 +46,145 @@ export interface LineageOptions {
 /** Up to this --depth a walk asks one query per level; deeper or unbounded, one recursive query. */
 const PER_LEVEL_UP_TO = 8;
 
+/**
+ * A node as the walk finds it. A record's view stays in the walk's text (graph.ts WalkLinks):
+ * `--json` output splices it (render/lineage.ts), so a 10,000-node answer is not parsed into
+ * objects only to be printed again.
+ */
+export interface FoundNode {
+  id: string;
+  kind: string;
+  label: string;
+  depth: number;
+  /** the walk's links holding the record's view, and which link (null: a code commit, or a record not in the store) */
+  links: WalkLinks | null;
+  i: number;
+}
+
+/** The view of a found record as compact JSON (null: a code commit or a missing record). */
+export const viewOf = (n: FoundNode): string | null => n.links && n.links.view(n.i);
+
+/** A lineage before its nodes are objects: nodes in their final order, edges as in Lineage. */
+export interface LineagePlan {
+  root: string;
+  filtered?: string;
+  nodes: FoundNode[];
+  edges: LineageEdge[];
+}
+
 export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {}): Lineage {
+  const plan = lineagePlan(graph, root, opts);
+  const nodes = plan.nodes.map((n): LineageNode => {
+    const view = viewOf(n);
+    return view === null ? { id: n.id, kind: n.kind, label: n.label, depth: n.depth, facts: {} } : { ...(JSON.parse(view) as Described), depth: n.depth };
+  });
+  return { root, ...(plan.filtered !== undefined ? { filtered: plan.filtered } : {}), nodes, edges: plan.edges };
+}
+
+/** The links of each record walked from (by walk key), in the order lineage follows them: parents by position; children by id, then position. */
+function byFrom(links: WalkLinks, direction: 'up' | 'down'): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < links.count; i++) {
+    const from = links.from(i);
+    const group = groups.get(from);
+    if (group) group.push(i);
+    else groups.set(from, [i]);
+  }
+  for (const [from, group] of groups) {
+    if (group.length === 1) continue;
+    if (direction === 'up') group.sort((x, y) => links.pos(x) - links.pos(y));
+    else {
+      // each id read once, not once per comparison (a dataset feeding 10,000 models is one group)
+      const keyed = group.map((i) => ({ i, id: links.id(i), pos: links.pos(i) }));
+      keyed.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : x.pos - y.pos));
+      groups.set(from, keyed.map((k) => k.i));
+    }
+  }
+  return groups;
+}
+
+/** One step's links: where they are, and each record's in walk order. */
+interface Step {
+  links: WalkLinks;
+  from: Map<number, number[]>;
+}
+
+/** lineageOf's answer with each record's view left in the walk's text. */
+export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {}): LineagePlan {
   const direction = opts.direction ?? 'up';
   // `--depth abc` arrives as NaN: refuse it (and negatives) as `find --limit` does.
   if (opts.depth !== undefined && (!Number.isInteger(opts.depth) || opts.depth < 0)) {
     throw new MlmetaError('E_USAGE', '--depth must be a whole number of hops (0 or more)');
   }
   const maxDepth = opts.depth ?? Infinity;
-  const nodes = new Map<string, LineageNode>();
-  const edges = new Map<string, LineageEdge>();
-  const addEdge = (from: string, to: string, role: string) => edges.set(`${from}\u0000${to}\u0000${role}`, { from, to, role });
-  const missing = (id: string, depth: number): LineageNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, facts: {} });
-  const nodeOf = (row: NonNullable<WalkStep['row']>, depth: number): LineageNode => ({ ...row.view, depth });
-  const start = graph.walkRow(root);
-  if (!start) {
-    nodes.set(root, missing(root, 0));
-    return { root, nodes: [...nodes.values()], edges: [] };
+  const nodes = new Map<string, FoundNode>();
+  const edges: LineageEdge[] = [];
+  // Each record is walked from once per direction (and no record is its own ancestor), so an
+  // edge can repeat only among one record's links: a parent named twice in the same role.
+  const repeats = new Set<string>();
+  const repeated = (group: number[], links: WalkLinks, l: number) => {
+    if (group.length === 1) return false;
+    const key = `${links.other(l)} ${links.role(l)}`;
+    return repeats.size === repeats.add(key).size;
+  };
+  const missing = (id: string, depth: number): FoundNode => ({ id, kind: 'missing', label: `missing ${id.slice(0, 12)}`, depth, links: null, i: 0 });
+  const found = (links: WalkLinks, i: number, id: string, kind: string, depth: number): FoundNode => ({ id, kind, label: links.label(i), depth, links, i });
+  // the root as a link to itself, so a frontier is links throughout
+  const start = graph.walkStart(root);
+  if (start.count === 0) {
+    return { root, nodes: [missing(root, 0)], edges: [] };
   }
-  nodes.set(root, nodeOf(start, 0));
-  // Breadth first over the edges a step gives for a whole frontier. Unbounded (or deep) walks
-  // fetch every edge they follow in one recursive query (Graph.walk): a 10,000-deep chain is
+  const rootN = start.from(0);
+  nodes.set(root, found(start, 0, root, start.kind(0)!, 0));
+  /** A frontier: the records walked from, each as the link that reached it (its id beside it). */
+  type Frontier = Array<{ links: WalkLinks; i: number; id: string }>;
+  // Breadth first over the links a step gives for a whole frontier. Unbounded (or deep) walks
+  // fetch every link they follow in one recursive query (Graph.walk): a 10,000-deep chain is
   // one statement, not 10,000. A shallow --depth asks one indexed query per level instead,
   // so it stops early in a big graph.
-  const stepper = (direction: 'up' | 'down'): ((frontier: string[]) => WalkStep[]) => {
-    if (maxDepth <= PER_LEVEL_UP_TO) return (frontier) => graph.step(frontier, direction);
-    const from = graph.walk(root, direction);
-    return (frontier) => frontier.flatMap((id) => from.get(id) ?? []);
+  const stepper = (direction: 'up' | 'down'): ((frontier: Frontier) => Step) => {
+    if (maxDepth <= PER_LEVEL_UP_TO) {
+      return (frontier) => {
+        const links = graph.step(frontier.map((f) => f.links.other(f.i)), direction);
+        return { links, from: byFrom(links, direction) };
+      };
+    }
+    const links = graph.walk(rootN, direction);
+    const all = { links, from: byFrom(links, direction) };
+    return () => all;
   };
+  const rootFrontier: Frontier = [{ links: start, i: 0, id: root }];
   if (direction === 'up' || direction === 'both') {
-    const commits = new Map<string, string | undefined>([[root, start.commit]]);
-    let frontier = [root];
-    const seen = new Set<string>([root]);
+    let frontier = rootFrontier;
+    const seen = new Set<number>([rootN]);
     const step = stepper('up');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const byChild = new Map<string, WalkStep[]>();
-      for (const p of step(frontier)) {
-        const group = byChild.get(p.from);
-        if (group) group.push(p);
-        else byChild.set(p.from, [p]);
-      }
-      const next: string[] = [];
-      for (const id of frontier) {
-        const commit = commits.get(id);
+      const { links, from } = step(frontier);
+      const next: Frontier = [];
+      for (const child of frontier) {
+        const childN = child.links.other(child.i);
+        const commit = child.links.commit(child.i);
         if (commit) {
           const c = `commit:${commit}`;
-          addEdge(c, id, 'code');
-          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, facts: {} });
+          edges.push({ from: c, to: child.id, role: 'code' });
+          if (!nodes.has(c)) nodes.set(c, { id: c, kind: 'commit', label: `commit ${commit.slice(0, 10)}`, depth: -d, links: null, i: 0 });
         }
-        for (const p of byChild.get(id) ?? []) {
-          if (p.row?.view.kind === 'alias') continue;
-          addEdge(p.other, p.from, p.role);
-          if (!p.row) {
-            if (!nodes.has(p.other)) nodes.set(p.other, missing(p.other, -d));
+        const group = from.get(childN) ?? [];
+        repeats.clear();
+        for (const p of group) {
+          const kind = links.kind(p);
+          if (kind === 'alias' || repeated(group, links, p)) continue;
+          const parentN = links.other(p);
+          const parent = links.id(p);
+          edges.push({ from: parent, to: child.id, role: links.role(p) });
+          if (kind === null) {
+            if (!nodes.has(parent)) nodes.set(parent, missing(parent, -d));
             continue;
           }
-          if (!seen.has(p.other)) {
-            seen.add(p.other);
-            if (!nodes.has(p.other)) nodes.set(p.other, nodeOf(p.row, -d));
-            commits.set(p.other, p.row.commit);
-            next.push(p.other);
+          if (!seen.has(parentN)) {
+            seen.add(parentN);
+            if (!nodes.has(parent)) nodes.set(parent, found(links, p, parent, kind, -d));
+            next.push({ links, i: p, id: parent });
           }
         }
       }
@@ -112,25 +192,34 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
     }
   }
   if (direction === 'down' || direction === 'both') {
-    let frontier = [root];
-    const seenDown = new Set<string>([root]);
+    let frontier = rootFrontier;
+    const seenDown = new Set<number>([rootN]);
     const step = stepper('down');
     for (let d = 1; frontier.length && d <= maxDepth; d++) {
-      const next: string[] = [];
-      for (const c of step(frontier)) {
-        if (!c.row || c.row.view.kind === 'alias') continue;
-        addEdge(c.from, c.other, c.role);
-        if (!seenDown.has(c.other)) {
-          seenDown.add(c.other);
-          if (!nodes.has(c.other)) nodes.set(c.other, nodeOf(c.row, d));
-          next.push(c.other);
+      const { links, from } = step(frontier);
+      const next: Frontier = [];
+      for (const parent of frontier) {
+        const parentN = parent.links.other(parent.i);
+        const group = from.get(parentN) ?? [];
+        repeats.clear();
+        for (const c of group) {
+          const kind = links.kind(c);
+          if (kind === null || kind === 'alias' || repeated(group, links, c)) continue;
+          const childN = links.other(c);
+          const child = links.id(c);
+          edges.push({ from: parent.id, to: child, role: links.role(c) });
+          if (!seenDown.has(childN)) {
+            seenDown.add(childN);
+            if (!nodes.has(child)) nodes.set(child, found(links, c, child, kind, d));
+            next.push({ links, i: c, id: child });
+          }
         }
       }
       frontier = next;
     }
   }
   let nodeList = [...nodes.values()];
-  let edgeList = [...edges.values()];
+  let edgeList = edges;
   if (opts.kind !== undefined) {
     nodeList = nodeList.filter((n) => n.id === root || n.kind === opts.kind);
     const keep = new Set(nodeList.map((n) => n.id));

@@ -71,3 +71,199 @@ export function writeJson(value: unknown, write: (chunk: string) => void): void 
   parts.push('\n');
   write(parts.join(''));
 }
+
+/** What printableJson escapes (safe.ts UNSAFE_IN_JSON): JSON.stringify leaves these raw. */
+function unsafeInJson(c: number): boolean {
+  return (c >= 0x7f && c <= 0x9f) || c === 0x61c || c === 0x200e || c === 0x200f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+const HEX = '0123456789abcdef';
+const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+/** Room left at the end of a chunk for the most one character can take (a \uXXXX escape: 6 bytes). */
+const SLACK = 16;
+
+/**
+ * JSON written straight into UTF-8 chunks of ~64 KB, for answers too big to build as
+ * strings: the bytes of `printableJson(text)` encoded as UTF-8 (a lone surrogate as U+FFFD,
+ * as Buffer.from and process.stdout.write do). Compact JSON text from elsewhere (a lineage's
+ * record views, as the index holds them) is laid out as JSON.stringify(value, null, 2) would lay
+ * out its value, without parsing it: a 10,000-node lineage made as objects and strings was
+ * tens of MB of short-lived strings and objects (docs/BENCH.md, sixth wave).
+ */
+export class JsonWriter {
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK + SLACK);
+  private at = 0;
+  /** chunks written and released, to be filled again: 8.5 MB of fresh buffers cost ~2,000 page faults here */
+  private free: Buffer[] = [];
+
+  /**
+   * `write` gets each chunk, and calls `release` (once or more) when it no longer needs its
+   * bytes (a pipe may hold a chunk after write returns): only then is its memory filled again.
+   */
+  constructor(private readonly write: (chunk: Uint8Array, release: () => void) => void) {}
+
+  private flush(): void {
+    const buf = this.buf;
+    let released = false;
+    this.write(buf.subarray(0, this.at), () => {
+      if (!released) this.free.push(buf);
+      released = true;
+    });
+    this.buf = this.free.pop() ?? Buffer.allocUnsafe(CHUNK + SLACK);
+    this.at = 0;
+  }
+
+  private room(): void {
+    if (this.at >= CHUNK) this.flush();
+  }
+
+  private escape(c: number): void {
+    const b = this.buf;
+    b[this.at++] = BACKSLASH;
+    b[this.at++] = 0x75; // u
+    for (let shift = 12; shift >= 0; shift -= 4) b[this.at++] = HEX.charCodeAt((c >> shift) & 15);
+  }
+
+  /** The character at s[k] (as UTF-8, or escaped when printableJson escapes it); returns the index of its last code unit. */
+  private char(s: string, k: number): number {
+    this.room();
+    const c = s.charCodeAt(k);
+    const b = this.buf;
+    if (c < 0x7f) b[this.at++] = c;
+    else if (unsafeInJson(c)) this.escape(c);
+    else if (c < 0x800) {
+      b[this.at++] = 0xc0 | (c >> 6);
+      b[this.at++] = 0x80 | (c & 63);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = s.charCodeAt(k + 1);
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        const p = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        b[this.at++] = 0xf0 | (p >> 18);
+        b[this.at++] = 0x80 | ((p >> 12) & 63);
+        b[this.at++] = 0x80 | ((p >> 6) & 63);
+        b[this.at++] = 0x80 | (p & 63);
+        return k + 1;
+      }
+      b[this.at++] = 0xef; // a lone surrogate: U+FFFD
+      b[this.at++] = 0xbf;
+      b[this.at++] = 0xbd;
+    } else {
+      b[this.at++] = 0xe0 | (c >> 12);
+      b[this.at++] = 0x80 | ((c >> 6) & 63);
+      b[this.at++] = 0x80 | (c & 63);
+    }
+    return k;
+  }
+
+  /** Copies s[k, end) while it is printable ASCII but `"` and `\\` (up to the chunk's end); returns where it stopped. */
+  private plain(s: string, k: number, end: number): number {
+    const b = this.buf;
+    let at = this.at;
+    const stop = Math.min(end, k + CHUNK - at);
+    for (; k < stop; k++) {
+      const c = s.charCodeAt(k);
+      if (c < SPACE || c >= 0x7f || c === QUOTE || c === BACKSLASH) break;
+      b[at++] = c;
+    }
+    this.at = at;
+    return k;
+  }
+
+  private newline(level: number): void {
+    this.room();
+    this.buf[this.at++] = NEWLINE;
+    for (let i = 0; i < level; i++) {
+      this.room();
+      this.buf[this.at++] = SPACE;
+      this.buf[this.at++] = SPACE;
+    }
+  }
+
+  /** Text as it is (JSON the caller laid out), its unsafe characters escaped. */
+  text(s: string): void {
+    for (let k = this.plain(s, 0, s.length); k < s.length; k = this.plain(s, k + 1, s.length)) k = this.char(s, k);
+  }
+
+  /** A string as JSON.stringify quotes it. */
+  string(s: string): void {
+    this.room();
+    this.buf[this.at++] = QUOTE;
+    for (let k = this.plain(s, 0, s.length); k < s.length; k = this.plain(s, k + 1, s.length)) {
+      const c = s.charCodeAt(k);
+      if (c >= SPACE && c !== QUOTE && c !== BACKSLASH && (c < 0xd800 || c > 0xdfff)) {
+        k = this.char(s, k);
+        continue;
+      }
+      this.room();
+      const short = c === QUOTE || c === BACKSLASH ? c : SHORT_ESCAPES[c];
+      if (short !== undefined) {
+        this.buf[this.at++] = BACKSLASH;
+        this.buf[this.at++] = short;
+      } else if (c < 0x20) this.escape(c);
+      else {
+        // a surrogate: a pair is written as it is (char() takes both halves), a lone one escaped (well-formed JSON.stringify)
+        const low = s.charCodeAt(k + 1);
+        if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) k = this.char(s, k);
+        else this.escape(c);
+      }
+    }
+    this.room();
+    this.buf[this.at++] = QUOTE;
+  }
+
+  /**
+   * Compact JSON text (text[from, to), as JSON.stringify(value) wrote it: no whitespace) laid
+   * out as JSON.stringify(value, null, 2) lays out the value, `level` steps of indentation in:
+   * a newline after `{`, `[` and `,` and before `}` and `]` (`{}` and `[]` stay), a space after
+   * `:`. Strings are copied as they are (their escapes are JSON.stringify's already).
+   */
+  laidOut(text: string, from: number, to: number, level: number): void {
+    for (let k = from; k < to; k++) {
+      let c = text.charCodeAt(k);
+      if (c === QUOTE) {
+        // a string: runs of printable ASCII copied byte for byte, anything else through char()
+        this.room();
+        this.buf[this.at++] = QUOTE;
+        for (k = this.plain(text, k + 1, to); k < to; k = this.plain(text, k + 1, to)) {
+          c = text.charCodeAt(k);
+          if (c === QUOTE) break;
+          if (c === BACKSLASH) this.char(text, k++);
+          k = this.char(text, k);
+        }
+        this.room();
+        if (k < to) this.buf[this.at++] = QUOTE;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.char(text, k);
+        const next = text.charCodeAt(k + 1);
+        if (next === CLOSE_BRACE || next === CLOSE_BRACKET) this.char(text, ++k);
+        else this.newline(++level);
+      } else if (c === COMMA) {
+        this.char(text, k);
+        this.newline(level);
+      } else if (c === COLON) {
+        this.room();
+        this.buf[this.at++] = COLON;
+        this.buf[this.at++] = SPACE;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        this.newline(--level);
+        this.char(text, k);
+      } else if (c < 0x7f && this.at < CHUNK) this.buf[this.at++] = c; // numbers, true, false, null
+      else this.char(text, k);
+    }
+  }
+
+  /** Hand out what is left. */
+  end(): void {
+    if (this.at > 0) this.flush();
+  }
+}

@@ -1,6 +1,63 @@
 // Lineage as a text tree, Graphviz DOT, or Mermaid (pastes into a GitHub README).
-import type { Lineage, LineageNode } from '../graph/lineage.js';
+import type { Lineage, LineageNode, LineagePlan } from '../graph/lineage.js';
+import { JsonWriter } from './json.js';
 import { printable } from './safe.js';
+
+/**
+ * What `--json` prints for a lineage, as bytes: writeJson(lineageOf(…)) exactly, key for key
+ * (a record's view and its depth; a commit or missing node as lineageOf makes it), but each
+ * record's node laid out from its view's text in the walk, not made into an object and printed
+ * again (render/json.ts JsonWriter).
+ */
+export function writeLineageJson(plan: LineagePlan, write: (chunk: Uint8Array, release: () => void) => void): void {
+  const w = new JsonWriter(write);
+  w.text('{\n  "root": ');
+  w.string(plan.root);
+  if (plan.filtered !== undefined) {
+    w.text(',\n  "filtered": ');
+    w.string(plan.filtered);
+  }
+  w.text(',\n  "nodes": ');
+  list(w, plan.nodes, (n) => {
+    if (n.links === null) {
+      w.text('{\n      "id": ');
+      w.string(n.id);
+      w.text(',\n      "kind": ');
+      w.string(n.kind);
+      w.text(',\n      "label": ');
+      w.string(n.label);
+      w.text(`,\n      "depth": ${n.depth},\n      "facts": {}\n    }`);
+      return;
+    }
+    const { links, i } = n;
+    // the view without its closing brace, then the depth, as `{ ...view, depth }` is printed
+    w.laidOut(links.text, links.viewStart(i), links.viewEnd(i) - 1, 2);
+    w.text(`,\n      "depth": ${n.depth}\n    }`);
+  });
+  w.text(',\n  "edges": ');
+  list(w, plan.edges, (e) => {
+    w.text('{\n      "from": ');
+    w.string(e.from);
+    w.text(',\n      "to": ');
+    w.string(e.to);
+    w.text(',\n      "role": ');
+    w.string(e.role);
+    w.text('\n    }');
+  });
+  w.text('\n}\n');
+  w.end();
+}
+
+/** A top-level array's items, each by `item`, as JSON.stringify(…, null, 2) lays them out. */
+function list<T>(w: JsonWriter, items: T[], item: (x: T) => void): void {
+  if (items.length === 0) return w.text('[]');
+  w.text('[');
+  for (let i = 0; i < items.length; i++) {
+    w.text(i ? ',\n    ' : '\n    ');
+    item(items[i]!);
+  }
+  w.text('\n  ]');
+}
 
 function facts(n: LineageNode): string {
   const parts = Object.entries(n.facts).map(([k, v]) => (v === true ? printable(k) : `${printable(k)}=${printable(v)}`));

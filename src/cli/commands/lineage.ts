@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { renderLineageDot, renderLineageMermaid, renderLineageText } from '../../render/lineage.js';
-import { countOption, out, outJson, storeFrom, type GlobalArgs } from '../context.js';
+import { lineagePlan, type LineageOptions } from '../../graph/lineage.js';
+import { renderLineageDot, renderLineageMermaid, renderLineageText, writeLineageJson } from '../../render/lineage.js';
+import { countOption, out, storeFrom, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs { ref: string; up?: boolean; down?: boolean; both?: boolean; depth?: string; kind?: string; format?: string }
 
@@ -19,10 +20,24 @@ export const lineageCommand: CommandModule<GlobalArgs, Args> = {
     .example('$0 lineage train-set@1 --down --kind model', 'every model that descends from this data'),
   handler: (args) => {
     const direction = args.both || (args.up && args.down) ? 'both' : args.down ? 'down' : 'up';
-    const l = storeFrom(args).lineage(args.ref, { direction, depth: countOption(args.depth, '--depth'), kind: args.kind });
+    const opts: LineageOptions = { direction, depth: countOption(args.depth, '--depth'), kind: args.kind };
+    const store = storeFrom(args);
     const format = args.json ? 'json' : args.format;
-    if (format === 'json') outJson(l);
-    else if (format === 'dot') out(renderLineageDot(l));
+    if (format === 'json') {
+      // Store.lineage's answer, its nodes spliced from the index's JSON text rather than made
+      // into objects and printed again (render/lineage.ts writeLineageJson); the same two checks first.
+      const id = store.resolve(args.ref);
+      if (!store.graph().get(id)) store.read(id);
+      // A chunk is the stream's until its write is done: at once for a file or a pipe with room
+      // (nothing left queued), else when the write's callback runs.
+      writeLineageJson(lineagePlan(store.graph(), id, opts), (chunk, release) => {
+        process.stdout.write(chunk, () => release());
+        if (process.stdout.writableLength === 0) release();
+      });
+      return;
+    }
+    const l = store.lineage(args.ref, opts);
+    if (format === 'dot') out(renderLineageDot(l));
     else if (format === 'mermaid') out(renderLineageMermaid(l));
     else out(renderLineageText(l));
   },
