@@ -15,7 +15,7 @@ import { createRecord, recordWithData, type RecordInput, type RecordResult } fro
 import { aliasHistory, aliasStates, setAlias, type AliasMove, type AliasState, type SetAliasInput } from './alias.js';
 import { diffRecords, type DiffResult } from './diff.js';
 import { findRecords, type FindHit, type FindOptions } from './find.js';
-import { lineageOf, type Lineage, type LineageOptions } from '../graph/lineage.js';
+import { lineageOf, lineagePlan, type Lineage, type LineageOptions, type LineagePlan } from '../graph/lineage.js';
 import { recordDataset, type DatasetInput, type DatasetResult } from './dataset.js';
 import type { RunInput, RunResult } from './run.js';
 import { showHistory, showRecord, type HistoryView, type ShowResult } from './show.js';
@@ -153,10 +153,19 @@ export class Store {
 
   /** Ancestors (default), descendants or both of REF. */
   lineage(ref: string, opts: LineageOptions = {}): Lineage {
+    return lineageOf(this.graph(), this.lineageRoot(ref), opts);
+  }
+
+  /** The same walk, laid out for `--json` from the index's text (render/lineage.ts writeLineageJson). */
+  lineagePlan(ref: string, opts: LineageOptions = {}): LineagePlan {
+    return lineagePlan(this.graph(), this.lineageRoot(ref), opts);
+  }
+
+  private lineageRoot(ref: string): string {
     const id = this.resolve(ref);
     // A record the index left out is malformed: reading it says why (E_CORRUPT_OBJECT).
     if (!this.graph().get(id)) this.read(id);
-    return lineageOf(this.graph(), id, opts);
+    return id;
   }
 
   /** What changed from REF's previous version to REF, or from REF to OTHER. */

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { lineagePlan, type LineageOptions } from '../../graph/lineage.js';
+import type { LineageOptions } from '../../graph/lineage.js';
 import { renderLineageDot, renderLineageMermaid, renderLineageText, writeLineageJson } from '../../render/lineage.js';
 import { countOption, out, storeFrom, type GlobalArgs } from '../context.js';
 
@@ -25,12 +25,10 @@ export const lineageCommand: CommandModule<GlobalArgs, Args> = {
     const format = args.json ? 'json' : args.format;
     if (format === 'json') {
       // Store.lineage's answer, its nodes spliced from the index's JSON text rather than made
-      // into objects and printed again (render/lineage.ts writeLineageJson); the same two checks first.
-      const id = store.resolve(args.ref);
-      if (!store.graph().get(id)) store.read(id);
+      // into objects and printed again (render/lineage.ts writeLineageJson).
       // A chunk is the stream's until its write is done: at once for a file or a pipe with room
       // (nothing left queued), else when the write's callback runs.
-      writeLineageJson(lineagePlan(store.graph(), id, opts), (chunk, release) => {
+      writeLineageJson(store.lineagePlan(args.ref, opts), (chunk, release) => {
         process.stdout.write(chunk, () => release());
         if (process.stdout.writableLength === 0) release();
       });
