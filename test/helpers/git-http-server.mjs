@@ -71,6 +71,9 @@ const server = http.createServer((req, res) => {
   let head = Buffer.alloc(0);
   let headersDone = false;
   cgi.stdout.on('data', (chunk) => {
+    // a cut push was answered already: what the killed backend had written before is dropped
+    // (under load it could arrive after the cut's answer, and writing headers twice threw)
+    if (!headersDone && res.headersSent) return;
     if (headersDone) { res.write(chunk); return; }
     head = Buffer.concat([head, chunk]);
     let end = head.indexOf('\r\n\r\n');
