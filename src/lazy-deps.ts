@@ -34,6 +34,7 @@ export interface SqlDatabase {
   pragma(sql: string, opts?: { simple?: boolean }): unknown;
   transaction<A extends unknown[], R>(fn: (...args: A) => R): { (...args: A): R; immediate(...args: A): R };
   function(name: string, opts: { deterministic?: boolean; varargs?: boolean }, fn: (...args: never[]) => unknown): SqlDatabase;
+  unsafeMode(on?: boolean): SqlDatabase;
   close(): void;
   readonly open: boolean;
   readonly inTransaction: boolean;

@@ -169,12 +169,16 @@ function buildAside(layout: StoreLayout, file: string): void {
       // a build that died left its temp file; a `-wal` or `-shm` without its index (deleted
       // under a process that still has it open) would be replayed into the new file
       const leftover = `${TEMP_PREFIX}index-`;
-      for (const f of fs.readdirSync(layout.cache)) if (f.startsWith(leftover)) fs.rmSync(path.join(layout.cache, f), { force: true });
+      for (const f of fs.readdirSync(layout.cache)) if (f.startsWith(leftover)) fs.rmSync(path.join(layout.cache, f), { recursive: true, force: true });
       for (const f of [`${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
       const tmp = tempName(layout.cache, 'index');
       const db = new (sqlite())(tmp);
       try {
+        // better-sqlite3 opens in SQLite's defensive mode, which keeps the journal on (the
+        // pragma answers `delete`): lifted for this one setting of a file no one else opens
+        db.unsafeMode(true);
         db.pragma('journal_mode = OFF');
+        db.unsafeMode(false);
         db.pragma('synchronous = OFF');
         ensureSchema(db);
         refresh(layout, db, true);
@@ -185,7 +189,8 @@ function buildAside(layout: StoreLayout, file: string): void {
         if (db.open) db.close();
         for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true });
       }
-    }, { what: 'the index', waitMs: 30 * 60_000 });
+      // a build takes minutes at 10^6 records: only a dead builder's lock is stale, never an old one
+    }, { what: 'the index', waitMs: 30 * 60_000, staleMs: Number.POSITIVE_INFINITY });
   } catch (e) {
     if (process.env.MLMETA_DEBUG === '1') process.stderr.write(`debug: the index was not built aside (${(e as Error).message}); building it in place\n`);
   }

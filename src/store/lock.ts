@@ -33,8 +33,14 @@ interface Holder {
 function readHolder(file: string): { text: string; holder?: Holder } | undefined {
   let text: string;
   try {
-    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    try { text = fs.readFileSync(fd, 'utf8'); } finally { fs.closeSync(fd); }
+    // never blocks: a FIFO planted at the name opens at once (O_NONBLOCK) and is not read
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    try {
+      if (!fs.fstatSync(fd).isFile()) return { text: 'unreadable:ENOTREG' };
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -88,7 +94,8 @@ function breakStale(file: string, seenText: string): void {
   }
   try {
     const now = readHolder(file);
-    if (now && now.text === seenText) fs.unlinkSync(file);
+    // a lock is a file: anything else at its name (a folder) was planted in the cache
+    if (now && now.text === seenText) fs.rmSync(file, { recursive: true });
   } catch {
     /* gone already */
   } finally {
@@ -131,7 +138,8 @@ export function acquireLock(file: string, opts: LockOptions = {}): () => void {
     const seen = readHolder(file);
     if (seen && isStale(file, seen.holder, staleMs)) {
       breakStale(file, seen.text);
-      continue;
+      if (readHolder(file)?.text !== seen.text) continue;
+      // not removed (another breaker holds the break lock, or it cannot be): wait, don't spin
     }
     if (Date.now() > deadline) {
       throw new MlmetaError('E_LOCKED', `${opts.what ?? 'the store'} is locked by another mlmeta process (${file}); try again, or remove the file if no mlmeta is running`);

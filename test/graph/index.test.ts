@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, mlmeta, ok } from '../helpers/cli.js';
 import { gitEnv, gitRepo, tempDir } from '../helpers/dirs.js';
 import { matches, parseWhere } from '../../src/graph/query.js';
+import { writerTag } from '../../src/store/writer.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const author = 'T <t@example.test>';
@@ -279,6 +280,19 @@ describe('a cold index built aside', () => {
       child.stderr.on('data', (d) => (err += d));
       return { child, done: new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err }))) };
     };
+    // a live builder's lock is waited for however old it is (a build at 10^6 records takes minutes)
+    const lock = path.join(cache, 'locks', 'index-build.lock');
+    fs.mkdirSync(path.dirname(lock), { recursive: true });
+    fs.writeFileSync(lock, `${writerTag()} ${process.pid} ${Date.now()}\n`);
+    const old = new Date(Date.now() - 11 * 60_000);
+    fs.utimesSync(lock, old, old);
+    const waiting = start();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(waiting.child.exitCode).toBe(null);
+    expect(temps()).toEqual([]);
+    fs.rmSync(lock);
+    expect((await waiting.done).code).toBe(0);
+    fs.rmSync(cache, { recursive: true });
     const killed = start();
     const deadline = Date.now() + 30_000;
     while (temps().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));

@@ -87,6 +87,22 @@ describe('lock file', () => {
     expect(fs.existsSync(lock)).toBe(false);
   });
 
+  it('a folder or FIFO planted at the lock path is waited for while fresh, then removed; never blocked on or spun over', () => {
+    for (const plant of [(f: string) => { fs.mkdirSync(f); fs.writeFileSync(path.join(f, 'x'), 'x'); }, (f: string) => execFileSync('mkfifo', [f])]) {
+      const lock = path.join(tempDir(), 'write.lock');
+      plant(lock);
+      const t0 = process.cpuUsage();
+      expect(code(() => acquireLock(lock, { waitMs: 300 }))).toBe('E_LOCKED');
+      // waited, not spun (a FIFO opened for reading used to block forever here)
+      const used = process.cpuUsage(t0);
+      expect((used.user + used.system) / 1000).toBeLessThan(200);
+      const old = new Date(Date.now() - 60_000);
+      fs.utimesSync(lock, old, old);
+      expect(withLock(lock, () => fs.lstatSync(lock).isFile(), { waitMs: 2_000 })).toBe(true);
+      expect(fs.existsSync(lock)).toBe(false);
+    }
+  });
+
   it('never writes through a symlink planted at the lock path', () => {
     const dir = tempDir();
     const target = path.join(tempDir(), 'victim');
