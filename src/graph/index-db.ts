@@ -298,7 +298,7 @@ interface Staging {
  * parsed on worker threads (parse-workers.ts) while this thread inserts.
  */
 function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[], aside: boolean): void {
-  dropIndexes(db);
+  dropIndexes(db, aside);
   if (aside) {
     db.pragma('temp_store = FILE');
     db.exec('CREATE TEMP TABLE stage (n INTEGER, id TEXT, kind TEXT, "commit" TEXT, view TEXT)');

@@ -132,9 +132,14 @@ export function createIndexes(db: SqlDatabase, only?: string[]): void {
   db.transaction(() => { for (const n of missing) db.exec(INDEX_SQL.get(n)!); }).immediate();
 }
 
-/** Drop the indexes a build does not read (it lists each folder's ids through the *_fan ones). */
-export function dropIndexes(db: SqlDatabase): void {
-  db.transaction(() => { for (const n of INDEX_NAMES) if (!n.endsWith('_fan')) db.exec(`DROP INDEX IF EXISTS ${n}`); }).immediate();
+/**
+ * Drop the indexes a build does not read: it lists each folder's ids through the *_fan ones,
+ * and a build in place looks each record's node up by id (`nodes_id`); a build aside stages
+ * its nodes elsewhere (index-db.ts Staging) and makes `nodes_id` after moving them over.
+ */
+export function dropIndexes(db: SqlDatabase, aside: boolean): void {
+  const keep = (n: string) => n.endsWith('_fan') || (!aside && n === 'nodes_id');
+  db.transaction(() => { for (const n of INDEX_NAMES) if (!keep(n)) db.exec(`DROP INDEX IF EXISTS ${n}`); }).immediate();
 }
 
 /** Tables this version expects (checked on open: a damaged or foreign file is rebuilt). */

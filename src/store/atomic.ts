@@ -125,7 +125,7 @@ export function readNoFollow(file: string, maxBytes = Infinity): Buffer {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
-    // (a file that grows after the fstat is read to its end: the caller's hash check refuses it)
+    // (a file that grows or shrinks after the fstat is read as far as that size: the caller's hash check refuses it)
     if (st.size > maxBytes) throw Object.assign(new Error(`${file} is larger than ${maxBytes} bytes`), { code: 'EFBIG', size: st.size });
     // read the size just taken, not readFileSync(fd): that stats the file a second time, and a
     // cold index build reads 10^5–10^6 objects (~10 µs a system call on this VM)

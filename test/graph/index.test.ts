@@ -308,6 +308,16 @@ describe('a cold index built aside', () => {
     expect(temps()).toEqual([]);
     expect(fs.readdirSync(path.join(cache, 'locks'))).toEqual([]);
     expect(runs[0]!.out.trimEnd()).toBe(ok(dir, ['lineage', gen.chainHead, '--json'])); // and a warm open agrees
+    // an index made while the store was empty, then 256 folders arriving: built in place
+    const late = tempDir('mlmeta-inplace-');
+    fs.cpSync(path.join(dir, '.mlmeta'), path.join(late, '.mlmeta'), { recursive: true, filter: (p) => !p.includes(`${path.sep}objects${path.sep}`) && !p.includes(`${path.sep}cache`) });
+    expect(mlmeta(late, ['find']).code).toBe(0);
+    expect(fs.existsSync(path.join(late, '.mlmeta/cache/index.sqlite'))).toBe(true);
+    fs.cpSync(path.join(dir, '.mlmeta/objects'), path.join(late, '.mlmeta/objects'), { recursive: true });
+    const inPlace = mlmeta(late, ['lineage', gen.chainHead, '--json'], { MLMETA_DEBUG: '1' });
+    expect(inPlace.stderr).toMatch(/^debug: cold index build/m);
+    expect(inPlace.stdout).toBe(runs[0]!.out);
+    expect(ok(late, ['find', '--json'])).toBe(ok(dir, ['find', '--json']));
   });
 });
 
