@@ -3,7 +3,7 @@
 // 10,000-deep chain is 8.5 MB of JSON; as one string it was built, scanned for unsafe
 // characters, copied into one 8.5 MB buffer and written (~0.3 s here, mostly fresh memory
 // and the garbage collector); in pieces, that step takes about half the time (docs/BENCH.md).
-import { printableJson } from './safe.js';
+import { printableJson, unsafeInJson } from './safe.js';
 
 const CHUNK = 1 << 16;
 
@@ -70,11 +70,6 @@ export function writeJson(value: unknown, write: (chunk: string) => void): void 
   }
   parts.push('\n');
   write(parts.join(''));
-}
-
-/** What printableJson escapes (safe.ts UNSAFE_IN_JSON): JSON.stringify leaves these raw. */
-function unsafeInJson(c: number): boolean {
-  return (c >= 0x7f && c <= 0x9f) || c === 0x61c || c === 0x200e || c === 0x200f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
 const HEX = '0123456789abcdef';

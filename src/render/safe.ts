@@ -10,6 +10,12 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-
 const UNSAFE_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /** What JSON.stringify leaves raw (it escapes C0 inside strings; raw C0 is its own layout). */
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_CHAR = new RegExp(`^${UNSAFE_IN_JSON.source}$`);
+
+/** Whether printableJson escapes this UTF-16 code unit (JSON.stringify leaves it raw). */
+export function unsafeInJson(c: number): boolean {
+  return c >= 0x7f && UNSAFE_CHAR.test(String.fromCharCode(c));
+}
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
 
