@@ -112,7 +112,9 @@ describe('odd entries in the remote tree', () => {
     const tip = git(remote, 'rev-parse', 'refs/mlmeta/store').trim();
     const rootTree = git(remote, 'ls-tree', tip).trim().split('\n');
     const fan = junkId.slice(0, 2);
-    const sub = execGit(remote, ['mktree'], `100644 blob ${blob}\t${junkId.slice(2)}.yaml\n`).trim();
+    // merged into that folder when the real record already lives there (1 time in 256)
+    const had = rootTree.some((l) => l.endsWith(`\t${fan}`)) ? git(remote, 'ls-tree', `${tip}:${fan}`).trim() + '\n' : '';
+    const sub = execGit(remote, ['mktree'], `${had}100644 blob ${blob}\t${junkId.slice(2)}.yaml\n`).trim();
     const newRoot = execGit(remote, ['mktree'], [...rootTree.filter((l) => !l.endsWith(`\t${fan}`)), `040000 tree ${sub}\t${fan}`].join('\n') + '\n').trim();
     git(remote, 'update-ref', 'refs/mlmeta/store', git(remote, 'commit-tree', newRoot, '-p', tip, '-m', 'junk').trim());
 
