@@ -1,9 +1,9 @@
 // Scanning many listed files across the cores: worker threads (hash-worker.ts, built next to
 // the bundle as dist/hash-worker.js) take batches of files as they come free and do for each
-// what scan-file.ts says — stat it and answer from the stat cache, or hash it. Each thread
-// reads the stat cache file itself while the calling thread still walks the folders, so a
-// re-check of unchanged data is stats and lookups on every core and the calling thread only
-// lists folders and puts the answers in order. Few files, or no built worker (running from
+// what scan-file.ts says — stat it and answer from the stat cache, or hash it. The threads
+// share one read of the stat cache file (memory they all see), so a re-check of unchanged
+// data is stats and lookups on every core and the calling thread only lists folders and puts
+// the answers in order. Few files, or no built worker (running from
 // source), are scanned on the calling thread: a thread costs more to start than a small
 // folder costs to scan.
 //
@@ -115,6 +115,8 @@ interface Queued extends Omit<BatchIn, 'names'> {
   lastDir?: string;
 }
 
+const batchIn = ({ dirs, dirOf, names, paths, keys, links }: Queued): BatchIn => ({ dirs, dirOf, names: names.join('\0'), paths, keys, links });
+
 /** Batches a thread holds at once: one to work on, one to start when it is done. */
 const DEPTH = 2;
 
@@ -131,6 +133,9 @@ export class ScanPool {
   private added = 0;
   private failed: unknown;
   private wake: (() => void) | undefined;
+  /** the stat cache file as read once for every thread, and the calling thread's view of it */
+  private shared: SharedArrayBuffer | undefined;
+  private mine: StatCache | undefined;
 
   /**
    * `cacheFile`: the stat cache's file (StatCache.file); `done(i, answer)` is called per file
@@ -145,13 +150,18 @@ export class ScanPool {
     private readonly worker: string | undefined = workerFile(),
   ) {}
 
-  /** Start the threads; false when there are none to start (no built worker, one core). */
+  /**
+   * Start the threads, one per core but the calling thread's (it scans too, once its walk is
+   * done: on two cores a second thread cost ~80 ms of start-up to do what the calling thread
+   * does after its walk); false when there are none to start (no built worker, one core).
+   */
   start(): boolean {
     if (this.lanes.length) return true;
-    const threads = Math.min(availableParallelism(), 8);
-    if (!this.worker || threads < 2) return false;
+    const threads = Math.min(availableParallelism(), 8) - 1;
+    if (!this.worker || threads < 1) return false;
+    this.shared = StatCache.readShared(this.cacheFile);
     for (let t = 0; t < threads; t++) {
-      const lane: Lane = { w: new Worker(this.worker, { workerData: { cacheFile: this.cacheFile } }), sent: [] };
+      const lane: Lane = { w: new Worker(this.worker, { workerData: { shared: this.shared } }), sent: [] };
       lane.w.on('message', (out: BatchOut) => {
         const from = lane.sent.shift()!;
         this.pump(); // the thread's next batch first, then the answers
@@ -219,9 +229,9 @@ export class ScanPool {
     // after a failure nothing more is sent: drain() wakes and throws it
     for (const lane of this.failed === undefined ? this.lanes : []) {
       while (lane.sent.length < DEPTH && this.queue.length) {
-        const { from, dirs, dirOf, names, paths, keys, links } = this.queue.shift()!;
-        lane.sent.push(from);
-        lane.w.postMessage({ dirs, dirOf, names: names.join('\0'), paths, keys, links } satisfies BatchIn);
+        const q = this.queue.shift()!;
+        lane.sent.push(q.from);
+        lane.w.postMessage(batchIn(q));
       }
     }
     if (this.failed !== undefined || (this.queue.length === 0 && this.lanes.every((l) => l.sent.length === 0))) this.wake?.();
@@ -244,6 +254,17 @@ export class ScanPool {
   /** Once all files are added: wait for every answer; a failure (a thread's, or one raised by redo) is thrown. */
   async drain(): Promise<void> {
     this.flush();
+    // The calling thread scans the queue's last batches itself, one at a time, letting the
+    // threads' answers in (and sending them more) between two.
+    while (this.failed === undefined && this.queue.length) {
+      const q = this.queue.pop()!;
+      try {
+        this.answer(q.from, scanBatch(batchIn(q), (this.mine ??= StatCache.fromShared(this.shared))));
+      } catch (e) {
+        this.failed ??= e; // a redo's error, naming its file
+      }
+      await new Promise(setImmediate);
+    }
     await new Promise<void>((resolve) => {
       this.wake = resolve;
       this.pump();
