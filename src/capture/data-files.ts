@@ -221,16 +221,20 @@ type WalkPath = string | Buffer;
 
 /**
  * What a walk found, kept lean (an object and two path strings per file were most of a
- * 100k-file walk's garbage): per file its folder and its name there, joined only when a
- * path is needed (the hashing threads join their own); which files are symlinks (or input
- * files: stat'ed before anything else, scan-file.ts).
+ * 100k-file walk's garbage): per file found in a folder, the folder and its name there,
+ * joined only when a path is needed (the hashing threads join their own); an input file's
+ * paths whole; which files are symlinks (or input files: stat'ed before anything else,
+ * scan-file.ts).
  */
 class Found {
   /** the folders files were found in: absolute, and as recorded ('': the project's root) */
   readonly folders: Array<{ abs: WalkPath; rec: WalkPath }> = [];
-  /** per file: its folder's number in `folders` */
+  /** per file: its folder's number in `folders` (-1: an input file, in `inputs`) */
   readonly folder: number[] = [];
+  /** per file: its name in its folder (an input file: its recorded path) */
   readonly names: WalkPath[] = [];
+  /** input files' absolute paths, by file number */
+  readonly inputs = new Map<number, string>();
   readonly links = new Set<number>();
 
   get count(): number {
@@ -245,13 +249,23 @@ class Found {
     return i;
   }
 
+  /** An input file (stat'ed first, as a symlink is); its number. */
+  pushInput(abs: string, rec: string): number {
+    const i = this.push(-1, rec, true);
+    this.inputs.set(i, abs);
+    return i;
+  }
+
   abs(i: number): WalkPath {
-    return join(this.folders[this.folder[i]!]!.abs, this.names[i]!);
+    const k = this.folder[i]!;
+    return k < 0 ? this.inputs.get(i)! : join(this.folders[k]!.abs, this.names[i]!);
   }
 
   /** The recorded path of file `i`. */
   rel(i: number): WalkPath {
-    const rec = this.folders[this.folder[i]!]!.rec;
+    const k = this.folder[i]!;
+    if (k < 0) return this.names[i]!;
+    const rec = this.folders[k]!.rec;
     return rec.length ? join(rec, this.names[i]!) : this.names[i]!;
   }
 }
@@ -259,12 +273,7 @@ class Found {
 const SEP = Buffer.from('/');
 const NEVER = new Set(['.git', '.mlmeta']);
 
-/** A folder's path and a name in it ('/' is not doubled at the root). */
-const join = (dir: WalkPath, name: WalkPath): WalkPath => {
-  if (typeof dir === 'string' && typeof name === 'string') return joinPath(dir, name);
-  const d = asBytes(dir);
-  return d[d.length - 1] === SEP[0] ? Buffer.concat([d, asBytes(name)]) : Buffer.concat([d, SEP, asBytes(name)]);
-};
+const join = (dir: WalkPath, name: WalkPath): WalkPath => (typeof dir === 'string' && typeof name === 'string' ? joinPath(dir, name) : Buffer.concat([asBytes(dir), SEP, asBytes(name)]));
 const asBytes = (p: WalkPath): Buffer => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
 
 /**
@@ -363,13 +372,14 @@ export async function hashPaths(inputs: string[], opts: HashOptions): Promise<Ha
   try {
     let threaded = false;
     const toPool = (i: number) => {
-      const dir = found.folders[found.folder[i]!]!.abs;
+      const k = found.folder[i]!;
+      const dir = k < 0 ? undefined : found.folders[k]!.abs;
       const name = found.names[i]!;
       const link = found.links.has(i);
       if (typeof dir === 'string' && typeof name === 'string') pool.addIn(dir, name, link);
       else {
         const abs = found.abs(i);
-        pool.add(abs, link, keyOf(abs));
+        pool.add(abs, link, typeof abs === 'string' ? null : keyOf(abs));
       }
     };
     const walk = collect(inputs, opts, found, (i) => {
@@ -463,10 +473,7 @@ function* collect(inputs: string[], opts: HashOptions, found: Found, onFile: (i:
       folders.push(rp.path);
       yield* walkFolder(abs, rp.path, exclude, opts.cwd, found, onFile);
     } else if (st.isFile()) {
-      // an input file: its folder and its name, as for a file found in a walk
-      const cut = rp.path.lastIndexOf('/');
-      const k = found.folders.push({ abs: path.dirname(abs), rec: cut < 0 ? '' : rp.path.slice(0, cut) || '/' }) - 1;
-      onFile(found.push(k, path.basename(abs), true));
+      onFile(found.pushInput(abs, rp.path));
     } else {
       throw new MlmetaError('E_BAD_INPUT', `not a file or folder: ${input}`);
     }

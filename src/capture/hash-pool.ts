@@ -96,8 +96,8 @@ export function scanBatch(b: BatchIn, cache: StatCache): BatchOut {
   return { codes, numbers, sha256: shas.join('') };
 }
 
-/** A folder's path and a name in it ('/' is not doubled at the root). */
-export const joinPath = (dir: string, name: string): string => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
+/** A folder's path and a name in it, as the walk has always joined them (`/` walked gives `//name`: recorded so). */
+export const joinPath = (dir: string, name: string): string => `${dir}/${name}`;
 
 interface Lane {
   w: Worker;
