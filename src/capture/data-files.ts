@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
 import { picomatch } from '../lazy-deps.js';
 import { relativeInside } from '../store/paths.js';
-import { MIN_FILES, ScanPool } from './hash-pool.js';
+import { joinPath, MIN_FILES, ScanPool } from './hash-pool.js';
 import { Progress } from './progress.js';
 import { HASHED, HIT, scanFile, statInput } from './scan-file.js';
 import type { StatCache } from './stat-cache.js';
@@ -220,35 +220,60 @@ function excluder(patterns: string[]): Excluder | undefined {
 type WalkPath = string | Buffer;
 
 /**
- * What a walk found, kept lean (an object and an absolute path per file were most of a
- * 100k-file walk's garbage): the recorded paths in walk order; which of them are symlinks
- * (or input files: stat'ed before anything else, scan-file.ts); and per input, where its
- * files start, to give a file's absolute path back when it is needed.
+ * What a walk found, kept lean (an object and two path strings per file were most of a
+ * 100k-file walk's garbage): per file found in a folder, the folder and its name there,
+ * joined only when a path is needed (the hashing threads join their own); an input file's
+ * paths whole; which files are symlinks (or input files: stat'ed before anything else,
+ * scan-file.ts).
  */
 class Found {
-  readonly rels: WalkPath[] = [];
+  /** the folders files were found in: absolute, and as recorded ('': the project's root) */
+  readonly folders: Array<{ abs: WalkPath; rec: WalkPath }> = [];
+  /** per file: its folder's number in `folders` (-1: an input file, in `inputs`) */
+  readonly folder: number[] = [];
+  /** per file: its name in its folder (an input file: its recorded path) */
+  readonly names: WalkPath[] = [];
+  /** input files' absolute paths, by file number */
+  readonly inputs = new Map<number, string>();
   readonly links = new Set<number>();
-  private readonly spans: Array<{ start: number; absDir: string; recDir: string }> = [];
 
-  /** The files pushed from now on are under `absDir`, recorded as `recDir` ('.': the project). */
-  input(absDir: string, recDir: string): void {
-    this.spans.push({ start: this.rels.length, absDir, recDir });
+  get count(): number {
+    return this.names.length;
+  }
+
+  /** A file found in folder number `k`; its number. */
+  push(k: number, name: WalkPath, link: boolean): number {
+    const i = this.names.push(name) - 1;
+    this.folder.push(k);
+    if (link) this.links.add(i);
+    return i;
+  }
+
+  /** An input file (stat'ed first, as a symlink is); its number. */
+  pushInput(abs: string, rec: string): number {
+    const i = this.push(-1, rec, true);
+    this.inputs.set(i, abs);
+    return i;
   }
 
   abs(i: number): WalkPath {
-    let k = this.spans.length - 1;
-    while (this.spans[k]!.start > i) k--;
-    const { absDir, recDir } = this.spans[k]!;
-    const rel = this.rels[i]!;
-    if (recDir === '.') return join(absDir, rel);
-    return typeof rel === 'string' ? absDir + rel.slice(recDir.length) : Buffer.concat([asBytes(absDir), rel.subarray(Buffer.byteLength(recDir))]);
+    const k = this.folder[i]!;
+    return k < 0 ? this.inputs.get(i)! : join(this.folders[k]!.abs, this.names[i]!);
+  }
+
+  /** The recorded path of file `i`. */
+  rel(i: number): WalkPath {
+    const k = this.folder[i]!;
+    if (k < 0) return this.names[i]!;
+    const rec = this.folders[k]!.rec;
+    return rec.length ? join(rec, this.names[i]!) : this.names[i]!;
   }
 }
 
 const SEP = Buffer.from('/');
 const NEVER = new Set(['.git', '.mlmeta']);
 
-const join = (dir: WalkPath, name: WalkPath): WalkPath => (typeof dir === 'string' && typeof name === 'string' ? `${dir}/${name}` : Buffer.concat([asBytes(dir), SEP, asBytes(name)]));
+const join = (dir: WalkPath, name: WalkPath): WalkPath => (typeof dir === 'string' && typeof name === 'string' ? joinPath(dir, name) : Buffer.concat([asBytes(dir), SEP, asBytes(name)]));
 const asBytes = (p: WalkPath): Buffer => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
 
 /**
@@ -269,15 +294,15 @@ function listFolder(dir: WalkPath, cwd: string): Array<fs.Dirent<string> | fs.Di
 
 /**
  * Walk one input folder: every regular file and symlink under it into `found` (not stat'ed:
- * the scan does that, on the hashing threads), `onFile(abs)` after each. Yields after each
+ * the scan does that, on the hashing threads), `onFile(i)` after each. Yields after each
  * folder, so that a caller can let the threads' answers in.
  */
-function* walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Found, onFile: (abs: WalkPath) => void): Generator<void> {
-  found.input(absDir, recDir);
-  // [absolute path, recorded path, text relative to the input folder ('' at its top)]
+function* walkFolder(absDir: string, recDir: string, exclude: Excluder | undefined, cwd: string, found: Found, onFile: (i: number) => void): Generator<void> {
+  // [absolute path, recorded path ('' at the project's root), text relative to the input folder ('' at its top)]
   const stack: Array<[WalkPath, WalkPath, string]> = [[absDir, recDir === '.' ? '' : recDir, '']];
   while (stack.length) {
     const [dirAbs, dirRec, dirRel] = stack.pop()!;
+    let k = -1; // the folder's number in found, once it holds a file
     for (const d of listFolder(dirAbs, cwd)) {
       // Node lstat()s entries whose type the file system did not report (DT_UNKNOWN).
       const isDir = d.isDirectory();
@@ -290,16 +315,16 @@ function* walkFolder(absDir: string, recDir: string, exclude: Excluder | undefin
         if (exclude(rel, isDir)) continue;
       }
       // A folder listed as bytes makes every path below it bytes.
-      const recPath = dirRec.length ? join(typeof d.name === 'string' ? dirRec : asBytes(dirRec), d.name) : d.name;
+      const bytes = typeof d.name !== 'string';
       if (isDir) {
-        stack.push([join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name), recPath, rel]);
+        const recPath = dirRec.length ? join(bytes ? asBytes(dirRec) : dirRec, d.name) : d.name;
+        stack.push([join(bytes ? asBytes(dirAbs) : dirAbs, d.name), recPath, rel]);
         continue;
       }
       const link = d.isSymbolicLink();
       if (!link && !d.isFile()) continue; // FIFOs, sockets, devices are not data
-      if (link) found.links.add(found.rels.length);
-      found.rels.push(recPath);
-      onFile(join(typeof d.name === 'string' ? dirAbs : asBytes(dirAbs), d.name));
+      if (k < 0) k = found.folders.push(bytes ? { abs: asBytes(dirAbs), rec: asBytes(dirRec) } : { abs: dirAbs, rec: dirRec }) - 1;
+      onFile(found.push(k, d.name, link));
     }
     yield;
   }
@@ -346,28 +371,37 @@ export async function hashPaths(inputs: string[], opts: HashOptions): Promise<Ha
   const minFiles = opts.threads?.minFiles ?? MIN_FILES;
   try {
     let threaded = false;
-    const toPool = (abs: WalkPath, i: number) => pool.add(abs, found.links.has(i), typeof abs === 'string' ? null : keyOf(abs));
-    const walk = collect(inputs, opts, found, (abs) => {
-      const n = found.rels.length;
+    const toPool = (i: number) => {
+      const k = found.folder[i]!;
+      const dir = k < 0 ? undefined : found.folders[k]!.abs;
+      const name = found.names[i]!;
+      const link = found.links.has(i);
+      if (typeof dir === 'string' && typeof name === 'string') pool.addIn(dir, name, link);
+      else {
+        const abs = found.abs(i);
+        pool.add(abs, link, typeof abs === 'string' ? null : keyOf(abs));
+      }
+    };
+    const walk = collect(inputs, opts, found, (i) => {
       hashed.sha256.push(undefined); // answers land in place, in any order
       hashed.size.push(0);
-      if (threaded) toPool(abs, n - 1);
-      else if (n === minFiles && pool.start()) {
+      if (threaded) toPool(i);
+      else if (i + 1 === minFiles && pool.start()) {
         threaded = true;
-        for (let i = 0; i < n; i++) toPool(found.abs(i), i);
+        for (let j = 0; j <= i; j++) toPool(j);
       }
     });
     let seen = 0;
     let step = walk.next();
     for (; !step.done; step = walk.next()) {
-      if (threaded && found.rels.length - seen >= YIELD_EVERY) {
-        seen = found.rels.length;
+      if (threaded && found.count - seen >= YIELD_EVERY) {
+        seen = found.count;
         await new Promise(setImmediate);
       }
     }
-    progress.total = found.rels.length;
+    progress.total = found.count;
     if (threaded) await pool.drain();
-    else for (let i = 0; i < found.rels.length; i++) here(i);
+    else for (let i = 0; i < found.count; i++) here(i);
     progress.done();
     return finish(step.value, found, hashed, opts, inputs.length > 1);
   } finally {
@@ -381,7 +415,7 @@ export function hashPathsSync(inputs: string[], opts: HashOptions): HashedData {
   const walk = collect(inputs, opts, found, () => {});
   let step = walk.next();
   while (!step.done) step = walk.next();
-  const n = found.rels.length;
+  const n = found.count;
   const progress = new Progress(opts.progress ?? false, n, 'hashing', 'files');
   const hashed: Hashed = { sha256: [], size: [] };
   for (let i = 0; i < n; i++) {
@@ -421,8 +455,8 @@ interface Inputs {
   outside: boolean;
 }
 
-/** One walk over the inputs: every file to scan into `found` (in walk order), `onFile(abs)` after each. */
-function* collect(inputs: string[], opts: HashOptions, found: Found, onFile: (abs: WalkPath) => void): Generator<void, Inputs> {
+/** One walk over the inputs: every file to scan into `found` (in walk order), `onFile(i)` after each. */
+function* collect(inputs: string[], opts: HashOptions, found: Found, onFile: (i: number) => void): Generator<void, Inputs> {
   const recorded: string[] = [];
   const folders: string[] = [];
   const exclude = excluder(opts.exclude ?? []);
@@ -439,10 +473,7 @@ function* collect(inputs: string[], opts: HashOptions, found: Found, onFile: (ab
       folders.push(rp.path);
       yield* walkFolder(abs, rp.path, exclude, opts.cwd, found, onFile);
     } else if (st.isFile()) {
-      found.input(abs, rp.path);
-      found.links.add(found.rels.length);
-      found.rels.push(rp.path);
-      onFile(abs);
+      onFile(found.pushInput(abs, rp.path));
     } else {
       throw new MlmetaError('E_BAD_INPUT', `not a file or folder: ${input}`);
     }
@@ -458,12 +489,11 @@ function isUnder(rel: WalkPath, dir: string): boolean {
 }
 
 /** The numbers of the files hashed (skipped ones left out), each file once, in recorded-path byte order. */
-function arrange(found: Found, hashed: Hashed, overlap: boolean): number[] {
+function arrange(found: Found, rels: WalkPath[], hashed: Hashed, overlap: boolean): number[] {
   let order: number[] = [];
-  for (let i = 0; i < found.rels.length; i++) if (hashed.sha256[i] !== undefined) order.push(i);
+  for (let i = 0; i < found.count; i++) if (hashed.sha256[i] !== undefined) order.push(i);
   // Inputs may overlap (a folder and a file in it): each file once.
   if (overlap) order = [...new Map(order.map((i) => [keyOf(found.abs(i)), i])).values()];
-  const rels = found.rels;
   if (order.every((i) => typeof rels[i] === 'string' && !WIDE.test(rels[i] as string))) {
     order.sort((a, b) => (rels[a]! < rels[b]! ? -1 : rels[a]! > rels[b]! ? 1 : 0));
   } else order.sort((a, b) => Buffer.compare(asBytes(rels[a]!), asBytes(rels[b]!)));
@@ -471,11 +501,12 @@ function arrange(found: Found, hashed: Hashed, overlap: boolean): number[] {
 }
 
 function finish(inputs: Inputs, found: Found, hashed: Hashed, opts: HashOptions, overlap: boolean): HashedData {
-  const order = arrange(found, hashed, overlap);
+  const rels = found.names.map((_, i) => found.rel(i));
+  const order = arrange(found, rels, hashed, overlap);
   const files: FileEntry[] = [];
   let total = 0;
   for (const i of order) {
-    const rel = found.rels[i]!;
+    const rel = rels[i]!;
     const size = hashed.size[i]!;
     total += size;
     const t = typeof rel === 'string' ? { text: rel, escaped: false } : pathText(rel);
@@ -483,6 +514,6 @@ function finish(inputs: Inputs, found: Found, hashed: Hashed, opts: HashOptions,
   }
   opts.cache.save();
   // an input folder none of whose files was hashed (git will not keep an empty folder)
-  const emptyFolders = inputs.folders.filter((dir) => !order.some((i) => isUnder(found.rels[i]!, dir)));
+  const emptyFolders = inputs.folders.filter((dir) => !order.some((i) => isUnder(rels[i]!, dir)));
   return { files, digest: digestOf(files), size: total, paths: inputs.recorded, outside: inputs.outside, emptyFolders };
 }

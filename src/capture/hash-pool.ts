@@ -1,9 +1,9 @@
 // Scanning many listed files across the cores: worker threads (hash-worker.ts, built next to
 // the bundle as dist/hash-worker.js) take batches of files as they come free and do for each
-// what scan-file.ts says — stat it and answer from the stat cache, or hash it. Each thread
-// reads the stat cache file itself while the calling thread still walks the folders, so a
-// re-check of unchanged data is stats and lookups on every core and the calling thread only
-// lists folders and puts the answers in order. Few files, or no built worker (running from
+// what scan-file.ts says — stat it and answer from the stat cache, or hash it. The threads
+// share one read of the stat cache file (memory they all see), so a re-check of unchanged
+// data is stats and lookups on every core and the calling thread only lists folders and puts
+// the answers in order. Few files, or no built worker (running from
 // source), are scanned on the calling thread: a thread costs more to start than a small
 // folder costs to scan.
 //
@@ -15,9 +15,21 @@ import { Worker } from 'node:worker_threads';
 import { FAIL, HASHED, HIT, scanFile, type StatLike } from './scan-file.js';
 import { StatCache } from './stat-cache.js';
 
-/** A batch to a thread: paths, stat-cache keys for paths sent as bytes, symlink flags. */
+/**
+ * A batch to a thread. Most files come as a folder and a name (the calling thread never
+ * joins them: 100k path strings made and copied to the threads were a fifth of a re-check);
+ * a path that is not UTF-8 comes whole, as bytes, with its stat-cache key.
+ */
 export interface BatchIn {
+  /** the folders (absolute) of the files named in `names` */
+  dirs: string[];
+  /** per file: its folder's number in `dirs`, or -1 when the file is the next of `paths` */
+  dirOf: Int32Array;
+  /** the names of the files with a folder, in order, '\0'-joined (no name holds a NUL) */
+  names: string;
+  /** the files given whole (dirOf -1), in order */
   paths: Array<string | Uint8Array>;
+  /** their stat-cache keys (null: the path itself) */
   keys: Array<string | null>;
   links: Uint8Array;
 }
@@ -52,15 +64,26 @@ function workerFile(): string | undefined {
 
 /** What a thread does with a batch (hash-worker.ts), against its own read of the stat cache. */
 export function scanBatch(b: BatchIn, cache: StatCache): BatchOut {
-  const n = b.paths.length;
+  const n = b.dirOf.length;
   const codes = new Uint8Array(n);
   const numbers = new Float64Array(5 * n);
   const shas: string[] = [];
+  const names = b.names.split('\0');
+  let named = 0;
+  let whole = 0;
   for (let i = 0; i < n; i++) {
-    const p = b.paths[i]!;
-    const key = typeof p === 'string' ? p : b.keys[i]!;
+    const d = b.dirOf[i]!;
+    let abs: string | Buffer;
+    let key: string;
+    if (d >= 0) {
+      abs = key = joinPath(b.dirs[d]!, names[named++]!);
+    } else {
+      const p = b.paths[whole]!;
+      abs = typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      key = b.keys[whole++] ?? (p as string);
+    }
     const known = cache.known(key);
-    const r = scanFile({ abs: typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength), link: b.links[i] === 1, expected: known?.stat });
+    const r = scanFile({ abs, link: b.links[i] === 1, expected: known?.stat });
     codes[i] = r.code;
     if (r.code === HASHED) {
       numbers.set([r.size, r.stat.mtimeMs, r.stat.ctimeMs, r.stat.ino, r.hashedAt], 5 * i);
@@ -73,6 +96,9 @@ export function scanBatch(b: BatchIn, cache: StatCache): BatchOut {
   return { codes, numbers, sha256: shas.join('') };
 }
 
+/** A folder's path and a name in it, as the walk has always joined them (`/` walked gives `//name`: recorded so). */
+export const joinPath = (dir: string, name: string): string => `${dir}/${name}`;
+
 interface Lane {
   w: Worker;
   /** the first file number of each batch sent and not yet answered, in order */
@@ -80,9 +106,16 @@ interface Lane {
 }
 
 /** A batch waiting for a thread. */
-interface Queued extends BatchIn {
+interface Queued extends Omit<BatchIn, 'names'> {
   from: number;
+  /** files in it */
+  count: number;
+  names: string[];
+  /** dirs' last folder, by identity (a batch's files come folder by folder) */
+  lastDir?: string;
 }
+
+const batchIn = ({ dirs, dirOf, names, paths, keys, links }: Queued): BatchIn => ({ dirs, dirOf, names: names.join('\0'), paths, keys, links });
 
 /** Batches a thread holds at once: one to work on, one to start when it is done. */
 const DEPTH = 2;
@@ -100,6 +133,9 @@ export class ScanPool {
   private added = 0;
   private failed: unknown;
   private wake: (() => void) | undefined;
+  /** the stat cache file as read once for every thread, and the calling thread's view of it */
+  private shared: SharedArrayBuffer | undefined;
+  private mine: StatCache | undefined;
 
   /**
    * `cacheFile`: the stat cache's file (StatCache.file); `done(i, answer)` is called per file
@@ -114,13 +150,18 @@ export class ScanPool {
     private readonly worker: string | undefined = workerFile(),
   ) {}
 
-  /** Start the threads; false when there are none to start (no built worker, one core). */
+  /**
+   * Start the threads, one per core but the calling thread's (it scans too, once its walk is
+   * done: on two cores a second thread cost ~80 ms of start-up to do what the calling thread
+   * does after its walk); false when there are none to start (no built worker, one core).
+   */
   start(): boolean {
     if (this.lanes.length) return true;
-    const threads = Math.min(availableParallelism(), 8);
-    if (!this.worker || threads < 2) return false;
+    const threads = Math.min(availableParallelism(), 8) - 1;
+    if (!this.worker || threads < 1) return false;
+    this.shared = StatCache.readShared(this.cacheFile);
     for (let t = 0; t < threads; t++) {
-      const lane: Lane = { w: new Worker(this.worker, { workerData: { cacheFile: this.cacheFile } }), sent: [] };
+      const lane: Lane = { w: new Worker(this.worker, { workerData: { shared: this.shared } }), sent: [] };
       lane.w.on('message', (out: BatchOut) => {
         const from = lane.sent.shift()!;
         this.pump(); // the thread's next batch first, then the answers
@@ -145,21 +186,42 @@ export class ScanPool {
     return true;
   }
 
-  /** The next file to scan (number = how many were added before it); `key`: its stat-cache key when `abs` is bytes. */
+  /** The next file to scan, given whole (number = how many were added before it); `key`: its stat-cache key when `abs` is bytes. */
   add(abs: string | Buffer, link: boolean, key: string | null): void {
-    const b = (this.batch ??= { from: this.added, paths: [], keys: [], links: new Uint8Array(BATCH) });
+    const b = this.open();
+    b.dirOf[b.count] = -1;
     b.paths.push(abs);
     b.keys.push(key);
-    b.links[b.paths.length - 1] = link ? 1 : 0;
+    this.added1(b, link);
+  }
+
+  /** The next file to scan, named in its folder (both text; `dir` absolute). */
+  addIn(dir: string, name: string, link: boolean): void {
+    const b = this.open();
+    if (b.lastDir !== dir) {
+      b.dirs.push(dir);
+      b.lastDir = dir;
+    }
+    b.dirOf[b.count] = b.dirs.length - 1;
+    b.names.push(name);
+    this.added1(b, link);
+  }
+
+  private open(): Queued {
+    return (this.batch ??= { from: this.added, count: 0, dirs: [], dirOf: new Int32Array(BATCH), names: [], paths: [], keys: [], links: new Uint8Array(BATCH) });
+  }
+
+  private added1(b: Queued, link: boolean): void {
+    b.links[b.count++] = link ? 1 : 0;
     this.added += 1;
-    if (b.paths.length === BATCH) this.flush();
+    if (b.count === BATCH) this.flush();
   }
 
   private flush(): void {
     const b = this.batch;
     if (!b) return;
     this.batch = undefined;
-    this.queue.push({ ...b, links: b.links.subarray(0, b.paths.length) });
+    this.queue.push({ ...b, dirOf: b.dirOf.subarray(0, b.count), links: b.links.subarray(0, b.count) });
     this.pump();
   }
 
@@ -167,9 +229,9 @@ export class ScanPool {
     // after a failure nothing more is sent: drain() wakes and throws it
     for (const lane of this.failed === undefined ? this.lanes : []) {
       while (lane.sent.length < DEPTH && this.queue.length) {
-        const { from, paths, keys, links } = this.queue.shift()!;
-        lane.sent.push(from);
-        lane.w.postMessage({ paths, keys, links } satisfies BatchIn);
+        const q = this.queue.shift()!;
+        lane.sent.push(q.from);
+        lane.w.postMessage(batchIn(q));
       }
     }
     if (this.failed !== undefined || (this.queue.length === 0 && this.lanes.every((l) => l.sent.length === 0))) this.wake?.();
@@ -192,6 +254,17 @@ export class ScanPool {
   /** Once all files are added: wait for every answer; a failure (a thread's, or one raised by redo) is thrown. */
   async drain(): Promise<void> {
     this.flush();
+    // The calling thread scans the queue's last batches itself, one at a time, letting the
+    // threads' answers in (and sending them more) between two.
+    while (this.failed === undefined && this.queue.length) {
+      const q = this.queue.pop()!;
+      try {
+        this.answer(q.from, scanBatch(batchIn(q), (this.mine ??= StatCache.fromShared(this.shared))));
+      } catch (e) {
+        this.failed ??= e; // a redo's error, naming its file
+      }
+      await new Promise(setImmediate);
+    }
     await new Promise<void>((resolve) => {
       this.wake = resolve;
       this.pump();

@@ -64,19 +64,22 @@ describe('the scanning threads', () => {
   });
 
   it('answer unchanged files from the stat cache file they read, and hash a changed one', async () => {
-    const paths = files(600);
+    // three batches: the thread takes the first two, the calling thread scans the last
+    const paths = files(1300);
     const dir = tempDir();
     const cache = new StatCache(dir);
     for (const p of paths) cache.set(p, fs.statSync(p), hashFile(p).sha256, Date.now());
-    // a planted answer only the cache can give
-    cache.set(paths[10]!, fs.statSync(paths[10]!), 'cd'.repeat(32), Date.now());
+    // planted answers only the cache can give, one in the thread's batch, one in the caller's
+    for (const i of [10, 1290]) cache.set(paths[i]!, fs.statSync(paths[i]!), 'cd'.repeat(32), Date.now());
     cache.save();
-    fs.appendFileSync(paths[20]!, 'more');
+    for (const i of [20, 1295]) fs.appendFileSync(paths[i]!, 'more');
     const { got } = await scan(paths, cache.file);
-    expect(got.get(10)).toEqual({ code: HIT, sha256: 'cd'.repeat(32), size: fs.statSync(paths[10]!).size });
-    expect(got.get(20)!.code).toBe(HASHED);
-    expect(got.get(20)!.sha256).toBe(hashFile(paths[20]!).sha256);
-    expect([...got.values()].filter((a) => a.code === HIT).length).toBe(599);
+    for (const i of [10, 1290]) expect(got.get(i)).toEqual({ code: HIT, sha256: 'cd'.repeat(32), size: fs.statSync(paths[i]!).size });
+    for (const i of [20, 1295]) {
+      expect(got.get(i)!.code).toBe(HASHED);
+      expect(got.get(i)!.sha256).toBe(hashFile(paths[i]!).sha256);
+    }
+    expect([...got.values()].filter((a) => a.code === HIT).length).toBe(1298);
   });
 
   it('hand a file they cannot do back to the calling thread', async () => {
