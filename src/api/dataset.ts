@@ -105,7 +105,7 @@ export async function prepareDataset(store: Store, input: DatasetInput): Promise
     parentIds: [{ role: 'manifest', id: manifestId }],
     extra: {
       digest: data.digest,
-      file_count: data.files.length,
+      file_count: data.count,
       size: data.size,
       paths: data.paths,
       // kept so `status` can leave out what the dataset left out
@@ -131,7 +131,7 @@ function sameList(a: unknown, b: string[]): boolean {
 export function commitDataset(store: Store, prep: PreparedDataset): DatasetResult {
   return store.withWriteLock(() => {
     const { data, name } = prep;
-    const counts = { outside: data.outside, files: data.files.length, size: data.size, digest: data.digest, warnings: prep.warnings };
+    const counts = { outside: data.outside, files: data.count, size: data.size, digest: data.digest, warnings: prep.warnings };
     const head = unchangedHead(store, name, data.digest, prep.exclude);
     if (head) return { id: head.id, manifest: head.manifest, name, version: head.version, reused: true, ...counts };
     // The head moved since prepareDataset (another writer): build the manifest now.

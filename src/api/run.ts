@@ -130,7 +130,7 @@ async function hashOutput(store: Store, o: PlannedOutput): Promise<{ artifact: A
   const data = await hashData(store, [o.abs]);
   const manifest = manifestOf(data);
   // `sha256` of a folder is its dataset-style digest (the sha256sum listing of its files).
-  return { artifact: { path: recorded, sha256: data.digest, size: data.size, file_count: data.files.length, manifest: manifest.id } as Artifact, manifest };
+  return { artifact: { path: recorded, sha256: data.digest, size: data.size, file_count: data.count, manifest: manifest.id } as Artifact, manifest };
 }
 
 

@@ -32,7 +32,12 @@ export interface FileEntry {
 }
 
 export interface HashedData {
-  files: FileEntry[];
+  /**
+   * The files, in path-byte order: made when first asked for (a re-check of unchanged data
+   * needs only the digest and the count; 100k entries kept alive cost ~0.1 s here).
+   */
+  readonly files: FileEntry[];
+  count: number;
   /** sha256 of the `sha256sum` listing of the files in path-byte order (digestOf) */
   digest: string;
   size: number;
@@ -150,22 +155,29 @@ const ESCAPED_IN_SUM = /[\\\n\r]/;
  * written with those escaped (`\\`, `\n`, `\r`) and its line starts with a backslash, so two
  * different file lists can never give the same text.
  */
-export function digestOf(files: FileEntry[]): string {
+export function digestOf(files: Iterable<FileEntry>): string {
   const h = createHash('sha256');
-  // Lines of plain UTF-8 paths are joined and hashed a few hundred at a time (three
-  // update() calls per file were a tenth of a re-check).
-  let text = '';
+  // Lines of plain UTF-8 paths are written into one block of bytes, hashed when it is full
+  // (a string grown line by line, then encoded, was three times the cost: ~0.1 s at 100k).
+  let block = Buffer.allocUnsafe(1 << 17);
+  let at = 0;
   for (const f of files) {
     if (!f.escaped && !ESCAPED_IN_SUM.test(f.path)) {
-      text += `${f.sha256}  ${f.path}\n`;
-      if (text.length > 1 << 16) {
-        h.update(text);
-        text = '';
+      const most = 3 * (f.sha256.length + f.path.length) + 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
+      if (at + most > block.length) {
+        h.update(block.subarray(0, at));
+        at = 0;
+        if (most > block.length) block = Buffer.allocUnsafe(most);
       }
+      at += block.write(f.sha256, at, 'utf8');
+      block[at++] = 0x20;
+      block[at++] = 0x20;
+      at += block.write(f.path, at, 'utf8');
+      block[at++] = 0x0a;
       continue;
     }
-    h.update(text);
-    text = '';
+    h.update(block.subarray(0, at));
+    at = 0;
     const bytes = pathBytes(f);
     const latin1 = bytes.toString('latin1'); // byte-exact, to find the bytes to escape
     if (!ESCAPED_IN_SUM.test(latin1)) {
@@ -178,7 +190,7 @@ export function digestOf(files: FileEntry[]): string {
     }
     h.update('\n');
   }
-  h.update(text);
+  h.update(block.subarray(0, at));
   return h.digest('hex');
 }
 
@@ -503,17 +515,32 @@ function arrange(found: Found, rels: WalkPath[], hashed: Hashed, overlap: boolea
 function finish(inputs: Inputs, found: Found, hashed: Hashed, opts: HashOptions, overlap: boolean): HashedData {
   const rels = found.names.map((_, i) => found.rel(i));
   const order = arrange(found, rels, hashed, overlap);
-  const files: FileEntry[] = [];
-  let total = 0;
-  for (const i of order) {
+  const entry = (i: number): FileEntry => {
     const rel = rels[i]!;
-    const size = hashed.size[i]!;
-    total += size;
     const t = typeof rel === 'string' ? { text: rel, escaped: false } : pathText(rel);
-    files.push(t.escaped ? { path: t.text, sha256: hashed.sha256[i]!, size, escaped: true } : { path: t.text, sha256: hashed.sha256[i]!, size });
-  }
+    const sha256 = hashed.sha256[i]!;
+    const size = hashed.size[i]!;
+    return t.escaped ? { path: t.text, sha256, size, escaped: true } : { path: t.text, sha256, size };
+  };
+  let total = 0;
+  for (const i of order) total += hashed.size[i]!;
   opts.cache.save();
   // an input folder none of whose files was hashed (git will not keep an empty folder)
   const emptyFolders = inputs.folders.filter((dir) => !order.some((i) => isUnder(rels[i]!, dir)));
-  return { files, digest: digestOf(files), size: total, paths: inputs.recorded, outside: inputs.outside, emptyFolders };
+  // the digest from entries made one at a time and dropped (young garbage costs little)
+  const digest = digestOf((function* () {
+    for (const i of order) yield entry(i);
+  })());
+  let files: FileEntry[] | undefined;
+  return {
+    get files() {
+      return (files ??= order.map(entry));
+    },
+    count: order.length,
+    digest,
+    size: total,
+    paths: inputs.recorded,
+    outside: inputs.outside,
+    emptyFolders,
+  };
 }

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { escapePath, hashPaths, hashPathsSync, pathBytes, unescapePath, type HashOptions } from '../../src/capture/data-files.js';
+import { createHash } from 'node:crypto';
+import { digestOf, escapePath, hashPaths, hashPathsSync, pathBytes, unescapePath, type FileEntry, type HashOptions } from '../../src/capture/data-files.js';
 import { hashFile } from '../../src/capture/hash-file.js';
 import { StatCache } from '../../src/capture/stat-cache.js';
 import { MlmetaError } from '../../src/errors.js';
@@ -18,6 +19,23 @@ const THREADS = { worker: WORKER, minFiles: 1 };
 let threads: HashOptions['threads'];
 const hash = (root: string, inputs: string[], exclude: string[] = [], cache = new StatCache(undefined)) =>
   hashPaths(inputs, { projectRoot: root, cwd: root, exclude, cache, threads });
+
+describe('the digest', () => {
+  it('is the sha256 of the sha256sum listing, across many blocks, long and multi-byte paths, escaped lines between', () => {
+    const files: FileEntry[] = [];
+    for (let i = 0; i < 5000; i++) files.push({ path: `d/é€😀${i}.csv`, sha256: randomBytes(32).toString('hex'), size: 1 });
+    files.splice(2500, 0, { path: `${'€'.repeat(60_000)}x`, sha256: 'ab'.repeat(32), size: 1 }); // longer than a block
+    files.splice(100, 0, { path: 'back\\\\slash\\xff', sha256: 'cd'.repeat(32), size: 1, escaped: true }); // bytes (back\\slash, 0xff), escaped
+    files.splice(7, 0, { path: 'new\nline', sha256: 'ef'.repeat(32), size: 1 });
+    const listing = Buffer.concat(files.map((f) => {
+      const bytes = pathBytes(f);
+      const odd = /[\\\n\r]/.test(bytes.toString('latin1'));
+      const esc = odd ? Buffer.from(bytes.toString('latin1').replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r'), 'latin1') : bytes;
+      return Buffer.concat([Buffer.from(`${odd ? '\\' : ''}${f.sha256}  `), esc, Buffer.from('\n')]);
+    }));
+    expect(digestOf(files)).toBe(createHash('sha256').update(listing).digest('hex'));
+  });
+});
 
 describe('paths that are not UTF-8', () => {
   it('escape reversibly, and escaped text keeps its backslashes apart from escapes', () => {
