@@ -10,7 +10,7 @@ import { MlmetaError } from '../errors.js';
 import { hashPaths, recordedPath, type HashedData } from '../capture/data-files.js';
 import type { GitFacts } from '../capture/git.js';
 import { StatCache } from '../capture/stat-cache.js';
-import { manifestBody, manifestYaml } from '../capture/manifest.js';
+import { manifestBody, manifestBytes } from '../capture/manifest.js';
 import { sha256Hex } from '../store/objects.js';
 import { captureGitFor, commitRecord, prepareRecord, type PreparedRecord } from './record.js';
 import type { Store } from './store.js';
@@ -48,7 +48,7 @@ export async function hashData(store: Store, paths: string[], exclude: string[] 
 
 /** A folder's file list as a manifest: its canonical bytes and id, computed without writing. */
 export function manifestOf(data: HashedData): { id: string; bytes: Buffer } {
-  const bytes = Buffer.from(manifestYaml(data.digest, data.files), 'utf8');
+  const bytes = manifestBytes(data.digest, data.files);
   return { id: sha256Hex(bytes), bytes };
 }
 

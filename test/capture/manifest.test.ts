@@ -3,7 +3,9 @@
 // manifest of a real awkward folder parses back to its file list.
 import { describe, expect, it } from 'vitest';
 import { escapePath, type FileEntry } from '../../src/capture/data-files.js';
-import { manifestYaml } from '../../src/capture/manifest.js';
+import { manifestBytes } from '../../src/capture/manifest.js';
+
+const manifestYaml = (digest: string, files: FileEntry[]) => manifestBytes(digest, files).toString('utf8');
 import { canonicalYaml, parseYaml } from '../../src/records/yaml.js';
 
 const generic = (digest: string, files: FileEntry[]) => canonicalYaml({ mlmeta: 1, kind: 'manifest', digest, files });
