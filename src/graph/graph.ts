@@ -40,24 +40,27 @@ const SEP_LINK = '\u0002';
 const FROM = 0;
 const POS = 1;
 const OTHER = 2;
-const ROLE = 3;
-const COMMIT = 4;
-const STUB = 5;
-const VIEW = 6;
-const FIELDS = 7;
+const ALIAS = 3;
+const ROLE = 4;
+const COMMIT = 5;
+const STUB = 6;
+const VIEW = 7;
+const FIELDS = 8;
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 
 /**
  * The links of a lineage walk as SQLite gives them: one text (linkText below), each link
- * `from n, pos, other n, role, other's commit, a stub's id, other's view` (ends as the walk
- * tables' integer keys, schema.ts nodes; role, commit and id JSON-quoted, the commit `null` when
- * there is none (empty where the walk does not ask for it); the view the record's Described as compact JSON, as rows.ts wrote
- * it, empty for a stub: a parent not in the store). A 10,000-record walk crosses into
- * JavaScript as one string, and nothing is made per link: the walk reads numbers and compares
- * ranges of that text, and `--json` output copies ranges of it (render/lineage.ts). Objects or
- * strings per link are tens of thousands of allocations, and on this VM every page of fresh
- * memory costs ~20 µs: most of what a big walk cost was the memory, not the work (docs/BENCH.md).
+ * `from n, pos, other n, "a" if the other end is an alias, role, other's commit, a stub's id,
+ * other's view` (ends as the walk tables' integer keys, schema.ts nodes; role, commit and id
+ * JSON-quoted, the commit `null` when there is none, empty where the walk does not ask for it;
+ * the view the record's Described as compact JSON, as rows.ts wrote it, empty for a stub: a
+ * parent not in the store). A 10,000-record walk crosses into JavaScript as one string, and
+ * nothing is made per link but the keys the walk looks up: it compares ranges of that text, and
+ * `--json` output copies ranges of it (render/lineage.ts). Objects or strings per link were
+ * tens of thousands of allocations, and on this VM every page of fresh memory costs ~20 µs.
+ * The text is read with V8's built-in string functions (indexOf, slice) where it can be: in a
+ * process that lives half a second, JavaScript loops run mostly unoptimised (docs/BENCH.md).
  */
 export class WalkLinks {
   readonly count: number;
@@ -92,60 +95,55 @@ export class WalkLinks {
     return this.starts[i * FIELDS + f + 1]! - 1;
   }
 
-  private integer(i: number, f: number): number {
-    let x = 0;
-    for (let k = this.start(i, f), end = this.end(i, f); k < end; k++) x = x * 10 + this.text.charCodeAt(k) - 48;
-    return x;
+  private field(i: number, f: number): string {
+    return this.text.slice(this.start(i, f), this.end(i, f));
   }
 
   /** The string a JSON string literal text[from, to) holds. */
   string(from: number, to: number): string {
-    for (let k = from + 1; k < to - 1; k++) if (this.text.charCodeAt(k) === BACKSLASH) return JSON.parse(this.text.slice(from, to)) as string;
-    return this.text.slice(from + 1, to - 1);
+    const s = this.text.slice(from + 1, to - 1);
+    return s.indexOf('\\') < 0 ? s : (JSON.parse(this.text.slice(from, to)) as string);
   }
 
   /** Where the JSON string literal starting at text[from] (a quote) ends, just past its closing quote. */
   stringEnd(from: number): number {
-    let k = from + 1;
-    for (let c = this.text.charCodeAt(k); c !== QUOTE; c = this.text.charCodeAt(k)) k += c === BACKSLASH ? 2 : 1;
-    return k + 1;
+    for (let q = this.text.indexOf('"', from + 1); ; q = this.text.indexOf('"', q + 1)) {
+      // a quote after an odd number of backslashes is escaped
+      let k = q;
+      while (this.text.charCodeAt(k - 1) === BACKSLASH) k--;
+      if ((q - k) % 2 === 0) return q + 1;
+    }
   }
 
-  from(i: number): number { return this.integer(i, FROM); }
-  pos(i: number): number { return this.integer(i, POS); }
-  other(i: number): number { return this.integer(i, OTHER); }
+  /** The record walked from and the other end, as the text of their walk keys (decimal integers: one text per key). */
+  fromKey(i: number): string { return this.field(i, FROM); }
+  otherKey(i: number): string { return this.field(i, OTHER); }
+  from(i: number): number { return Number(this.fromKey(i)); }
+  other(i: number): number { return Number(this.otherKey(i)); }
+  pos(i: number): number { return Number(this.field(i, POS)); }
   /** The role, JSON-quoted: text[roleStart, roleEnd). */
   roleStart(i: number): number { return this.start(i, ROLE); }
   roleEnd(i: number): number { return this.end(i, ROLE); }
   role(i: number): string { return this.string(this.roleStart(i), this.roleEnd(i)); }
+  /** The role as JSON-quoted text (json_quote gives one text per string). */
+  roleText(i: number): string { return this.field(i, ROLE); }
   /** Whether the other end has a code commit; then it is JSON-quoted at text[commitStart, commitEnd). */
   hasCommit(i: number): boolean { return this.text.charCodeAt(this.start(i, COMMIT)) === QUOTE; }
   commitStart(i: number): number { return this.start(i, COMMIT); }
   commitEnd(i: number): number { return this.end(i, COMMIT); }
   commit(i: number): string | null { return this.hasCommit(i) ? this.string(this.commitStart(i), this.commitEnd(i)) : null; }
-  /** A hash of link i's commit text (FNV-1a). */
-  commitHash(i: number): number {
-    let h = 0x811c9dc5;
-    for (let k = this.commitStart(i), end = this.commitEnd(i); k < end; k++) h = Math.imul(h ^ this.text.charCodeAt(k), 0x01000193);
-    return h >>> 0;
-  }
-  /** Whether link i's commit is link j of `other`'s (json_quote gives one text per string). */
-  sameCommit(i: number, other: WalkLinks, j: number): boolean {
-    const x = this.commitStart(i);
-    const y = other.commitStart(j);
-    const length = this.commitEnd(i) - x;
-    if (other.commitEnd(j) - y !== length) return false;
-    for (let k = 0; k < length; k++) if (this.text.charCodeAt(x + k) !== other.text.charCodeAt(y + k)) return false;
-    return true;
-  }
+  /** The commit as JSON-quoted text. */
+  commitText(i: number): string { return this.field(i, COMMIT); }
   /** Whether the other end is a stub: a parent not in the store (no view; its id in a field of its own). */
-  isStub(i: number): boolean { return this.viewEnd(i) === this.viewStart(i); }
+  isStub(i: number): boolean { return this.end(i, VIEW) === this.start(i, VIEW); }
+  /** Whether the other end is an alias record. */
+  isAlias(i: number): boolean { return this.end(i, ALIAS) > this.start(i, ALIAS); }
   /** Where the other end's view is in `text` (an empty range: a stub). */
   viewStart(i: number): number { return this.start(i, VIEW); }
   viewEnd(i: number): number { return this.end(i, VIEW); }
   /** The other end's view as compact JSON (null: a stub). */
   view(i: number): string | null {
-    return this.isStub(i) ? null : this.text.slice(this.viewStart(i), this.viewEnd(i));
+    return this.isStub(i) ? null : this.field(i, VIEW);
   }
   /** The other end's id, JSON-quoted: a stub's own field, else the view's first value (rows.ts: id, kind, name?, version?, label, facts). */
   idStart(i: number): number { return this.isStub(i) ? this.start(i, STUB) : this.viewStart(i) + 6; } // after {"id":
@@ -159,19 +157,8 @@ export class WalkLinks {
     const from = this.kindStart(i);
     return this.string(from, this.stringEnd(from));
   }
-  /** Whether the other end is an alias record (not for a stub). */
-  isAlias(i: number): boolean { return this.text.startsWith('"alias"', this.kindStart(i)); }
   /** Whether the other end's kind is `quoted` (a kind as JSON.stringify quotes it, as rows.ts wrote the view; not for a stub). */
   kindIs(i: number, quoted: string): boolean { return this.text.startsWith(quoted, this.kindStart(i)); }
-  /** Whether links a and b have the same role (json_quote gives one text per string). */
-  sameRole(a: number, b: number): boolean {
-    const x = this.roleStart(a);
-    const y = this.roleStart(b);
-    const length = this.roleEnd(a) - x;
-    if (this.roleEnd(b) - y !== length) return false;
-    for (let k = 0; k < length; k++) if (this.text.charCodeAt(x + k) !== this.text.charCodeAt(y + k)) return false;
-    return true;
-  }
   /** The other ends' ids compared as strings are by `<` (by UTF-16 code units). */
   compareIds(a: number, b: number): number {
     const text = this.text;
@@ -232,7 +219,7 @@ const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
  * the other end's code commit (only ancestors need it).
  */
 const linkText = (from: string, other: string, commit: boolean) =>
-  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || json_quote(l.role) || char(1) || ${commit ? 'json_quote(o."commit")' : "''"} || char(1) || (CASE WHEN o.view IS NULL THEN json_quote(o.id) ELSE '' END) || char(1) || coalesce(o.view, '')`;
+  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || (CASE WHEN o.kind = 'alias' THEN 'a' ELSE '' END) || char(1) || json_quote(l.role) || char(1) || ${commit ? 'json_quote(o."commit")' : "''"} || char(1) || (CASE WHEN o.view IS NULL THEN json_quote(o.id) ELSE '' END) || char(1) || coalesce(o.view, '')`;
 /** All of a walk's links as one text, WalkLinks' form. */
 const linksText = (from: string, other: string, commit = from === 'child') => `coalesce(group_concat(${linkText(from, other, commit)}, char(2)), '')`;
 /**

@@ -179,78 +179,24 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
 }
 
 /**
- * Numbers (a walk's integer keys, below 2^53) to small integers, in typed arrays: a Map's
- * entries and boxed keys were ~100 bytes of V8's heap per record walked.
- */
-class KeyIndex {
-  size = 0;
-  private keys: Float64Array;
-  private values: Int32Array;
-
-  constructor(expected = 16) {
-    let capacity = 16;
-    while (capacity < expected * 2) capacity *= 2;
-    this.keys = new Float64Array(capacity);
-    this.values = new Int32Array(capacity).fill(-1);
-  }
-
-  private slot(key: number): number {
-    const mask = this.values.length - 1;
-    // the key's low and high 32 bits mixed (a line's versions differ in the low bits)
-    let k = Math.imul((key % 4294967296) ^ Math.floor(key / 4294967296), 0x9e3779b1) >>> 0;
-    for (k &= mask; this.values[k] !== -1 && this.keys[k] !== key; k = (k + 1) & mask);
-    return k;
-  }
-
-  /** The key's value, or -1. */
-  get(key: number): number {
-    return this.values[this.slot(key)]!;
-  }
-
-  set(key: number, value: number): void {
-    this.reserve(this.size + 1);
-    const s = this.slot(key);
-    if (this.values[s] === -1) this.size++;
-    this.keys[s] = key;
-    this.values[s] = value;
-  }
-
-  /** Room for this many keys in all. */
-  reserve(size: number): void {
-    if (size * 2 <= this.values.length) return;
-    let capacity = this.values.length * 2;
-    while (capacity < size * 2) capacity *= 2;
-    const { keys, values } = this;
-    this.keys = new Float64Array(capacity);
-    this.values = new Int32Array(capacity).fill(-1);
-    for (let k = 0; k < values.length; k++) {
-      if (values[k] === -1) continue;
-      const s = this.slot(keys[k]!);
-      this.keys[s] = keys[k]!;
-      this.values[s] = values[k]!;
-    }
-  }
-}
-
-/**
  * A step's links grouped by the record walked from, each group in the order lineage follows
  * them: parents by position; children by id, then position. The group of the record keyed n
  * (`group.get(n)`, g) is links order[start[g] .. start[g + 1]).
  */
 interface Groups {
-  group: KeyIndex;
+  group: Map<string, number>;
   start: Int32Array;
   order: Int32Array;
 }
 
 function groupsOf(links: WalkLinks, up: boolean): Groups {
-  const group = new KeyIndex(links.count);
+  const group = new Map<string, number>();
   const of = new Int32Array(links.count);
   const start = new Int32Array(links.count + 2);
   for (let i = 0; i < links.count; i++) {
-    const n = links.from(i);
-    let g = group.get(n);
-    if (g < 0) group.set(n, (g = group.size));
+    const key = links.fromKey(i);
+    let g = group.get(key);
+    if (g === undefined) group.set(key, (g = group.size));
     of[i] = g;
     start[g + 2]!++;
   }
@@ -306,24 +252,22 @@ export function lineagePlan(graph: Graph, root: string, opts: LineageOptions = {
 /** Breadth first from the root over the links each step gives for a whole frontier, up, down or both. */
 class Walker {
   /** records and stubs found, by walk key (a key is one id: nodes.id is unique) */
-  private readonly byKey = new KeyIndex();
-  /** code commits found (an open-addressing table of nodes, hashed by sha) */
-  private commits = new Int32Array(64).fill(-1);
-  private commitCount = 0;
-  /** per node: its walk key (NaN for a commit), which walks have been through it (UP, DOWN) */
-  private keys = new Float64Array(16);
+  private readonly byKey = new Map<string, number>();
+  /** code commits found, by their quoted text */
+  private readonly commits = new Map<string, number>();
+  /** per node: its walk key ('' for a commit), which walks have been through it (UP, DOWN) */
+  private readonly keys: string[] = [];
   private walked = new Uint8Array(16);
 
   constructor(private readonly graph: Graph, private readonly plan: LineagePlan, private readonly maxDepth: number) {
-    const root = this.add(RECORD, 0, 0, 0, plan.links[0]!.from(0));
+    const root = this.add(RECORD, 0, 0, 0, plan.links[0]!.fromKey(0));
     this.walked[root] = UP | DOWN;
   }
 
-  private add(kind: number, set: number, at: number, depth: number, key: number): number {
+  private add(kind: number, set: number, at: number, depth: number, key: string): number {
     const i = this.plan.addNode(kind, set, at, depth);
-    this.keys = grown(this.keys, i + 1);
     this.walked = grown(this.walked, i + 1);
-    this.keys[i] = key;
+    this.keys.push(key);
     this.walked[i] = 0;
     if (kind !== COMMIT) this.byKey.set(key, i);
     return i;
@@ -347,15 +291,12 @@ class Walker {
       // at most a node and an edge per link, and a commit node and edge per record
       const nodes = plan.nodeCount + 2 * links.count + 1;
       plan.reserve(nodes, plan.edgeCount + 2 * links.count + 1);
-      this.keys = grown(this.keys, nodes);
       this.walked = grown(this.walked, nodes);
-      // a record or stub per link, and a commit per record
-      this.byKey.reserve(this.byKey.size + links.count);
-      this.reserveCommits(this.commitCount + links.count);
       return { set: plan.links.length - 1, groups: groupsOf(links, up) };
     };
-    if (this.maxDepth <= PER_LEVEL_UP_TO) return (frontier, size) => stepOf(this.graph.step(Array.from(frontier.subarray(0, size), (i) => this.keys[i]!), dir));
-    const all = stepOf(this.graph.walk(this.keys[0]!, dir));
+    if (this.maxDepth <= PER_LEVEL_UP_TO) return (frontier, size) => stepOf(this.graph.step(Array.from(frontier.subarray(0, size), (i) => Number(this.keys[i]!)), dir));
+    const wl = this.graph.walk(Number(this.keys[0]!), dir);
+    const all = stepOf(wl);
     return () => all;
   }
 
@@ -376,7 +317,7 @@ class Walker {
         const node = frontier[f]!;
         if (up) this.commitOf(node, depth);
         const g = groups.group.get(this.keys[node]!);
-        if (g < 0) continue;
+        if (g === undefined) continue;
         const first = groups.start[g]!;
         const end = groups.start[g + 1]!;
         const repeats = end - first > 1 ? new Repeats(links, groups.order, first, up) : null;
@@ -385,12 +326,12 @@ class Walker {
           const stub = links.isStub(l);
           if (stub ? !up : links.isAlias(l)) continue;
           if (repeats?.repeated(k)) continue;
-          const key = links.other(l);
+          const key = links.otherKey(l);
           let other = this.byKey.get(key);
           if (stub) {
-            if (other < 0) other = this.add(MISSING, set, l, depth, key);
-          } else if (other < 0 || !(this.walked[other]! & bit)) {
-            if (other < 0) other = this.add(RECORD, set, l, depth, key);
+            if (other === undefined) other = this.add(MISSING, set, l, depth, key);
+          } else if (other === undefined || !(this.walked[other]! & bit)) {
+            if (other === undefined) other = this.add(RECORD, set, l, depth, key);
             this.walked[other]! |= bit;
             next = grown(next, nextSize + 1);
             next[nextSize++] = other;
@@ -413,35 +354,10 @@ class Walker {
     const at = plan.ats[node]!;
     const links = plan.links[set]!;
     if (!links.hasCommit(at)) return;
-    this.reserveCommits(this.commitCount + 1);
-    const slot = this.commitSlot(links, at);
-    let c = this.commits[slot]!;
-    if (c < 0) {
-      c = this.add(COMMIT, set, at, depth, NaN);
-      this.commits[slot] = c;
-      this.commitCount++;
-    }
+    const sha = links.commitText(at);
+    let c = this.commits.get(sha);
+    if (c === undefined) this.commits.set(sha, (c = this.add(COMMIT, set, at, depth, '')));
     plan.addEdge(c, node, CODE, 0);
-  }
-
-  /** Room for this many commits in all. */
-  private reserveCommits(size: number): void {
-    if (size * 2 <= this.commits.length) return;
-    const { plan } = this;
-    const old = this.commits;
-    let capacity = old.length * 2;
-    while (capacity < size * 2) capacity *= 2;
-    this.commits = new Int32Array(capacity).fill(-1);
-    for (const c of old) if (c >= 0) this.commits[this.commitSlot(plan.links[plan.sets[c]!]!, plan.ats[c]!)] = c;
-  }
-
-  /** The slot of the commit that link `at` holds: its node's, or the free one where it goes. */
-  private commitSlot(links: WalkLinks, at: number): number {
-    const { plan } = this;
-    const mask = this.commits.length - 1;
-    let slot = links.commitHash(at) & mask;
-    for (let c = this.commits[slot]!; c >= 0 && !links.sameCommit(at, plan.links[plan.sets[c]!]!, plan.ats[c]!); c = this.commits[slot]!) slot = (slot + 1) & mask;
-    return slot;
   }
 }
 
@@ -461,19 +377,20 @@ class Repeats {
   repeated(k: number): boolean {
     const { links, order, first } = this;
     const l = order[k]!;
-    const other = links.other(l);
+    const other = links.otherKey(l);
+    const role = links.roleText(l);
     if (!this.up) {
       // children are in id order: a repeat is among the links just before
-      for (let j = k - 1; j >= first && links.other(order[j]!) === other; j--) if (links.sameRole(order[j]!, l)) return true;
+      for (let j = k - 1; j >= first && links.otherKey(order[j]!) === other; j--) if (links.roleText(order[j]!) === role) return true;
       return false;
     }
     if (k - first < 16) {
-      for (let j = first; j < k; j++) if (links.other(order[j]!) === other && links.sameRole(order[j]!, l)) return true;
+      for (let j = first; j < k; j++) if (links.otherKey(order[j]!) === other && links.roleText(order[j]!) === role) return true;
       return false;
     }
     // a long group (a record with many parents): its pairs go in a set
-    const seen = (this.seen ??= new Set(Array.from(order.subarray(first, k), (j) => `${links.other(j)} ${links.role(j)}`)));
-    return seen.size === seen.add(`${other} ${links.role(l)}`).size;
+    const seen = (this.seen ??= new Set(Array.from(order.subarray(first, k), (j) => `${links.otherKey(j)} ${links.roleText(j)}`)));
+    return seen.size === seen.add(`${other} ${role}`).size;
   }
 }
 
