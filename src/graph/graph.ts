@@ -118,8 +118,6 @@ export class WalkLinks {
   /** The record walked from and the other end, as the text of their walk keys (decimal integers: one text per key). */
   fromKey(i: number): string { return this.field(i, FROM); }
   otherKey(i: number): string { return this.field(i, OTHER); }
-  from(i: number): number { return Number(this.fromKey(i)); }
-  other(i: number): number { return Number(this.otherKey(i)); }
   pos(i: number): number { return Number(this.field(i, POS)); }
   /** The role, JSON-quoted: text[roleStart, roleEnd). */
   roleStart(i: number): number { return this.start(i, ROLE); }

@@ -57,7 +57,7 @@ const DOWN = 2;
 export const CODE = -1;
 
 /** Typed arrays made larger, keeping what they hold. */
-function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, size: number): T {
+function grown<T extends Int32Array | Uint8Array>(a: T, size: number): T {
   if (a.length >= size) return a;
   const b = new (a.constructor as new (n: number) => T)(Math.max(size, a.length * 2));
   b.set(a);
@@ -67,10 +67,11 @@ function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, size: num
 /**
  * lineageOf's answer before its nodes and edges are objects: numbers that point into the
  * walks' texts (graph.ts WalkLinks), nodes numbered in the order the walk found them. `--json`
- * output copies each record's view from that text (render/lineage.ts); a 10,000-node walk
- * makes no object or string per node or edge. Everything here is in typed arrays, outside
- * V8's heap: tens of thousands of live objects made the garbage collector copy them and grow
- * its young generation, and each page of fresh memory costs ~20 µs on this VM (docs/BENCH.md).
+ * output copies each record's view from that text (render/lineage.ts). Nodes and edges are
+ * columns of typed arrays, outside V8's heap: a 10,000-node walk made as objects kept tens of
+ * thousands of them alive for the garbage collector to copy and grew its young generation, and
+ * each page of fresh memory costs ~20 µs on this VM (docs/BENCH.md). The walk's only strings
+ * per node are the keys it looks up.
  */
 export class LineagePlan {
   /** the walks' links: [0] the root's own (a link from the root to itself), then one per step (or one for a whole walk) */
@@ -180,8 +181,8 @@ export function lineageOf(graph: Graph, root: string, opts: LineageOptions = {})
 
 /**
  * A step's links grouped by the record walked from, each group in the order lineage follows
- * them: parents by position; children by id, then position. The group of the record keyed n
- * (`group.get(n)`, g) is links order[start[g] .. start[g + 1]).
+ * them: parents by position; children by id, then position. The group of the record whose walk
+ * key is n (`group.get(n)`, g; the key's decimal text) is links order[start[g] .. start[g + 1]).
  */
 interface Groups {
   group: Map<string, number>;
@@ -295,8 +296,7 @@ class Walker {
       return { set: plan.links.length - 1, groups: groupsOf(links, up) };
     };
     if (this.maxDepth <= PER_LEVEL_UP_TO) return (frontier, size) => stepOf(this.graph.step(Array.from(frontier.subarray(0, size), (i) => Number(this.keys[i]!)), dir));
-    const wl = this.graph.walk(Number(this.keys[0]!), dir);
-    const all = stepOf(wl);
+    const all = stepOf(this.graph.walk(Number(this.keys[0]!), dir));
     return () => all;
   }
 
@@ -437,14 +437,12 @@ function keptKinds(plan: LineagePlan, kind: string): Uint8Array {
 /**
  * Sorts the nodes at one distance by label, then id, as localeCompare orders them, and then in
  * walk order (the order they had: the old sort was stable). Intl.Collator costs ~9 ms to make
- * here, so it is made only when two nodes share a distance. A distance holding many nodes (a
- * dataset feeding 10,000 models) is first put in a cheap order close to the collator's, so that
- * the collator's own sort (V8's TimSort takes sorted runs as they are) compares each node about
- * once rather than log2(n) times.
+ * here, so it is made only when two nodes share a distance. (Putting a big distance first in a
+ * cheap order close to the collator's, so that TimSort would compare each node about once, was
+ * slower: the cheap comparison runs as unoptimised JavaScript, the collator's is native.)
  */
 class Sorter {
   private compare?: (a: string, b: string) => number;
-  private weights?: Uint16Array;
 
   constructor(private readonly plan: LineagePlan) {}
 
@@ -465,36 +463,7 @@ class Sorter {
     const members = Array.from(order.subarray(from, to));
     const labels = members.map((i) => plan.label(i));
     const ranks = members.map((_, k) => k);
-    if (members.length > 32) {
-      const weights = (this.weights ??= asciiWeights(compare));
-      ranks.sort((a, b) => cheapCompare(weights, labels[a]!, labels[b]!) || a - b);
-    }
     ranks.sort((a, b) => compare(labels[a]!, labels[b]!) || compare(plan.id(members[a]!), plan.id(members[b]!)) || a - b);
     for (let k = 0; k < ranks.length; k++) order[from + k] = members[ranks[k]!]!;
   }
-}
-
-/**
- * A weight per ASCII character in the collator's order, letters of either case alike (the
- * collator's first-level order): enough to put most labels in the collator's order cheaply.
- * Other characters weigh their code plus 128.
- */
-function asciiWeights(compare: (a: string, b: string) => number): Uint16Array {
-  const ranked = [...new Set(Array.from({ length: 95 }, (_, k) => String.fromCharCode(32 + k).toLowerCase()))].sort(compare);
-  const weights = new Uint16Array(128);
-  for (let c = 0; c < 128; c++) weights[c] = c + 128;
-  for (let c = 32; c < 127; c++) weights[c] = ranked.indexOf(String.fromCharCode(c).toLowerCase());
-  return weights;
-}
-
-function cheapCompare(weights: Uint16Array, a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let k = 0; k < n; k++) {
-    const x = a.charCodeAt(k);
-    const y = b.charCodeAt(k);
-    if (x === y) continue;
-    const d = (x < 128 ? weights[x]! : x + 128) - (y < 128 ? weights[y]! : y + 128);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
 }

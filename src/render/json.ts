@@ -174,9 +174,9 @@ export class JsonWriter {
     return k;
   }
 
-  /** Text as it is (JSON the caller laid out), its unsafe characters escaped: s, or s[from, to). */
-  text(s: string, from = 0, to = s.length): void {
-    for (let k = this.plain(s, from, to); k < to; k = this.plain(s, k + 1, to)) k = this.char(s, k);
+  /** Text as it is (JSON the caller laid out), its unsafe characters escaped. */
+  text(s: string): void {
+    for (let k = this.plain(s, 0, s.length); k < s.length; k = this.plain(s, k + 1, s.length)) k = this.char(s, k);
   }
 
   /** Printable ASCII text (JSON the caller laid out, with nothing to escape), as it is. */
