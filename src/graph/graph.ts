@@ -36,20 +36,31 @@ export interface WalkStart {
 
 const SEP_FIELD = '\u0001';
 const SEP_LINK = '\u0002';
+/** A link's fields, in linkText's order. */
+const FROM = 0;
+const POS = 1;
+const OTHER = 2;
+const ALIAS = 3;
+const ROLE = 4;
+const COMMIT = 5;
+const STUB = 6;
+const VIEW = 7;
 const FIELDS = 8;
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 
 /**
  * The links of a lineage walk as SQLite gives them: one text (linkText below), each link
- * `from n, pos, other n, role, other's kind, other's commit, a stub's id, other's view`
- * (ends as the walk tables' integer keys, schema.ts nodes; the strings JSON-quoted; the view
- * the record's Described as compact JSON, as rows.ts wrote it, empty for a stub: a parent not
- * in the store). A 10,000-record walk crosses into JavaScript as one string, and nothing is
- * made per link until the walk asks: each view stays a slice of that text until `--json`
- * output splices it (render/lineage.ts). Rows (8 values a link) or parsed views are tens of
- * thousands of objects that the garbage collector copies and fresh memory to fault in, which
- * is most of what a big walk cost here (docs/BENCH.md, sixth wave).
+ * `from n, pos, other n, "a" if the other end is an alias, role, other's commit, a stub's id,
+ * other's view` (ends as the walk tables' integer keys, schema.ts nodes; role, commit and id
+ * JSON-quoted, the commit `null` when there is none, empty where the walk does not ask for it;
+ * the view the record's Described as compact JSON, as rows.ts wrote it, empty for a stub: a
+ * parent not in the store). A 10,000-record walk crosses into JavaScript as one string, and
+ * nothing is made per link but the keys the walk looks up: it compares ranges of that text, and
+ * `--json` output copies ranges of it (render/lineage.ts). Objects or strings per link were
+ * tens of thousands of allocations, and on this VM every page of fresh memory costs ~20 µs.
+ * The text is read with V8's built-in string functions (indexOf, slice) where it can be: in a
+ * process that lives half a second, JavaScript loops run mostly unoptimised (docs/BENCH.md).
  */
 export class WalkLinks {
   readonly count: number;
@@ -60,72 +71,117 @@ export class WalkLinks {
     let count = text.length ? 1 : 0;
     for (let i = text.indexOf(SEP_LINK); i >= 0; i = text.indexOf(SEP_LINK, i + 1)) count++;
     this.count = count;
-    this.starts = new Int32Array(count * FIELDS + 1);
+    const starts = new Int32Array(count * FIELDS + 1);
     let at = 0;
-    for (let k = 0; k < count * FIELDS; k++) {
-      this.starts[k] = at;
+    for (let i = 0; i < count; i++) {
       // a field ends at the next separator: none is inside a field (JSON text and quoted strings escape control characters)
-      at = text.indexOf(k % FIELDS === FIELDS - 1 ? SEP_LINK : SEP_FIELD, at) + 1 || text.length + 1;
+      for (let f = 0; f < VIEW; f++) {
+        starts[i * FIELDS + f] = at;
+        at = text.indexOf(SEP_FIELD, at) + 1;
+      }
+      starts[i * FIELDS + VIEW] = at;
+      at = text.indexOf(SEP_LINK, at) + 1 || text.length + 1;
     }
-    this.starts[count * FIELDS] = text.length + 1;
+    starts[count * FIELDS] = text.length + 1;
+    this.starts = starts;
   }
 
   private start(i: number, f: number): number {
     return this.starts[i * FIELDS + f]!;
   }
 
-  /** The field's text (without its separator). */
-  private field(i: number, f: number): string {
-    return this.text.slice(this.start(i, f), this.start(i, f + 1) - 1);
+  /** Where field f of link i ends (its separator). */
+  private end(i: number, f: number): number {
+    return this.starts[i * FIELDS + f + 1]! - 1;
   }
 
-  private integer(i: number, f: number): number {
-    let x = 0;
-    for (let k = this.start(i, f), end = this.start(i, f + 1) - 1; k < end; k++) x = x * 10 + this.text.charCodeAt(k) - 48;
-    return x;
+  private field(i: number, f: number): string {
+    return this.text.slice(this.start(i, f), this.end(i, f));
   }
 
   /** The string a JSON string literal text[from, to) holds. */
-  private string(from: number, to: number): string {
-    for (let k = from + 1; k < to - 1; k++) if (this.text.charCodeAt(k) === BACKSLASH) return JSON.parse(this.text.slice(from, to)) as string;
-    return this.text.slice(from + 1, to - 1);
+  string(from: number, to: number): string {
+    const s = this.text.slice(from + 1, to - 1);
+    return s.indexOf('\\') < 0 ? s : (JSON.parse(this.text.slice(from, to)) as string);
   }
 
-  /** A quoted field's string (null for SQL NULL). */
-  private quoted(i: number, f: number): string | null {
-    const a = this.start(i, f);
-    return this.text.charCodeAt(a) === QUOTE ? this.string(a, this.start(i, f + 1) - 1) : null;
+  /** Where the JSON string literal starting at text[from] (a quote) ends, just past its closing quote. */
+  stringEnd(from: number): number {
+    for (let q = this.text.indexOf('"', from + 1); ; q = this.text.indexOf('"', q + 1)) {
+      // a quote after an odd number of backslashes is escaped
+      let k = q;
+      while (this.text.charCodeAt(k - 1) === BACKSLASH) k--;
+      if ((q - k) % 2 === 0) return q + 1;
+    }
   }
 
-  from(i: number): number { return this.integer(i, 0); }
-  pos(i: number): number { return this.integer(i, 1); }
-  other(i: number): number { return this.integer(i, 2); }
-  role(i: number): string { return this.quoted(i, 3)!; }
-  /** The other end's kind (null: a stub). */
-  kind(i: number): string | null { return this.quoted(i, 4); }
-  commit(i: number): string | null { return this.quoted(i, 5); }
-  /** The other end's id: a stub's own field, else the first key of its view (rows.ts: id, kind, name?, version?, label, facts). */
-  id(i: number): string {
-    const view = this.viewStart(i);
-    if (view === this.viewEnd(i)) return this.quoted(i, 6)!;
-    const open = view + 6; // after {"id":
-    let close = open + 1;
-    while (this.text.charCodeAt(close) !== QUOTE) close += this.text.charCodeAt(close) === BACKSLASH ? 2 : 1;
-    return this.string(open, close + 1);
-  }
+  /** The record walked from and the other end, as the text of their walk keys (decimal integers: one text per key). */
+  fromKey(i: number): string { return this.field(i, FROM); }
+  otherKey(i: number): string { return this.field(i, OTHER); }
+  pos(i: number): number { return Number(this.field(i, POS)); }
+  /** The role, JSON-quoted: text[roleStart, roleEnd). */
+  roleStart(i: number): number { return this.start(i, ROLE); }
+  roleEnd(i: number): number { return this.end(i, ROLE); }
+  role(i: number): string { return this.string(this.roleStart(i), this.roleEnd(i)); }
+  /** The role as JSON-quoted text (json_quote gives one text per string). */
+  roleText(i: number): string { return this.field(i, ROLE); }
+  /** Whether the other end has a code commit; then it is JSON-quoted at text[commitStart, commitEnd). */
+  hasCommit(i: number): boolean { return this.text.charCodeAt(this.start(i, COMMIT)) === QUOTE; }
+  commitStart(i: number): number { return this.start(i, COMMIT); }
+  commitEnd(i: number): number { return this.end(i, COMMIT); }
+  commit(i: number): string | null { return this.hasCommit(i) ? this.string(this.commitStart(i), this.commitEnd(i)) : null; }
+  /** The commit as JSON-quoted text. */
+  commitText(i: number): string { return this.field(i, COMMIT); }
+  /** Whether the other end is a stub: a parent not in the store (no view; its id in a field of its own). */
+  isStub(i: number): boolean { return this.end(i, VIEW) === this.start(i, VIEW); }
+  /** Whether the other end is an alias record. */
+  isAlias(i: number): boolean { return this.end(i, ALIAS) > this.start(i, ALIAS); }
+  /** Where the other end's view is in `text` (an empty range: a stub). */
+  viewStart(i: number): number { return this.start(i, VIEW); }
+  viewEnd(i: number): number { return this.end(i, VIEW); }
   /** The other end's view as compact JSON (null: a stub). */
   view(i: number): string | null {
-    return this.viewEnd(i) > this.viewStart(i) ? this.field(i, 7) : null;
+    return this.isStub(i) ? null : this.field(i, VIEW);
   }
-  /** Where the other end's view is in `text` (an empty range: a stub). */
-  viewStart(i: number): number { return this.start(i, 7); }
-  viewEnd(i: number): number { return this.start(i, 8) - 1; }
-  /** The label in the other end's view (rows.ts: keys id, kind, name?, version?, label, facts). */
+  /** The other end's id, JSON-quoted: a stub's own field, else the view's first value (rows.ts: id, kind, name?, version?, label, facts). */
+  idStart(i: number): number { return this.isStub(i) ? this.start(i, STUB) : this.viewStart(i) + 6; } // after {"id":
+  idEnd(i: number): number { return this.isStub(i) ? this.end(i, STUB) : this.stringEnd(this.viewStart(i) + 6); }
+  id(i: number): string { return this.string(this.idStart(i), this.idEnd(i)); }
+  /** Where the kind in the other end's view starts, JSON-quoted (after the id; not for a stub). */
+  kindStart(i: number): number { return this.idEnd(i) + 8; } // after ,"kind":
+  /** The other end's kind (null: a stub). */
+  kind(i: number): string | null {
+    if (this.isStub(i)) return null;
+    const from = this.kindStart(i);
+    return this.string(from, this.stringEnd(from));
+  }
+  /** Whether the other end's kind is `quoted` (a kind as JSON.stringify quotes it, as rows.ts wrote the view; not for a stub). */
+  kindIs(i: number, quoted: string): boolean { return this.text.startsWith(quoted, this.kindStart(i)); }
+  /** The other ends' ids compared as strings are by `<` (by UTF-16 code units). */
+  compareIds(a: number, b: number): number {
+    const text = this.text;
+    for (let x = this.idStart(a) + 1, y = this.idStart(b) + 1; ; x++, y++) {
+      const p = text.charCodeAt(x);
+      const q = text.charCodeAt(y);
+      if (p === BACKSLASH || q === BACKSLASH) {
+        // an escape: compare the strings themselves
+        const s = this.id(a);
+        const t = this.id(b);
+        return s < t ? -1 : s > t ? 1 : 0;
+      }
+      // inside a JSON string an unescaped `"` is its end: the shorter string is less
+      if (p === QUOTE || q === QUOTE) return p === q ? 0 : p === QUOTE ? -1 : 1;
+      if (p !== q) return p - q;
+    }
+  }
+  /** Where the label in the other end's view is, JSON-quoted (not for a stub). */
+  labelStart(i: number): number {
+    // Inside a JSON string every `"` is escaped, so the first `,"label":` is the view's own key, whatever the name holds.
+    return this.text.indexOf(',"label":', this.viewStart(i)) + 9;
+  }
   label(i: number): string {
-    // Inside a JSON string every `"` is escaped, so the first `,"label":` and the next
-    // `,"facts":` are the view's own keys, whatever the name holds.
-    const from = this.text.indexOf(',"label":', this.viewStart(i)) + 9;
-    return this.string(from, this.text.indexOf(',"facts":', from));
+    const from = this.labelStart(i);
+    return this.string(from, this.stringEnd(from));
   }
 }
 
@@ -156,11 +212,14 @@ interface Row {
 }
 
 const ROW = 'id, kind, name, version, created, "commit", alias, target, facts';
-/** One link of a walk as WalkLinks reads it, `l` the link and `o` its other end. */
-const linkText = (from: string, other: string) =>
-  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || json_quote(l.role) || char(1) || json_quote(o.kind) || char(1) || json_quote(o."commit") || char(1) || (CASE WHEN o.view IS NULL THEN json_quote(o.id) ELSE '' END) || char(1) || coalesce(o.view, '')`;
+/**
+ * One link of a walk as WalkLinks reads it, `l` the link and `o` its other end; `commit`: with
+ * the other end's code commit (only ancestors need it).
+ */
+const linkText = (from: string, other: string, commit: boolean) =>
+  `l.${from} || char(1) || l.pos || char(1) || l.${other} || char(1) || (CASE WHEN o.kind = 'alias' THEN 'a' ELSE '' END) || char(1) || json_quote(l.role) || char(1) || ${commit ? 'json_quote(o."commit")' : "''"} || char(1) || (CASE WHEN o.view IS NULL THEN json_quote(o.id) ELSE '' END) || char(1) || coalesce(o.view, '')`;
 /** All of a walk's links as one text, WalkLinks' form. */
-const linksText = (from: string, other: string) => `coalesce(group_concat(${linkText(from, other)}, char(2)), '')`;
+const linksText = (from: string, other: string, commit = from === 'child') => `coalesce(group_concat(${linkText(from, other, commit)}, char(2)), '')`;
 /**
  * newest version first; ties by created, then id, for a stable order. Line queries name
  * their index (INDEXED BY records_line): without statistics SQLite's planner would walk
@@ -291,12 +350,28 @@ export class Graph {
          SELECT ${linksText('child', 'parent')} FROM walk w CROSS JOIN links l ON l.child = w.n CROSS JOIN nodes o ON o.n = l.parent`
       : `WITH RECURSIVE walk(n) AS (SELECT ? UNION SELECT l.child FROM walk w JOIN links l ON l.parent = w.n)
          SELECT ${linksText('parent', 'child')} FROM walk w CROSS JOIN links l ON l.parent = w.n CROSS JOIN nodes o ON o.n = l.child WHERE o.view IS NOT NULL`;
-    return new WalkLinks(this.query((q) => q(sql).pluck().get(n)) as string);
+    return new WalkLinks(this.smallCache(() => this.query((q) => q(sql).pluck().get(n)) as string));
+  }
+
+  /**
+   * fn run with a 128 KiB page cache. A walk reads each page of its records once or twice, and
+   * each page the cache adds is fresh memory (~20 µs on this VM): at 2 MiB, a 10,000-record walk
+   * filled the whole cache (~500 pages) for nothing.
+   */
+  private smallCache<T>(fn: () => T): T {
+    const db = this.h.db;
+    const size = db.pragma('cache_size', { simple: true }) as number;
+    db.pragma('cache_size = -128');
+    try {
+      return fn();
+    } finally {
+      if (db.open) db.pragma(`cache_size = ${size}`);
+    }
   }
 
   /** A walk's start, as a link from the record to itself (no link: not indexed). */
   walkStart(id: string): WalkLinks {
-    const sql = `SELECT ${linksText('n', 'n')} FROM (SELECT n, 0 AS pos, '' AS role FROM nodes WHERE id = ? AND view IS NOT NULL) l JOIN nodes o ON o.n = l.n`;
+    const sql = `SELECT ${linksText('n', 'n', true)} FROM (SELECT n, 0 AS pos, '' AS role FROM nodes WHERE id = ? AND view IS NOT NULL) l JOIN nodes o ON o.n = l.n`;
     return new WalkLinks(this.query((q) => q(sql).pluck().get(id)) as string);
   }
 

@@ -174,19 +174,62 @@ export class JsonWriter {
     return k;
   }
 
-  private newline(level: number): void {
-    this.room();
-    this.buf[this.at++] = NEWLINE;
-    for (let i = 0; i < level; i++) {
-      this.room();
-      this.buf[this.at++] = SPACE;
-      this.buf[this.at++] = SPACE;
-    }
-  }
-
   /** Text as it is (JSON the caller laid out), its unsafe characters escaped. */
   text(s: string): void {
     for (let k = this.plain(s, 0, s.length); k < s.length; k = this.plain(s, k + 1, s.length)) k = this.char(s, k);
+  }
+
+  /** Printable ASCII text (JSON the caller laid out, with nothing to escape), as it is. */
+  ascii(s: string): void {
+    let b = this.buf;
+    let at = this.at;
+    for (let k = 0; k < s.length; k++) {
+      if (at >= CHUNK) {
+        this.at = at;
+        this.flush();
+        b = this.buf;
+        at = 0;
+      }
+      b[at++] = s.charCodeAt(k);
+    }
+    this.at = at;
+  }
+
+  /** A whole number. */
+  int(n: number): void {
+    if (n < 0) {
+      this.ascii('-');
+      n = -n;
+    }
+    this.room();
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    const b = this.buf;
+    for (let k = this.at + digits - 1; k >= this.at; k--, n = Math.floor(n / 10)) b[k] = 0x30 + (n % 10);
+    this.at += digits;
+  }
+
+  /**
+   * The JSON string literal text[from, to) as it is, `prefix` (printable ASCII) put before its
+   * first character, if it holds only printable ASCII and no escape: its text is then what
+   * JSON.stringify writes for its value, whoever quoted it. False, and nothing written, if not.
+   */
+  literal(text: string, from: number, to: number, prefix = ''): boolean {
+    const size = to - from + prefix.length;
+    if (size > CHUNK) return false;
+    if (this.at + size > CHUNK) this.flush();
+    const b = this.buf;
+    let at = this.at;
+    b[at++] = QUOTE;
+    for (let k = 0; k < prefix.length; k++) b[at++] = prefix.charCodeAt(k);
+    for (let k = from + 1; k < to - 1; k++) {
+      const c = text.charCodeAt(k);
+      if (c < SPACE || c >= 0x7f || c === BACKSLASH) return false;
+      b[at++] = c;
+    }
+    b[at++] = QUOTE;
+    this.at = at;
+    return true;
   }
 
   /** A string as JSON.stringify quotes it. */
@@ -220,41 +263,88 @@ export class JsonWriter {
    * Compact JSON text (text[from, to), as JSON.stringify(value) wrote it: no whitespace) laid
    * out as JSON.stringify(value, null, 2) lays out the value, `level` steps of indentation in:
    * a newline after `{`, `[` and `,` and before `}` and `]` (`{}` and `[]` stay), a space after
-   * `:`. Strings are copied as they are (their escapes are JSON.stringify's already).
+   * `:`. Strings are copied as they are (their escapes are JSON.stringify's already). One loop
+   * with the chunk in locals: it runs over megabytes of views, mostly before V8 has optimised it.
    */
   laidOut(text: string, from: number, to: number, level: number): void {
+    let b = this.buf;
+    let at = this.at;
     for (let k = from; k < to; k++) {
+      if (at >= CHUNK) {
+        this.at = at;
+        this.flush();
+        b = this.buf;
+        at = 0;
+      }
       let c = text.charCodeAt(k);
       if (c === QUOTE) {
-        // a string: runs of printable ASCII copied byte for byte, anything else through char()
-        this.room();
-        this.buf[this.at++] = QUOTE;
-        for (k = this.plain(text, k + 1, to); k < to; k = this.plain(text, k + 1, to)) {
+        // a string: printable ASCII copied byte for byte, anything else through char()
+        b[at++] = QUOTE;
+        for (k++; k < to; k++) {
+          if (at >= CHUNK) {
+            this.at = at;
+            this.flush();
+            b = this.buf;
+            at = 0;
+          }
           c = text.charCodeAt(k);
-          if (c === QUOTE) break;
-          if (c === BACKSLASH) this.char(text, k++);
-          k = this.char(text, k);
+          if (c === QUOTE) {
+            b[at++] = QUOTE;
+            break;
+          }
+          if (c === BACKSLASH) {
+            // an escape (JSON.stringify's: ASCII) is copied whole
+            b[at++] = BACKSLASH;
+            c = text.charCodeAt(++k);
+          }
+          if (c >= SPACE && c < 0x7f) b[at++] = c;
+          else {
+            this.at = at;
+            k = this.char(text, k);
+            b = this.buf;
+            at = this.at;
+          }
         }
-        this.room();
-        if (k < to) this.buf[this.at++] = QUOTE;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        this.char(text, k);
+        continue;
+      }
+      let indent = -1;
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        b[at++] = c;
         const next = text.charCodeAt(k + 1);
-        if (next === CLOSE_BRACE || next === CLOSE_BRACKET) this.char(text, ++k);
-        else this.newline(++level);
+        if (next === CLOSE_BRACE || next === CLOSE_BRACKET) {
+          b[at++] = next;
+          k++;
+        } else indent = ++level;
       } else if (c === COMMA) {
-        this.char(text, k);
-        this.newline(level);
+        b[at++] = c;
+        indent = level;
       } else if (c === COLON) {
-        this.room();
-        this.buf[this.at++] = COLON;
-        this.buf[this.at++] = SPACE;
+        b[at++] = COLON;
+        b[at++] = SPACE;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        this.newline(--level);
+        indent = --level;
+      } else if (c < 0x7f) b[at++] = c; // numbers, true, false, null
+      else {
+        this.at = at;
         this.char(text, k);
-      } else if (c < 0x7f && this.at < CHUNK) this.buf[this.at++] = c; // numbers, true, false, null
-      else this.char(text, k);
+        b = this.buf;
+        at = this.at;
+      }
+      if (indent < 0) continue;
+      b[at++] = NEWLINE;
+      for (let i = 0; i < indent; i++) {
+        if (at >= CHUNK) {
+          this.at = at;
+          this.flush();
+          b = this.buf;
+          at = 0;
+        }
+        b[at++] = SPACE;
+        b[at++] = SPACE;
+      }
+      if (c === CLOSE_BRACE || c === CLOSE_BRACKET) b[at++] = c;
     }
+    this.at = at;
   }
 
   /** Hand out what is left. */

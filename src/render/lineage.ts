@@ -1,62 +1,84 @@
 // Lineage as a text tree, Graphviz DOT, or Mermaid (pastes into a GitHub README).
-import type { Lineage, LineageNode, LineagePlan } from '../graph/lineage.js';
+import { CODE, COMMIT, RECORD, type Lineage, type LineageNode, type LineagePlan } from '../graph/lineage.js';
+import type { WalkLinks } from '../graph/graph.js';
 import { JsonWriter } from './json.js';
 import { printable } from './safe.js';
 
 /**
  * What `--json` prints for a lineage, as bytes: writeJson(lineageOf(…)) exactly, key for key
- * (a record's view and its depth; a commit or missing node as lineageOf makes it), but each
- * record's node laid out from its view's text in the walk, not made into an object and printed
- * again (render/json.ts JsonWriter).
+ * (a record's view and its depth; a commit or missing node as lineageOf makes it), but copied
+ * from the walk's text (render/json.ts JsonWriter): a record's view laid out from its compact
+ * JSON, ids, roles and commits from their quoted text, with no object or string made per node.
  */
 export function writeLineageJson(plan: LineagePlan, write: (chunk: Uint8Array, release: () => void) => void): void {
   const w = new JsonWriter(write);
-  w.text('{\n  "root": ');
+  w.ascii('{\n  "root": ');
   w.string(plan.root);
   if (plan.filtered !== undefined) {
-    w.text(',\n  "filtered": ');
+    w.ascii(',\n  "filtered": ');
     w.string(plan.filtered);
   }
-  w.text(',\n  "nodes": ');
-  list(w, plan.nodes, (n) => {
-    if (n.links === null) {
-      w.text('{\n      "id": ');
-      w.string(n.id);
-      w.text(',\n      "kind": ');
-      w.string(n.kind);
-      w.text(',\n      "label": ');
-      w.string(n.label);
-      w.text(`,\n      "depth": ${n.depth},\n      "facts": {}\n    }`);
-      return;
+  w.ascii(',\n  "nodes": ');
+  const { order, edges } = plan;
+  if (order.length === 0) w.ascii('[]');
+  for (let k = 0; k < order.length; k++) {
+    w.ascii(k ? ',\n    ' : '[\n    ');
+    const i = order[k]!;
+    const links = plan.linksOf(i);
+    const at = plan.ats[i]!;
+    const kind = plan.kinds[i];
+    if (kind === RECORD) {
+      // the view without its closing brace, then the depth, as `{ ...view, depth }` is printed
+      w.laidOut(links!.text, links!.viewStart(at), links!.viewEnd(at) - 1, 2);
+      w.ascii(',\n      "depth": ');
+      w.int(plan.depths[i]!);
+      w.ascii('\n    }');
+      continue;
     }
-    const { links, i } = n;
-    // the view without its closing brace, then the depth, as `{ ...view, depth }` is printed
-    w.laidOut(links.text, links.viewStart(i), links.viewEnd(i) - 1, 2);
-    w.text(`,\n      "depth": ${n.depth}\n    }`);
-  });
-  w.text(',\n  "edges": ');
-  list(w, plan.edges, (e) => {
-    w.text('{\n      "from": ');
-    w.string(e.from);
-    w.text(',\n      "to": ');
-    w.string(e.to);
-    w.text(',\n      "role": ');
-    w.string(e.role);
-    w.text('\n    }');
-  });
-  w.text('\n}\n');
+    w.ascii('{\n      "id": ');
+    nodeId(w, plan, i);
+    w.ascii(kind === COMMIT ? ',\n      "kind": "commit",\n      "label": ' : ',\n      "kind": "missing",\n      "label": ');
+    // a commit's label is its first 10 characters: the text's, when each is one plain character
+    if (kind !== COMMIT || !w.literal(links!.text, links!.commitStart(at), Math.min(links!.commitStart(at) + 12, links!.commitEnd(at)), 'commit ')) w.string(plan.label(i));
+    w.ascii(',\n      "depth": ');
+    w.int(plan.depths[i]!);
+    w.ascii(',\n      "facts": {}\n    }');
+  }
+  if (order.length > 0) w.ascii('\n  ]');
+  w.ascii(',\n  "edges": ');
+  if (edges.length === 0) w.ascii('[]');
+  for (let k = 0; k < edges.length; k++) {
+    w.ascii(k ? ',\n    {\n      "from": ' : '[\n    {\n      "from": ');
+    const e = edges[k]!;
+    nodeId(w, plan, plan.edgeFrom[e]!);
+    w.ascii(',\n      "to": ');
+    nodeId(w, plan, plan.edgeTo[e]!);
+    w.ascii(',\n      "role": ');
+    const set = plan.edgeSet[e]!;
+    if (set === CODE) w.ascii('"code"');
+    else {
+      const links = plan.links[set]!;
+      const at = plan.edgeAt[e]!;
+      quoted(w, links, links.roleStart(at), links.roleEnd(at));
+    }
+    w.ascii('\n    }');
+  }
+  if (edges.length > 0) w.ascii('\n  ]');
+  w.ascii('\n}\n');
   w.end();
 }
 
-/** A top-level array's items, each by `item`, as JSON.stringify(…, null, 2) lays them out. */
-function list<T>(w: JsonWriter, items: T[], item: (x: T) => void): void {
-  if (items.length === 0) return w.text('[]');
-  w.text('[');
-  for (let i = 0; i < items.length; i++) {
-    w.text(i ? ',\n    ' : '\n    ');
-    item(items[i]!);
-  }
-  w.text('\n  ]');
+/** A JSON string literal of the walk's text (SQLite's json_quote or JSON.stringify wrote it), as JSON.stringify writes its value. */
+function quoted(w: JsonWriter, links: WalkLinks, from: number, to: number): void {
+  if (!w.literal(links.text, from, to)) w.string(links.string(from, to));
+}
+
+function nodeId(w: JsonWriter, plan: LineagePlan, i: number): void {
+  const links = plan.linksOf(i);
+  const at = plan.ats[i]!;
+  if (links === null) w.string(plan.root);
+  else if (plan.kinds[i] !== COMMIT) quoted(w, links, links.idStart(at), links.idEnd(at));
+  else if (!w.literal(links.text, links.commitStart(at), links.commitEnd(at), 'commit:')) w.string(plan.id(i));
 }
 
 function facts(n: LineageNode): string {
