@@ -60,23 +60,27 @@ export interface RunResult {
 /** A folder output: every entry's identity, so "written by the command" means anything changed. */
 function folderStamp(dir: string): string {
   const h = createHash('sha256');
-  const walk = (d: string, rel: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (e.name === '.git' || e.name === '.mlmeta') continue;
-      const p = path.join(d, e.name);
+  // names as bytes: a name that is not UTF-8 does not survive a trip through text (its path
+  // would name no file)
+  const walk = (d: Buffer, rel: Buffer) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true, encoding: 'buffer' }).sort((a, b) => Buffer.compare(a.name, b.name))) {
+      if (NOT_OUTPUT.some((n) => n.equals(e.name))) continue;
+      const p = Buffer.concat([d, SLASH, e.name]);
       let st: fs.Stats;
       try {
         st = fs.statSync(p); // a symlinked file counts by what it points to, as it is hashed
       } catch {
         st = fs.lstatSync(p);
       }
-      h.update(`${rel}${e.name}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\0${st.size}\n`);
-      if (e.isDirectory()) walk(p, `${rel}${e.name}/`);
+      h.update(rel).update(e.name).update(`\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\0${st.size}\n`);
+      if (e.isDirectory()) walk(p, Buffer.concat([rel, e.name, SLASH]));
     }
   };
-  walk(dir, '');
+  walk(Buffer.from(dir), Buffer.alloc(0));
   return h.digest('hex');
 }
+const NOT_OUTPUT = [Buffer.from('.git'), Buffer.from('.mlmeta')];
+const SLASH = Buffer.from('/');
 
 /** What an output path is now, as a string that changes whenever the command writes it. */
 function stampOf(abs: string): { kind: 'none' | 'file' | 'folder' | 'other'; stamp: string } {

@@ -115,6 +115,17 @@ describe('folder outputs', () => {
     expect(mlmeta(repo, ['run', '--model', 'm', '--output', 'out', '--', 'rm', 'out/sub/w.bin']).code).toBe(0);
     expect(JSON.parse(ok(repo, ['show', 'm', '--kind', 'model', '--json'])).record).toMatchObject({ version: 2, artifacts: [{ path: 'out', file_count: 1 }] });
   });
+
+  it('a file whose name is not UTF-8 is recorded escaped, as a dataset records it', () => {
+    const repo = project();
+    const r = mlmeta(repo, ['run', '--model', 'm', '--output', 'out', '--', 'python3', '-c', "import os; os.makedirs('out'); open(b'out/bad\\xffname', 'wb').write(b'q')"]);
+    expect(r.code, r.stderr).toBe(0);
+    const model = JSON.parse(ok(repo, ['show', 'm', '--kind', 'model', '--json']));
+    const manifestId = model.parents.find((p: { role: string }) => p.role === 'manifest').id;
+    expect(JSON.parse(ok(repo, ['show', manifestId, '--json'])).record.files).toEqual([{ path: 'out/bad\\xffname', sha256: sha256Hex('q'), size: 1, escaped: true }]);
+    // and the same folder, unchanged, is refused as not written
+    expect(mlmeta(repo, ['run', '--model', 'm', '--output', 'out', '--', 'true']).stderr).toContain('was not written by the command');
+  });
 });
 
 describe('run --json', () => {
