@@ -2,8 +2,8 @@
 // the bundle as dist/hash-worker.js) take batches of files as they come free and do for each
 // what scan-file.ts says — stat it and answer from the stat cache, or hash it. The threads
 // share one read of the stat cache file (memory they all see), so a re-check of unchanged
-// data is stats and lookups on every core and the calling thread only lists folders and puts
-// the answers in order. Few files, or no built worker (running from
+// data is stats and lookups on every core; the calling thread lists folders, then scans the
+// queue's last batches itself and puts the answers in order. Few files, or no built worker (running from
 // source), are scanned on the calling thread: a thread costs more to start than a small
 // folder costs to scan.
 //
@@ -17,7 +17,8 @@ import { StatCache } from './stat-cache.js';
 
 /**
  * A batch to a thread. Most files come as a folder and a name (the calling thread never
- * joins them: 100k path strings made and copied to the threads were a fifth of a re-check);
+ * joins them: two path strings per file, made and copied to the threads, were most of its
+ * per-file work);
  * a path that is not UTF-8 comes whole, as bytes, with its stat-cache key.
  */
 export interface BatchIn {
@@ -62,7 +63,7 @@ function workerFile(): string | undefined {
   }
 }
 
-/** What a thread does with a batch (hash-worker.ts), against its own read of the stat cache. */
+/** What a thread (hash-worker.ts, or the calling thread) does with a batch, against the shared read of the stat cache. */
 export function scanBatch(b: BatchIn, cache: StatCache): BatchOut {
   const n = b.dirOf.length;
   const codes = new Uint8Array(n);
