@@ -136,8 +136,11 @@ const lines = [
 process.stdout.write(lines.join('\n'));
 if (!args.includes('--no-write')) {
   const file = path.join(root, 'docs', 'BENCH.md');
-  const notes = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n## Notes')[1] : undefined;
-  fs.writeFileSync(file, lines.join('\n') + (notes ? `\n## Notes${notes}` : ''));
+  // The run's table replaces the top one; the dated sections below it (earlier runs, profiles,
+  // what stands in the way) and the notes stay.
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const rest = old.indexOf('\n### ') >= 0 ? old.slice(old.indexOf('\n### ') + 1) : old.includes('\n## Notes') ? old.slice(old.indexOf('\n## Notes') + 1) : '';
+  fs.writeFileSync(file, lines.join('\n') + (rest ? `\n${rest}` : ''));
 }
 execFileSync('chmod', ['-R', 'u+w', work]);
 fs.rmSync(work, { recursive: true, force: true });

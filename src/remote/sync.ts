@@ -14,7 +14,7 @@ import { parseRecordBytes } from '../records/record.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { ensureGitignore, type StoreLayout } from '../store/location.js';
 import { withLockAsync } from '../store/lock.js';
-import { MAX_OBJECT_BYTES, objectFilesIn, readObjectsIn, sha256Hex, writeObjectsBulkAsync } from '../store/objects.js';
+import { MAX_OBJECT_BYTES, objectFilesIn, readObjectsIn, sha256Hex, writeObjectsBulk } from '../store/objects.js';
 import { encodeCommit, readLooseObject, writeGitObject } from './git-objects.js';
 import { Subtrees, buildLocalTree, forgetMirrored, rememberMirrored, rootOf, syncGitDir, unionTree, type Root } from './mirror.js';
 import { eachGitObject, existingObjects, readGitObject } from './object-reader.js';
@@ -187,7 +187,7 @@ async function pullTip(layout: StoreLayout, gitDir: string, remote: Remote, tip:
   // A store made by an older mlmeta may lack the .gitignore lines that keep an interrupted
   // pull's temp files out of commits.
   if (checked.length) ensureGitignore(layout.root);
-  const received = await writeObjectsBulkAsync(layout.objects, checked);
+  const received = writeObjectsBulk(layout.objects, checked);
   // The remote's subtrees of folders now listed exactly as they are mirror those folders:
   // the next pull or push skips them unread.
   rememberMirrored(layout, subtrees, differing);

@@ -344,22 +344,6 @@ function writeTempSync(w: BulkWrite): string {
   }
 }
 
-async function writeTemp(w: BulkWrite): Promise<string> {
-  const tmp = tempName(path.dirname(w.file), w.id.slice(2, 10));
-  let fh: fs.promises.FileHandle | undefined;
-  try {
-    fh = await fs.promises.open(tmp, CREATE_FLAGS, 0o444);
-    let off = 0;
-    while (off < w.bytes.length) off += (await fh.write(w.bytes, off, w.bytes.length - off)).bytesWritten;
-    await fh.close();
-    return tmp;
-  } catch (e) {
-    if (fh !== undefined) await fh.close().catch(() => undefined);
-    await fs.promises.unlink(tmp).catch(() => undefined);
-    throw writeError(e, w.file);
-  }
-}
-
 /** Give the temp file the object's name, then look at the folder again (see sameDir). */
 function nameSync(plan: BulkPlan, w: BulkWrite, tmp: string): void {
   try {
@@ -376,21 +360,6 @@ function nameSync(plan: BulkPlan, w: BulkWrite, tmp: string): void {
   }
 }
 
-async function name(plan: BulkPlan, w: BulkWrite, tmp: string): Promise<void> {
-  try {
-    await fs.promises.rename(tmp, w.file);
-  } catch (e) {
-    await fs.promises.unlink(tmp).catch(() => undefined);
-    throw writeError(e, w.file);
-  }
-  const dir = path.dirname(w.file);
-  const st = await fs.promises.lstat(dir).catch(() => undefined);
-  if (!st || !sameDir(st, plan.dirs.get(dir)!)) {
-    await fs.promises.unlink(w.file).catch(() => undefined);
-    throw swapped(dir);
-  }
-}
-
 /**
  * Write many objects whose bytes were already checked against their ids (a pull, an
  * import), without an fsync per file (100k fsyncs take minutes): every object goes to a temp
@@ -399,8 +368,9 @@ async function name(plan: BulkPlan, w: BulkWrite, tmp: string): Promise<void> {
  * objects whole or absent — never a name with lost bytes, which a plain pull would not repair
  * (pulls compare names; only `pull --repair` reads the objects) — plus temp files, which
  * the next write in those folders removes. Folders are checked once per call (planBulk). On
- * a failure nothing more is started and the temp files not yet named are removed. (Synchronous
- * for imports; pulls use writeObjectsBulkAsync, the same steps on libuv's threads.)
+ * a failure nothing more is started and the temp files not yet named are removed.
+ * Synchronous, for pulls too: one thread making the system calls took ~35% less CPU and ~20%
+ * less time than 16 writes in flight on libuv's pool (100k objects, docs/BENCH.md).
  */
 export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): number {
   let written = 0;
@@ -418,57 +388,6 @@ export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string
     }
   } finally {
     for (const t of temps) if (t) try { fs.unlinkSync(t); } catch { /* named or gone */ }
-    if (written > 0) syncFileSystem(objectsDir, fans);
-    cleanTempFiles(objectsDir, fans);
-  }
-  return written;
-}
-
-/** How many object files a bulk write keeps in flight on libuv's threads. */
-const BULK_IN_FLIGHT = 16;
-
-/** `each` over `items` on BULK_IN_FLIGHT lanes; after the first failure nothing new starts, and it is thrown once the lanes end. */
-async function inLanes<T>(items: T[], each: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const i = next++;
-      try {
-        await each(items[i]!, i);
-      } catch (e) {
-        failure ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(BULK_IN_FLIGHT, items.length) }, lane));
-  if (failure !== undefined) throw failure;
-}
-
-/**
- * writeObjectsBulk with the files created and named on libuv's thread pool, BULK_IN_FLIGHT
- * at a time (creating 20k files one after the other was most of a pull): the same plan,
- * order of durability, system calls and clean-up.
- */
-export async function writeObjectsBulkAsync(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): Promise<number> {
-  let written = 0;
-  let fans: string[] = [];
-  const temps: string[] = [];
-  try {
-    const plan = planBulk(objectsDir, objects);
-    fans = plan.fans;
-    await inLanes(plan.writes, async (w, i) => {
-      temps[i] = await writeTemp(w);
-    });
-    if (plan.writes.length) syncFileSystem(objectsDir, fans);
-    await inLanes(plan.writes, async (w, i) => {
-      const tmp = temps[i]!;
-      temps[i] = '';
-      await name(plan, w, tmp);
-      written++;
-    });
-  } finally {
-    for (const t of temps) if (t) await fs.promises.unlink(t).catch(() => undefined);
     if (written > 0) syncFileSystem(objectsDir, fans);
     cleanTempFiles(objectsDir, fans);
   }

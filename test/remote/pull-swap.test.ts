@@ -1,4 +1,4 @@
-// A pull writes objects on libuv's threads after checking each fan-out folder once
+// A pull writes its objects in one bulk write after checking each fan-out folder once
 // (store/objects.ts planBulk). A folder swapped for a symlink while the objects are written
 // must not get them written outside the store: each write looks at its folder again once its
 // file has its name, removes it if the folder is not the one checked, and the pull refuses.

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanTempFiles, hasObject, objectFilesIn, idsWithPrefix, listAllIds, listFanout, listIdsIn, objectPath, readObject, sha256Hex, strayEntries, writeObject, writeObjectsBulk, writeObjectsBulkAsync } from '../../src/store/objects.js';
+import { cleanTempFiles, hasObject, objectFilesIn, idsWithPrefix, listAllIds, listFanout, listIdsIn, objectPath, readObject, sha256Hex, strayEntries, writeObject, writeObjectsBulk } from '../../src/store/objects.js';
 import { tempName } from '../../src/store/atomic.js';
 import { writerTag } from '../../src/store/writer.js';
 import { mlmeta, ok } from '../helpers/cli.js';
@@ -158,12 +158,9 @@ describe('object store', () => {
     expect(fs.existsSync(theirs)).toBe(true);
   });
 
-  const bulkWriters = [
-    ['writeObjectsBulk', async (o: string, list: Array<{ id: string; bytes: Buffer }>) => writeObjectsBulk(o, list)],
-    ['writeObjectsBulkAsync', writeObjectsBulkAsync],
-  ] as const;
-
-  for (const [name, bulk] of bulkWriters) {
+  {
+    const name = 'writeObjectsBulk';
+    const bulk = async (o: string, list: Array<{ id: string; bytes: Buffer }>) => writeObjectsBulk(o, list);
     it(`${name}: a bulk write (pull) leaves no temp files when it fails half way, and cleans those of dead writers`, async () => {
       const objects = path.join(tempDir(), 'objects');
       const good = Buffer.from('x: good\n');
