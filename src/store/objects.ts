@@ -187,6 +187,17 @@ export function hasObject(objectsDir: string, id: string): boolean {
   return dir !== undefined && entryAt(path.join(dir, `${id.slice(2)}.yaml`)) === 'file';
 }
 
+/** A fan-out folder's mtime in ns (the index's freshness stamp); undefined when it is absent. */
+export function fanMtime(objectsDir: string, fan: string): bigint | undefined {
+  try {
+    // concatenated, not path.join: the freshness check runs this 256 times per command, and
+    // join's normalising loop (not yet compiled at start-up) cost more than the stat itself
+    return fs.statSync(`${objectsDir}${path.sep}${fan}`, { bigint: true }).mtimeNs;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The fan-out folders present, sorted: real folders only (a symlinked one is not a store folder). */
 export function listFanout(objectsDir: string): string[] {
   if (!objectsDirPresent(objectsDir)) return [];
