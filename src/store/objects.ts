@@ -268,10 +268,12 @@ export function idsWithPrefix(objectsDir: string, prefix: string): string[] {
 /** What a bulk write does: the folders checked once, and per object whether its file must be written. */
 interface BulkPlan {
   fans: string[];
-  /** objects to write, each with its final path */
-  writes: Array<{ id: string; file: string; bytes: Buffer }>;
+  /** objects to write: the final path (for messages), the folder written through (see openFolder), the name */
+  writes: Array<{ id: string; file: string; at: string; name: string; bytes: Buffer }>;
   /** each folder written to, as it was when checked: a write through anything else is undone */
   dirs: Map<string, { dev: number; ino: number }>;
+  /** the folders' descriptors, closed when the write ends */
+  fds: number[];
 }
 
 /**
@@ -286,10 +288,32 @@ function sameDir(st: fs.Stats, was: { dev: number; ino: number }): boolean {
 /** A write's failure; a folder at the object's name (git can commit one) is named as planted. */
 function writeError(e: unknown, file: string): MlmetaError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
-    return new MlmetaError('E_IO', `cannot write ${file}: a folder is at that name (planted in the store?); remove it and try again`);
-  }
+  if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') return plantedFolder(file);
   return ioError(e, `cannot write ${file}`);
+}
+
+function plantedFolder(file: string): MlmetaError {
+  return new MlmetaError('E_IO', `cannot write ${file}: a folder is at that name (planted in the store?); remove it and try again`);
+}
+
+/**
+ * The path a bulk write creates and names its files through: on Linux the folder's
+ * descriptor under /proc/self/fd, which stays the folder that was checked even when its path
+ * is swapped for a link meanwhile (Node has no openat: without this, a temp file was created
+ * through the link and left outside the store when the folder was put back, review 9);
+ * elsewhere the folder's path, where the check after each rename (sameDir) stands alone.
+ */
+function openFolder(dir: string, st: fs.Stats, fds: number[]): string {
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  fds.push(fd);
+  if (!sameDir(fs.fstatSync(fd), st)) throw swapped(dir);
+  const via = `/proc/self/fd/${fd}`;
+  try {
+    if (sameDir(fs.statSync(via), st)) return via;
+  } catch {
+    // no /proc here
+  }
+  return dir;
 }
 
 function swapped(dir: string): MlmetaError {
@@ -301,7 +325,7 @@ function swapped(dir: string): MlmetaError {
  * when absent, a link refused) and listed once — not an lstat per object. An object whose
  * name is listed is kept when it holds the right bytes (intactObjectAt), else rewritten.
  */
-function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): BulkPlan {
+function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>, fds: number[]): BulkPlan {
   const byFan = new Map<string, Array<{ id: string; bytes: Buffer }>>();
   for (const o of objects) {
     if (!FULL_ID.test(o.id)) throw new MlmetaError('E_BAD_REF', `not a full record id: ${JSON.stringify(o.id)}`);
@@ -315,23 +339,31 @@ function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer
   for (const [fan, list] of byFan) {
     const dir = fanDirForWrite(objectsDir, fan);
     let present: Set<string>;
+    let at: string;
     try {
       const st = fs.lstatSync(dir);
       dirs.set(dir, { dev: st.dev, ino: st.ino });
-      present = new Set(fs.readdirSync(dir));
+      at = openFolder(dir, st, fds);
+      present = new Set(fs.readdirSync(at));
     } catch (e) {
+      if (e instanceof MlmetaError) throw e;
       throw ioError(e, `cannot list ${dir}`);
     }
     const planned = new Set<string>(); // the same object twice in one batch is written once
     for (const { id, bytes } of list) {
       const name = `${id.slice(2)}.yaml`;
       const file = path.join(dir, name);
-      if (planned.has(name) || (present.has(name) && intactObjectAt(file, id))) continue;
+      if (planned.has(name)) continue;
+      if (present.has(name)) {
+        // refused before anything is written: a pull adds all its objects or none
+        if (entryAt(`${at}/${name}`) === 'dir') throw plantedFolder(file);
+        if (intactObjectAt(`${at}/${name}`, id)) continue;
+      }
       planned.add(name);
-      writes.push({ id, file, bytes });
+      writes.push({ id, file, at, name, bytes });
     }
   }
-  return { fans: [...byFan.keys()], writes, dirs };
+  return { fans: [...byFan.keys()], writes, dirs, fds };
 }
 
 const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
@@ -340,7 +372,7 @@ type BulkWrite = BulkPlan['writes'][number];
 
 /** A bulk write's temp file for `w` (created with O_EXCL|O_NOFOLLOW, read-only), its bytes written. */
 function writeTempSync(w: BulkWrite): string {
-  const tmp = tempName(path.dirname(w.file), w.id.slice(2, 10));
+  const tmp = tempName(w.at, w.id.slice(2, 10));
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, CREATE_FLAGS, 0o444);
@@ -357,8 +389,9 @@ function writeTempSync(w: BulkWrite): string {
 
 /** Give the temp file the object's name, then look at the folder again (see sameDir). */
 function nameSync(plan: BulkPlan, w: BulkWrite, tmp: string): void {
+  const named = `${w.at}/${w.name}`;
   try {
-    fs.renameSync(tmp, w.file);
+    fs.renameSync(tmp, named);
   } catch (e) {
     try { fs.unlinkSync(tmp); } catch { /* nothing to clean */ }
     throw writeError(e, w.file);
@@ -366,7 +399,7 @@ function nameSync(plan: BulkPlan, w: BulkWrite, tmp: string): void {
   const dir = path.dirname(w.file);
   const st = (() => { try { return fs.lstatSync(dir); } catch { return undefined; } })();
   if (!st || !sameDir(st, plan.dirs.get(dir)!)) {
-    try { fs.unlinkSync(w.file); } catch { /* gone already */ }
+    try { fs.unlinkSync(named); } catch { /* gone already */ }
     throw swapped(dir);
   }
 }
@@ -385,11 +418,11 @@ function nameSync(plan: BulkPlan, w: BulkWrite, tmp: string): void {
  */
 export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): number {
   let written = 0;
-  let fans: string[] = [];
+  const fans = [...new Set(objects.map((o) => o.id.slice(0, 2)))].filter((f) => FANOUT_DIR.test(f));
   const temps: string[] = [];
+  const fds: number[] = [];
   try {
-    const plan = planBulk(objectsDir, objects);
-    fans = plan.fans;
+    const plan = planBulk(objectsDir, objects, fds);
     for (const w of plan.writes) temps.push(writeTempSync(w));
     if (temps.length) syncFileSystem(objectsDir, fans);
     for (const [i, w] of plan.writes.entries()) {
@@ -400,6 +433,7 @@ export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string
   } finally {
     for (const t of temps) if (t) try { fs.unlinkSync(t); } catch { /* named or gone */ }
     if (written > 0) syncFileSystem(objectsDir, fans);
+    for (const fd of fds) fs.closeSync(fd);
     cleanTempFiles(objectsDir, fans);
   }
   return written;

@@ -1,7 +1,8 @@
 // A pull writes its objects in one bulk write after checking each fan-out folder once
 // (store/objects.ts planBulk). A folder swapped for a symlink while the objects are written
-// must not get them written outside the store: each write looks at its folder again once its
-// file has its name, removes it if the folder is not the one checked, and the pull refuses.
+// must not get them written outside the store: files are created and named through the
+// folder's descriptor, and each write looks at its folder again once its file has its name,
+// removes it if the folder is not the one checked, and the pull refuses.
 // (Found by review 4: before the fix, 17 objects landed outside and the pull reported success.)
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,23 +10,29 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, generateRecords, ok } from '../helpers/cli.js';
 import { bareRemote, git, gitEnv, gitRepo, tempDir } from '../helpers/dirs.js';
+import { listAllIds } from '../../src/store/objects.js';
 
+
+/** A pushed store of 2000 records, a fresh clone to pull it into, and the fan-out folder the pull writes last. */
+function setup(): { b: string; fan: string } {
+  const remote = bareRemote();
+  const a = gitRepo();
+  ok(a, ['init']);
+  generateRecords(a, 2000);
+  git(a, 'remote', 'add', 'origin', remote);
+  ok(a, ['push']);
+  // the fan-out folder written last (the pull writes folders in order)
+  const last = fs.readdirSync(path.join(a, '.mlmeta/objects')).filter((n) => /^[0-9a-f]{2}$/.test(n)).sort().at(-1)!;
+  const b = gitRepo();
+  ok(b, ['init']);
+  git(b, 'remote', 'add', 'origin', remote);
+  return { b, fan: path.join(b, '.mlmeta/objects', last) };
+}
 
 describe('a fan-out folder swapped for a link during a pull', () => {
   it('writes nothing outside the store', async () => {
-    const remote = bareRemote();
-    const a = gitRepo();
-    ok(a, ['init']);
-    generateRecords(a, 2000);
-    git(a, 'remote', 'add', 'origin', remote);
-    ok(a, ['push']);
-    // the fan-out folder written last (the pull writes folders in order)
-    const last = fs.readdirSync(path.join(a, '.mlmeta/objects')).filter((n) => /^[0-9a-f]{2}$/.test(n)).sort().at(-1)!;
-    const b = gitRepo();
-    ok(b, ['init']);
-    git(b, 'remote', 'add', 'origin', remote);
+    const { b, fan } = setup();
     const outside = tempDir();
-    const fan = path.join(b, '.mlmeta/objects', last);
     const child = spawn(process.execPath, [BIN, 'pull'], { cwd: b, env: { ...process.env, ...gitEnv }, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     // the attacker: as soon as the pull has made the folder, swap it for a link
@@ -38,5 +45,36 @@ describe('a fan-out folder swapped for a link during a pull', () => {
     const leaked = fs.readdirSync(outside);
     // before the fix: code 0 ("received 4000 new record(s)") and 17 objects in `outside`
     expect({ code: code === 0 ? 'ok' : 'refused', leaked: leaked.length }).toEqual({ code: 'refused', leaked: 0 });
+  }, 120_000);
+
+  // Review 9: the attacker put the real folder back as soon as a file appeared behind the link
+  // (or, here, after a while): temp files created through the link were then left outside, and
+  // the clean-up unlinked their names in the real folder. Files are now created through the
+  // folder's descriptor (/proc/self/fd), so none ever lands behind the link.
+  it('writes nothing outside the store when the folder is put back during the pull', async () => {
+    const { b, fan } = setup();
+    const outside = tempDir();
+    const child = spawn(process.execPath, [BIN, 'pull'], { cwd: b, env: { ...process.env, ...gitEnv }, stdio: 'ignore' });
+    let running = true;
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { running = false; resolve(code); }));
+    const until = Date.now() + 60_000;
+    while (!fs.existsSync(fan) && Date.now() < until) { /* spin */ }
+    fs.renameSync(fan, `${fan}.moved`);
+    fs.symlinkSync(outside, fan);
+    const swappedWhileRunning = running;
+    const swappedAt = Date.now();
+    // wait for a file behind the link (the build before the fix wrote ~10 there within ~0.2 s), at most 1 s
+    while (fs.readdirSync(outside).length === 0 && Date.now() - swappedAt < 1000 && running) await new Promise((r) => setImmediate(r));
+    fs.unlinkSync(fan);
+    fs.renameSync(`${fan}.moved`, fan);
+    const code = await exited;
+    expect(swappedWhileRunning).toBe(true); // the swap happened during the pull
+    expect(fs.lstatSync(fan).isDirectory()).toBe(true); // and the folder was put back
+    expect({ leaked: fs.readdirSync(outside) }).toEqual({ leaked: [] });
+    // the store is whole after the next pull, whatever the first one did
+    expect([0, 1]).toContain(code);
+    ok(b, ['pull']);
+    ok(b, ['verify']); // exits 1 on any error
+    expect(listAllIds(path.join(b, '.mlmeta/objects'))).toHaveLength(2000);
   }, 120_000);
 });
