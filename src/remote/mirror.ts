@@ -28,6 +28,9 @@ const BASE_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\
 export function syncGitDir(layout: StoreLayout): string {
   const dir = path.join(layout.cache, 'sync.git');
   if (!fs.existsSync(path.join(dir, 'HEAD'))) {
+    // the tree cache vouches for subtrees in this repository: a new one holds none (the cache
+    // folder may be deleted in part; review 9)
+    forgetMirrored(layout);
     for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) fs.mkdirSync(path.join(dir, d), { recursive: true });
     writeFileAtomic(path.join(dir, 'config'), BASE_CONFIG, { durable: false });
     writeFileAtomic(path.join(dir, 'HEAD'), 'ref: refs/heads/main\n', { durable: false });

@@ -235,7 +235,7 @@ export async function pushStore(layout: StoreLayout, remoteArg = 'origin', opts:
       } catch (e) {
         // A blob the mirror cache vouched for is gone from the sync repository (a cache
         // half-deleted by hand): forget the cache, so the next attempt reads every folder.
-        if (rebuilt || !(e instanceof MlmetaError) || !/unable to read|bad object|missing (blob|tree|object)|pack-objects died/i.test(e.message)) throw e;
+        if (rebuilt || !(e instanceof MlmetaError) || !/unable to read|bad (tree |blob |commit )?object|missing (blob|tree|object)|pack-objects died/i.test(e.message)) throw e;
         forgetMirrored(layout);
         rebuilt = true;
         continue;

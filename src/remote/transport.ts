@@ -323,7 +323,14 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
   }
   const r = await transferGit(['--git-dir', gitDir, 'push', '--quiet', '--porcelain', remote.url, `${commit}:${STORE_REF}`], remote);
   if (r.ok) return true;
-  if (/rejected|non-fast-forward|fetch first|failed to update ref|cannot lock ref/i.test(r.out + r.err)) return false;
+  // the remote moved meanwhile: git refusing a non-fast-forward, or the server losing a race for the ref
+  if (/non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value/i.test(r.out + r.err)) return false;
+  // anything else the server refused (a hook, a protected ref) is its answer, not a race (review 9)
+  const refused = /\[remote rejected\][^(\n]*\(([^)\n]*)\)/.exec(r.out + r.err);
+  if (refused) {
+    const said = r.err.split('\n').find((l) => l.startsWith('remote: ') && l.length > 8);
+    throw new MlmetaError('E_REMOTE', `${remote.shown} refused the push (${refused[1]})${said ? `: ${gitFailure(remote, said.slice(8))}` : ''}`);
+  }
   throw new MlmetaError('E_REMOTE', `cannot push to ${remote.shown}: ${gitFailure(remote, r.err || r.out)}`);
 }
 

@@ -18,7 +18,10 @@ export function renderDiff(d: DiffResult): string {
     out.push('metrics:');
     for (const m of d.metrics) {
       const delta = m.delta !== undefined ? ` (${m.delta >= 0 ? '+' : ''}${m.delta})` : '';
-      out.push(`  ${m.from === undefined ? '+' : m.to === undefined ? '-' : '~'} ${p(m.key)}: ${v(m.from)} -> ${v(m.to)}${delta}`);
+      // as params: an added or removed metric shows its one value (review 9: "-> undefined")
+      if (m.from === undefined) out.push(`  + ${p(m.key)}: ${v(m.to)}`);
+      else if (m.to === undefined) out.push(`  - ${p(m.key)}: ${v(m.from)}`);
+      else out.push(`  ~ ${p(m.key)}: ${v(m.from)} -> ${v(m.to)}${delta}`);
     }
   }
   if (d.curves.length) {

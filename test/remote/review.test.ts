@@ -157,3 +157,37 @@ describe('remote addresses', () => {
     expect(git(dir, 'config', '--get', 'remote.origin.url').trim()).toBe(`${server.url}/cloned.git`);
   });
 });
+
+// Review 9: the cache folder is documented as safe to delete, but deleting only the sync
+// repository left the tree cache vouching for subtrees it no longer held: every later push to
+// a remote that lacked those objects failed ("bad tree object").
+describe('the sync repository deleted, its tree cache kept', () => {
+  it('the next push to a new remote sends every record', () => {
+    const first = bare('first.git');
+    const second = bare('second.git');
+    const repo = project();
+    const ids = ['a', 'b', 'c'].map((n) => ok(repo, ['record', 'model', '--name', n, '--code', 'none', '--env', 'none']));
+    ok(repo, ['push', first]);
+    const cache = path.join(repo, '.mlmeta/cache');
+    expect(fs.existsSync(path.join(cache, 'sync-trees-v2.json'))).toBe(true);
+    fs.rmSync(path.join(cache, 'sync.git'), { recursive: true });
+    ok(repo, ['push', second]);
+    expect(remoteIds(second)).toEqual([...ids].sort());
+  });
+});
+
+// Review 9: a push the server refused (a hook) was reported as a race, tried 5 times, and the
+// server's reason was lost.
+describe('a remote whose hook refuses the push', () => {
+  it("says so once, with the server's reason", () => {
+    const remote = bare('hooked.git');
+    const hook = path.join(remote, 'hooks', 'pre-receive');
+    fs.writeFileSync(hook, '#!/bin/sh\necho x >> "$GIT_DIR/tries"\necho "refs/mlmeta/* are not allowed here" >&2\nexit 1\n', { mode: 0o755 });
+    const repo = project();
+    ok(repo, ['record', 'model', '--name', 'm', '--code', 'none', '--env', 'none']);
+    const r = mlmeta(repo, ['push', remote]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error\[E_REMOTE\]: .*hooked\.git refused the push \(pre-receive hook declined\): refs\/mlmeta\/\* are not allowed here\n$/);
+    expect(fs.readFileSync(path.join(remote, 'tries'), 'utf8')).toBe('x\n'); // one attempt, not five
+  });
+});
