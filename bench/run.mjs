@@ -134,7 +134,10 @@ const lines = [
   '',
 ];
 process.stdout.write(lines.join('\n'));
-if (!args.includes('--no-write')) {
+// Only a whole run replaces the table at the top (a partial one would drop the rows it skips).
+const partial = ['--store-only', '--quick', '--no-remote'].some((a) => args.includes(a));
+if (partial && !args.includes('--no-write')) process.stderr.write('a partial run: docs/BENCH.md not written\n');
+if (!partial && !args.includes('--no-write')) {
   const file = path.join(root, 'docs', 'BENCH.md');
   // The run's table replaces the top one; the dated sections below it (earlier runs, profiles,
   // what stands in the way) and the notes stay.

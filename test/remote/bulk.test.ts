@@ -1,6 +1,6 @@
 // Push and pull of many records at once (issue 13's bulk paths): more new objects than
 // PACK_FROM go into the sync repository through a `git fast-import` fed while they are read,
-// and a pull writes them on libuv's threads. Real git, a bare repo on disk, the built CLI.
+// and a pull writes them in one bulk write. Real git, a bare repo on disk, the built CLI.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
