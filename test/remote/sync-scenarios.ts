@@ -1,14 +1,15 @@
 // The HTTP push/pull scenarios, run once with git on the PATH (sync.test.ts) and once with
-// a PATH that holds only node (no-git.test.ts: isomorphic-git carries HTTP in process). The
-// tests' own setup (bare repos, clones, fsck) always uses the real git client.
+// a PATH that holds only node (no-git.test.ts: isomorphic-git carries HTTP in process), bulk
+// pushes and the refusal to send a corrupt object included. The tests' own setup (bare repos,
+// clones, fsck) always uses the real git client.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, mlmeta, ok } from '../helpers/cli.js';
+import { BIN, generateRecords, mlmeta, ok } from '../helpers/cli.js';
 import { git, gitEnv, gitRepo, snapshot, tempDir } from '../helpers/dirs.js';
 import { startGitHttp, type GitHttpServer } from '../helpers/git-http.js';
-import { listAllIds, sha256Hex } from '../../src/store/objects.js';
+import { listAllIds, objectPath, sha256Hex } from '../../src/store/objects.js';
 
 export function ids(repo: string): string[] {
   return listAllIds(path.join(repo, '.mlmeta/objects'));
@@ -210,6 +211,36 @@ export function httpSyncScenarios(label: string, env: Record<string, string>): v
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`error[E_CORRUPT_OBJECT]: the remote's object ${falseId} is corrupt (its bytes hash to ${trueId}); nothing was pulled\n`);
       expect(snapshot(path.join(victim, '.mlmeta/objects'))).toEqual(before);
+    });
+
+    // more new objects than go loose (PACK_FROM): with git they go through fast-import; without, loose
+    it('many records at once: pushed, then pulled into a fresh clone, identical', () => {
+      const bare = bareRepo('many.git', true);
+      const url = `${server.url}/many.git`;
+      const a = teammate(url);
+      generateRecords(a, 150);
+      run(a, ['push']);
+      git(bare, 'fsck', '--strict', '--no-progress');
+      const b = teammate(url);
+      expect(JSON.parse(run(b, ['pull', '--json'])).received).toBe(150);
+      expect(ids(b)).toEqual(ids(a));
+      run(b, ['verify']);
+    });
+
+    it('a corrupt local object is never sent: the push stops, the remote and the store are unchanged', () => {
+      const bare = bareRepo('never.git', true);
+      const a = teammate(`${server.url}/never.git`);
+      generateRecords(a, 100);
+      const victim = ids(a)[70]!;
+      const file = objectPath(path.join(a, '.mlmeta/objects'), victim);
+      fs.chmodSync(file, 0o644);
+      fs.appendFileSync(file, '# changed\n');
+      const before = snapshot(path.join(a, '.mlmeta/objects'));
+      const r = cli(a, ['push']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^error\\[E_CORRUPT_OBJECT\\]: object ${victim} is corrupt`));
+      expect(snapshot(path.join(a, '.mlmeta/objects'))).toEqual(before);
+      expect(git(bare, 'for-each-ref', 'refs/mlmeta').trim()).toBe('');
     });
   });
 }
