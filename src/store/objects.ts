@@ -267,13 +267,10 @@ export function idsWithPrefix(objectsDir: string, prefix: string): string[] {
 
 /** What a bulk write does: the folders checked once, and per object whether its file must be written. */
 interface BulkPlan {
-  fans: string[];
   /** objects to write: the final path (for messages), the folder written through (see openFolder), the name */
   writes: Array<{ id: string; file: string; at: string; name: string; bytes: Buffer }>;
   /** each folder written to, as it was when checked: a write through anything else is undone */
   dirs: Map<string, { dev: number; ino: number }>;
-  /** the folders' descriptors, closed when the write ends */
-  fds: number[];
 }
 
 /**
@@ -322,8 +319,10 @@ function swapped(dir: string): MlmetaError {
 
 /**
  * Plan a bulk write: objects/ and each fan-out folder are checked (real folders, created
- * when absent, a link refused) and listed once — not an lstat per object. An object whose
- * name is listed is kept when it holds the right bytes (intactObjectAt), else rewritten.
+ * when absent, a link refused), opened (their descriptors go into `fds`, which the caller
+ * closes however the write ends) and listed once — not an lstat per object. An object whose
+ * name is listed is kept when it holds the right bytes (intactObjectAt), else rewritten; a
+ * folder at its name refuses the whole write.
  */
 function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>, fds: number[]): BulkPlan {
   const byFan = new Map<string, Array<{ id: string; bytes: Buffer }>>();
@@ -363,7 +362,7 @@ function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer
       writes.push({ id, file, at, name, bytes });
     }
   }
-  return { fans: [...byFan.keys()], writes, dirs, fds };
+  return { writes, dirs };
 }
 
 const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
