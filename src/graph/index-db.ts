@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { sqlite, type SqlDatabase, type SqlStatement } from '../lazy-deps.js';
 import type { RecordBody } from '../records/record.js';
 import type { StoreLayout } from '../store/location.js';
-import { fanMtime, listFanout, listIdsIn, readObject, readObjectsIn } from '../store/objects.js';
+import { fanMtime, listFanout, listIdsIn, readObject, readObjectsIn, trustedStamp } from '../store/objects.js';
 import { isRacy } from '../store/racy.js';
 import { TEMP_PREFIX, tempName } from '../store/atomic.js';
 import { withLock } from '../store/lock.js';
@@ -311,11 +311,11 @@ function coldBuild(layout: StoreLayout, db: SqlDatabase, stale: string[], aside:
         parsed.clear();
         seen.clear();
       };
-      left = parseOnWorkers(layout.objects, stale, (fan, rows, m) => {
+      left = parseOnWorkers(layout.objects, stale, (fan, rows, stamp) => {
         group.push(fan);
         for (const r of rows) parsed.set(r.id, r);
         // a worker parsed every object it listed, in order: its rows' ids are its listing
-        if (m !== undefined) seen.set(fan, { m, listed: rows.map((r) => r.id) });
+        if (stamp !== undefined) seen.set(fan, { stamp, listed: rows.map((r) => r.id) });
         if (group.length >= (aside ? 1 : FANS_PER_TRANSACTION)) flush();
       });
       if (group.length) flush();
@@ -347,9 +347,9 @@ function buildFans(layout: StoreLayout, db: SqlDatabase, stale: string[], cold =
     const idsOf = statements(db).idsOf;
     for (const fan of group) {
       const have = new Set(idsOf.all(fan, fan) as string[]);
-      const m = fanMtime(layout.objects, fan);
+      const stamp = trustedStamp(layout.objects, fan);
       const listed = listIdsIn(layout.objects, fan);
-      if (m !== undefined) seen.set(fan, { m, listed });
+      if (stamp !== undefined) seen.set(fan, { stamp, listed });
       const fresh = listed.filter((id) => !have.has(id));
       readObjectsIn(layout.objects, fan, (id, bytes) => parsed.set(id, parseBytes(id, bytes)), fresh);
     }
@@ -523,9 +523,9 @@ const HEX8 = /^[0-9a-f]{8}/;
 /** Rows bySha sorts as numbers: a position takes 21 bits beside a hash's 32. */
 const POSITIONS = 2 ** 21;
 
-/** A folder's listing and its mtime, taken just before the listing. */
+/** A folder's listing and its trustedStamp, taken just before the listing. */
 interface Listing {
-  m: bigint;
+  stamp: string;
   listed: string[];
 }
 
@@ -534,9 +534,10 @@ interface Listing {
  * insert the new ones (from `parsed`, or parsed here if another writer added them since),
  * then store the stat taken before the listing — a write landing after the stat moves the
  * mtime past it, so it is seen next time. Folders absent on disk lose all their rows.
- * A listing in `seen` is used instead of listing again when the folder's mtime is the one
- * taken before it and is past the racy window: an entry added or removed since would have
- * moved it (at 10^6 records a folder holds ~4,000 names, ~16 ms to list on this VM).
+ * A listing in `seen` is used instead of listing again when the folder is the same folder
+ * with the same mtime as just before that listing, and that mtime was already past the racy
+ * window then: an entry added or removed since would have moved it (at 10^6 records a folder
+ * holds ~4,000 names, ~16 ms to list on this VM).
  * Links are settled at the end of the transaction, or (`cold`) at the end of the build.
  */
 function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed: Map<string, Parsed>, cold = false, seen?: Map<string, Listing>): void {
@@ -545,7 +546,7 @@ function writeFans(layout: StoreLayout, db: SqlDatabase, fans: string[], parsed:
     for (const fan of fans) {
       const m = fanMtime(layout.objects, fan);
       const was = seen?.get(fan);
-      const listed = m === undefined ? [] : was !== undefined && was.m === m && !isRacy(m) ? was.listed : listIdsIn(layout.objects, fan);
+      const listed = m === undefined ? [] : was !== undefined && trustedStamp(layout.objects, fan) === was.stamp ? was.listed : listIdsIn(layout.objects, fan);
       const have = new Set(s.idsOf.all(fan, fan) as string[]);
       const onDisk = new Set(listed);
       for (const id of have) if (!onDisk.has(id)) deleteRows(db, id);

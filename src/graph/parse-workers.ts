@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { MlmetaError } from '../errors.js';
 import { parseRecordBytes } from '../records/record.js';
-import { fanMtime, readObjectsIn } from '../store/objects.js';
+import { readObjectsIn, trustedStamp } from '../store/objects.js';
 import { rowsOf, type RecordRows } from './rows.js';
 
 /** A record's rows, or why the object is left out (the index's `broken` table). */
@@ -75,9 +75,9 @@ if ((globalThis as Record<symbol, unknown>)[IN_PARSE_WORKER] === true && !isMain
       Atomics.wait(signal, 2, taken, 1000);
     }
     const rows: Parsed[] = [];
-    const m = fanMtime(job.objects, fan); // before the listing, for the index's freshness (index-db.ts writeFans)
+    const stamp = trustedStamp(job.objects, fan); // before the listing, for the index's freshness (index-db.ts writeFans)
     readObjectsIn(job.objects, fan, (id, bytes) => rows.push(parseBytes(id, bytes)));
-    job.port.postMessage({ fan, rows, m });
+    job.port.postMessage({ fan, rows, stamp });
     bump(job.signal, 0);
   }
 }
@@ -110,10 +110,10 @@ export function workersAvailable(): boolean {
 
 /**
  * Parse every object of these folders on worker threads, handing each folder's rows (one per
- * object listed, in the listing's order) and its mtime taken before the listing to
+ * object listed, in the listing's order) and its trustedStamp taken before the listing to
  * `onFolder` on this thread as they arrive. Returns the folders no worker delivered.
  */
-export function parseOnWorkers(objects: string, fans: string[], onFolder: (fan: string, rows: Parsed[], m: bigint | undefined) => void): string[] {
+export function parseOnWorkers(objects: string, fans: string[], onFolder: (fan: string, rows: Parsed[], stamp: string | undefined) => void): string[] {
   const at = bundleFile();
   const n = Math.min(MAX_WORKERS, os.availableParallelism(), fans.length);
   if (at === undefined || n < 2) return fans;
@@ -134,11 +134,11 @@ export function parseOnWorkers(objects: string, fans: string[], onFolder: (fan: 
     const drain = () => {
       for (const p of ports) {
         for (let m = receiveMessageOnPort(p); m; m = receiveMessageOnPort(p)) {
-          const { fan, rows, m: mtime } = m.message as { fan: string; rows: Parsed[]; m: bigint | undefined };
+          const { fan, rows, stamp } = m.message as { fan: string; rows: Parsed[]; stamp: string | undefined };
           Atomics.add(signal, 2, 1);
           Atomics.notify(signal, 2);
           done.add(fan);
-          onFolder(fan, rows, mtime);
+          onFolder(fan, rows, stamp);
           last = Date.now();
         }
       }

@@ -323,13 +323,16 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
   }
   const r = await transferGit(['--git-dir', gitDir, 'push', '--quiet', '--porcelain', remote.url, `${commit}:${STORE_REF}`], remote);
   if (r.ok) return true;
-  // the remote moved meanwhile: git refusing a non-fast-forward, or the server losing a race for the ref
-  if (/non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value/i.test(r.out + r.err)) return false;
-  // anything else the server refused (a hook, a protected ref) is its answer, not a race (review 9)
-  const refused = /\[remote rejected\][^(\n]*\(([^)\n]*)\)/.exec(r.out + r.err);
-  if (refused) {
+  // git's porcelain status of the ref ("!\t<src>:<dst>\t[rejected] (fetch first)"), never the
+  // server's own words: a hook can print anything, "non-fast-forward" included (review 9)
+  const status = /^!\t[^\t]*\t(\[(?:remote )?rejected\]) \((.*)\)$/m.exec(r.out);
+  if (status) {
+    const [, how, reason] = status as unknown as [string, string, string];
+    // the remote moved meanwhile: git refusing a non-fast-forward, or the server losing a race for the ref
+    if (how === '[rejected]' ? /^(fetch first|non-fast-forward|stale info)/.test(reason) : /^(failed to update ref|cannot lock ref|incorrect old value)/.test(reason)) return false;
+    // anything else the server refused (a hook, a protected ref) is its answer, not a race
     const said = r.err.split('\n').find((l) => l.startsWith('remote: ') && l.length > 8);
-    throw new MlmetaError('E_REMOTE', `${remote.shown} refused the push (${refused[1]})${said ? `: ${gitFailure(remote, said.slice(8))}` : ''}`);
+    throw new MlmetaError('E_REMOTE', `${remote.shown} refused the push (${gitFailure(remote, reason)})${said ? `: ${gitFailure(remote, said.slice(8))}` : ''}`);
   }
   throw new MlmetaError('E_REMOTE', `cannot push to ${remote.shown}: ${gitFailure(remote, r.err || r.out)}`);
 }

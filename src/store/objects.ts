@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlmetaError, ioError } from '../errors.js';
 import { assertRealDir, readNoFollow, TEMP_PREFIX, tempName, writeFileAtomic } from './atomic.js';
+import { isRacy } from './racy.js';
 import { writerMayBeAlive } from './writer.js';
 
 // Other modules read objects and name temp files through this module.
@@ -198,6 +199,21 @@ export function fanMtime(objectsDir: string, fan: string): bigint | undefined {
   }
 }
 
+/**
+ * A fan-out folder's identity and mtime (lstat: a link is not the folder), taken just before
+ * listing it, when the listing may be reused later (the index's writeFans): undefined when
+ * the folder is absent, not a real folder, or changed within the racy window — a write in
+ * the same timestamp tick would not move its mtime.
+ */
+export function trustedStamp(objectsDir: string, fan: string): string | undefined {
+  try {
+    const st = fs.lstatSync(`${objectsDir}${path.sep}${fan}`, { bigint: true });
+    return st.isDirectory() && !isRacy(st.mtimeNs) ? `${st.dev}:${st.ino}:${st.mtimeNs}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The fan-out folders present, sorted: real folders only (a symlinked one is not a store folder). */
 export function listFanout(objectsDir: string): string[] {
   if (!objectsDirPresent(objectsDir)) return [];
@@ -301,7 +317,14 @@ function plantedFolder(file: string): MlmetaError {
  * elsewhere the folder's path, where the check after each rename (sameDir) stands alone.
  */
 function openFolder(dir: string, st: fs.Stats, fds: number[]): string {
-  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    // out of descriptors (a low limit, ~256 folders to write): this folder by its path
+    if (['EMFILE', 'ENFILE'].includes((e as NodeJS.ErrnoException).code ?? '')) return dir;
+    throw ioError(e, `cannot open ${dir}`);
+  }
   fds.push(fd);
   if (!sameDir(fs.fstatSync(fd), st)) throw swapped(dir);
   const via = `/proc/self/fd/${fd}`;
@@ -338,29 +361,31 @@ function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer
   for (const [fan, list] of byFan) {
     const dir = fanDirForWrite(objectsDir, fan);
     let present: Set<string>;
-    let at: string;
+    let st: fs.Stats;
     try {
-      const st = fs.lstatSync(dir);
+      st = fs.lstatSync(dir);
       dirs.set(dir, { dev: st.dev, ino: st.ino });
-      at = openFolder(dir, st, fds);
-      present = new Set(fs.readdirSync(at));
+      present = new Set(fs.readdirSync(dir));
     } catch (e) {
-      if (e instanceof MlmetaError) throw e;
       throw ioError(e, `cannot list ${dir}`);
     }
     const planned = new Set<string>(); // the same object twice in one batch is written once
+    const mine: Array<{ id: string; file: string; name: string; bytes: Buffer }> = [];
     for (const { id, bytes } of list) {
       const name = `${id.slice(2)}.yaml`;
       const file = path.join(dir, name);
       if (planned.has(name)) continue;
       if (present.has(name)) {
         // refused before anything is written: a pull adds all its objects or none
-        if (entryAt(`${at}/${name}`) === 'dir') throw plantedFolder(file);
-        if (intactObjectAt(`${at}/${name}`, id)) continue;
+        if (entryAt(file) === 'dir') throw plantedFolder(file);
+        if (intactObjectAt(file, id)) continue;
       }
       planned.add(name);
-      writes.push({ id, file, at, name, bytes });
+      mine.push({ id, file, name, bytes });
     }
+    if (mine.length === 0) continue; // nothing to write here: not opened
+    const at = openFolder(dir, st, fds);
+    for (const w of mine) writes.push({ ...w, at });
   }
   return { writes, dirs };
 }
