@@ -283,8 +283,8 @@ export function idsWithPrefix(objectsDir: string, prefix: string): string[] {
 
 /** What a bulk write does: the folders checked once, and per object whether its file must be written. */
 interface BulkPlan {
-  /** objects to write: the final path (for messages), the folder written through (see openFolder), the name */
-  writes: Array<{ id: string; file: string; at: string; name: string; bytes: Buffer }>;
+  /** objects to write, folder by folder: the final path (for messages), its folder, the name */
+  writes: Array<{ id: string; file: string; dir: string; name: string; bytes: Buffer }>;
   /** each folder written to, as it was when checked: a write through anything else is undone */
   dirs: Map<string, { dev: number; ino: number }>;
 }
@@ -310,30 +310,48 @@ function plantedFolder(file: string): MlmetaError {
 }
 
 /**
- * The path a bulk write creates and names its files through: on Linux the folder's
- * descriptor under /proc/self/fd, which stays the folder that was checked even when its path
- * is swapped for a link meanwhile (Node has no openat: without this, a temp file was created
- * through the link and left outside the store when the folder was put back, review 9);
- * elsewhere the folder's path, where the check after each rename (sameDir) stands alone.
+ * Run `each` over the plan's writes with each folder open while its own writes run: on Linux
+ * they create and name files through the folder's descriptor under /proc/self/fd (`at`),
+ * which stays the folder that was checked even when its path is swapped for a link meanwhile
+ * (Node has no openat: without this, a temp file was created through the link and left
+ * outside the store when the folder was put back, review 9). Without /proc, or out of
+ * descriptors, `at` is the folder's path, where the check after each rename (sameDir) stands
+ * alone. A folder that is no longer the one checked is refused.
  */
-function openFolder(dir: string, st: fs.Stats, fds: number[]): string {
-  let fd: number;
+function eachInFolders(plan: BulkPlan, each: (w: BulkWrite, at: string, i: number) => void): void {
+  let dir: string | undefined;
+  let fd: number | undefined;
+  let at = '';
   try {
-    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
-  } catch (e) {
-    // out of descriptors (a low limit, ~256 folders to write): this folder by its path
-    if (['EMFILE', 'ENFILE'].includes((e as NodeJS.ErrnoException).code ?? '')) return dir;
-    throw ioError(e, `cannot open ${dir}`);
+    for (const [i, w] of plan.writes.entries()) {
+      if (w.dir !== dir) {
+        if (fd !== undefined) fs.closeSync(fd);
+        fd = undefined;
+        dir = w.dir;
+        const was = plan.dirs.get(dir)!;
+        try {
+          fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EMFILE' && code !== 'ENFILE') throw code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT' ? swapped(dir) : ioError(e, `cannot open ${dir}`);
+        }
+        if (fd !== undefined && !sameDir(fs.fstatSync(fd), was)) throw swapped(dir);
+        at = fd !== undefined && viaProc(fd, was) ? `/proc/self/fd/${fd}` : dir;
+      }
+      each(w, at, i);
+    }
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
-  fds.push(fd);
-  if (!sameDir(fs.fstatSync(fd), st)) throw swapped(dir);
-  const via = `/proc/self/fd/${fd}`;
+}
+
+/** Whether /proc/self/fd/N leads to the folder open as N (a Linux /proc of this process). */
+function viaProc(fd: number, was: { dev: number; ino: number }): boolean {
   try {
-    if (sameDir(fs.statSync(via), st)) return via;
+    return sameDir(fs.statSync(`/proc/self/fd/${fd}`), was);
   } catch {
-    // no /proc here
+    return false;
   }
-  return dir;
 }
 
 function swapped(dir: string): MlmetaError {
@@ -342,12 +360,11 @@ function swapped(dir: string): MlmetaError {
 
 /**
  * Plan a bulk write: objects/ and each fan-out folder are checked (real folders, created
- * when absent, a link refused), opened (their descriptors go into `fds`, which the caller
- * closes however the write ends) and listed once — not an lstat per object. An object whose
+ * when absent, a link refused) and listed once — not an lstat per object. An object whose
  * name is listed is kept when it holds the right bytes (intactObjectAt), else rewritten; a
  * folder at its name refuses the whole write.
  */
-function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>, fds: number[]): BulkPlan {
+function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): BulkPlan {
   const byFan = new Map<string, Array<{ id: string; bytes: Buffer }>>();
   for (const o of objects) {
     if (!FULL_ID.test(o.id)) throw new MlmetaError('E_BAD_REF', `not a full record id: ${JSON.stringify(o.id)}`);
@@ -361,16 +378,14 @@ function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer
   for (const [fan, list] of byFan) {
     const dir = fanDirForWrite(objectsDir, fan);
     let present: Set<string>;
-    let st: fs.Stats;
     try {
-      st = fs.lstatSync(dir);
+      const st = fs.lstatSync(dir);
       dirs.set(dir, { dev: st.dev, ino: st.ino });
       present = new Set(fs.readdirSync(dir));
     } catch (e) {
       throw ioError(e, `cannot list ${dir}`);
     }
     const planned = new Set<string>(); // the same object twice in one batch is written once
-    const mine: Array<{ id: string; file: string; name: string; bytes: Buffer }> = [];
     for (const { id, bytes } of list) {
       const name = `${id.slice(2)}.yaml`;
       const file = path.join(dir, name);
@@ -381,11 +396,8 @@ function planBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer
         if (intactObjectAt(file, id)) continue;
       }
       planned.add(name);
-      mine.push({ id, file, name, bytes });
+      writes.push({ id, file, dir, name, bytes });
     }
-    if (mine.length === 0) continue; // nothing to write here: not opened
-    const at = openFolder(dir, st, fds);
-    for (const w of mine) writes.push({ ...w, at });
   }
   return { writes, dirs };
 }
@@ -394,16 +406,16 @@ const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants
 
 type BulkWrite = BulkPlan['writes'][number];
 
-/** A bulk write's temp file for `w` (created with O_EXCL|O_NOFOLLOW, read-only), its bytes written. */
-function writeTempSync(w: BulkWrite): string {
-  const tmp = tempName(w.at, w.id.slice(2, 10));
+/** A bulk write's temp file for `w` in its folder `at` (created with O_EXCL|O_NOFOLLOW, read-only), its bytes written; its name. */
+function writeTempSync(w: BulkWrite, at: string): string {
+  const tmp = tempName(at, w.id.slice(2, 10));
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, CREATE_FLAGS, 0o444);
     let off = 0;
     while (off < w.bytes.length) off += fs.writeSync(fd, w.bytes, off, w.bytes.length - off);
     fs.closeSync(fd);
-    return tmp;
+    return path.basename(tmp);
   } catch (e) {
     if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
     try { fs.unlinkSync(tmp); } catch { /* nothing to clean */ }
@@ -411,20 +423,19 @@ function writeTempSync(w: BulkWrite): string {
   }
 }
 
-/** Give the temp file the object's name, then look at the folder again (see sameDir). */
-function nameSync(plan: BulkPlan, w: BulkWrite, tmp: string): void {
-  const named = `${w.at}/${w.name}`;
+/** Give the temp file (named `tmp` in the folder `at`) the object's name, then look at the folder again (see sameDir). */
+function nameSync(plan: BulkPlan, w: BulkWrite, at: string, tmp: string): void {
+  const named = `${at}/${w.name}`;
   try {
-    fs.renameSync(tmp, named);
+    fs.renameSync(`${at}/${tmp}`, named);
   } catch (e) {
-    try { fs.unlinkSync(tmp); } catch { /* nothing to clean */ }
+    try { fs.unlinkSync(`${at}/${tmp}`); } catch { /* nothing to clean */ }
     throw writeError(e, w.file);
   }
-  const dir = path.dirname(w.file);
-  const st = (() => { try { return fs.lstatSync(dir); } catch { return undefined; } })();
-  if (!st || !sameDir(st, plan.dirs.get(dir)!)) {
+  const st = (() => { try { return fs.lstatSync(w.dir); } catch { return undefined; } })();
+  if (!st || !sameDir(st, plan.dirs.get(w.dir)!)) {
     try { fs.unlinkSync(named); } catch { /* gone already */ }
-    throw swapped(dir);
+    throw swapped(w.dir);
   }
 }
 
@@ -443,21 +454,26 @@ function nameSync(plan: BulkPlan, w: BulkWrite, tmp: string): void {
 export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string; bytes: Buffer }>): number {
   let written = 0;
   const fans = [...new Set(objects.map((o) => o.id.slice(0, 2)))].filter((f) => FANOUT_DIR.test(f));
-  const temps: string[] = [];
-  const fds: number[] = [];
+  const temps: string[] = []; // each write's temp file name, '' once named
+  let plan: BulkPlan | undefined;
   try {
-    const plan = planBulk(objectsDir, objects, fds);
-    for (const w of plan.writes) temps.push(writeTempSync(w));
+    plan = planBulk(objectsDir, objects);
+    eachInFolders(plan, (w, at) => temps.push(writeTempSync(w, at)));
     if (temps.length) syncFileSystem(objectsDir, fans);
-    for (const [i, w] of plan.writes.entries()) {
-      nameSync(plan, w, temps[i]!);
+    eachInFolders(plan, (w, at, i) => {
+      nameSync(plan!, w, at, temps[i]!);
       temps[i] = '';
       written++;
-    }
+    });
   } finally {
-    for (const t of temps) if (t) try { fs.unlinkSync(t); } catch { /* named or gone */ }
+    if (plan && temps.some(Boolean)) {
+      try {
+        eachInFolders(plan, (_, at, i) => { if (temps[i]) try { fs.unlinkSync(`${at}/${temps[i]}`); } catch { /* gone */ } });
+      } catch {
+        // a folder swapped meanwhile: its temp files stay inside it, for the next clean-up
+      }
+    }
     if (written > 0) syncFileSystem(objectsDir, fans);
-    for (const fd of fds) fs.closeSync(fd);
     cleanTempFiles(objectsDir, fans);
   }
   return written;
