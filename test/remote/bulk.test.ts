@@ -1,11 +1,12 @@
 // Push and pull of many records at once (issue 13's bulk paths): more new objects than
 // PACK_FROM go into the sync repository through a `git fast-import` fed while they are read,
 // and a pull writes them in one bulk write. Real git, a bare repo on disk, the built CLI.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mlmeta, ok } from '../helpers/cli.js';
-import { git, gitRepo, snapshot, tempDir } from '../helpers/dirs.js';
+import { BIN, mlmeta, ok } from '../helpers/cli.js';
+import { git, gitEnv, gitRepo, snapshot, tempDir } from '../helpers/dirs.js';
 import { canonicalYaml } from '../../src/records/yaml.js';
 import { listAllIds, objectPath, sha256Hex } from '../../src/store/objects.js';
 
@@ -51,6 +52,16 @@ describe('bulk push and pull', () => {
     }
     const temps = fs.readdirSync(objects(b), { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) => fs.readdirSync(path.join(objects(b), d.name)).filter((n) => n.startsWith('.tmp-')));
     expect(temps).toEqual([]);
+    // Review 9b: a bulk write that kept a descriptor open per folder failed (EMFILE) under a
+    // low limit; a third clone pulls the ~200 folders with 64 descriptors
+    const c = gitRepo();
+    git(c, 'remote', 'add', 'origin', remote);
+    ok(c, ['init']);
+    const folders = new Set(mine.map((id) => id.slice(0, 2))).size;
+    expect(folders).toBeGreaterThan(64);
+    const low = spawnSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${BIN}" pull`], { cwd: c, env: { ...process.env, ...gitEnv, MLMETA_DIR: '' }, encoding: 'utf8' });
+    expect(low.stderr).toMatch(/received 300 new record/);
+    expect(listAllIds(objects(c))).toEqual(mine);
   });
 
   it('a corrupt object among many stops the push before anything is sent; the remote and the store are unchanged', () => {
