@@ -316,33 +316,46 @@ function plantedFolder(file: string): MlmetaError {
  * (Node has no openat: without this, a temp file was created through the link and left
  * outside the store when the folder was put back, review 9). Without /proc, or out of
  * descriptors, `at` is the folder's path, where the check after each rename (sameDir) stands
- * alone. A folder that is no longer the one checked is refused.
+ * alone. A folder that is no longer the one checked is refused, or with `skipRefused` (the
+ * clean-up after a failure) passed over while the other folders go on.
  */
-function eachInFolders(plan: BulkPlan, each: (w: BulkWrite, at: string, i: number) => void): void {
+function eachInFolders(plan: BulkPlan, each: (w: BulkWrite, at: string, i: number) => void, skipRefused = false): void {
   let dir: string | undefined;
   let fd: number | undefined;
-  let at = '';
+  let at: string | undefined;
   try {
     for (const [i, w] of plan.writes.entries()) {
       if (w.dir !== dir) {
         if (fd !== undefined) fs.closeSync(fd);
         fd = undefined;
         dir = w.dir;
-        const was = plan.dirs.get(dir)!;
         try {
-          fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+          at = openWritten(dir, plan.dirs.get(dir)!, (n) => (fd = n));
         } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code !== 'EMFILE' && code !== 'ENFILE') throw code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT' ? swapped(dir) : ioError(e, `cannot open ${dir}`);
+          if (!skipRefused) throw e;
+          at = undefined;
         }
-        if (fd !== undefined && !sameDir(fs.fstatSync(fd), was)) throw swapped(dir);
-        at = fd !== undefined && viaProc(fd, was) ? `/proc/self/fd/${fd}` : dir;
       }
-      each(w, at, i);
+      if (at !== undefined) each(w, at, i);
     }
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** Open a folder of the plan (`opened` gets its descriptor); the path to write through it (see eachInFolders). */
+function openWritten(dir: string, was: { dev: number; ino: number }, opened: (fd: number) => void): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') return dir;
+    throw code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT' ? swapped(dir) : ioError(e, `cannot open ${dir}`);
+  }
+  opened(fd);
+  if (!sameDir(fs.fstatSync(fd), was)) throw swapped(dir);
+  return viaProc(fd, was) ? `/proc/self/fd/${fd}` : dir;
 }
 
 /** Whether /proc/self/fd/N leads to the folder open as N (a Linux /proc of this process). */
@@ -466,13 +479,9 @@ export function writeObjectsBulk(objectsDir: string, objects: Array<{ id: string
       written++;
     });
   } finally {
-    if (plan && temps.some(Boolean)) {
-      try {
-        eachInFolders(plan, (_, at, i) => { if (temps[i]) try { fs.unlinkSync(`${at}/${temps[i]}`); } catch { /* gone */ } });
-      } catch {
-        // a folder swapped meanwhile: its temp files stay inside it, for the next clean-up
-      }
-    }
+    // the temp files not named, from every folder still the one checked (a folder swapped
+    // meanwhile keeps its own, for the next clean-up)
+    if (plan && temps.some(Boolean)) eachInFolders(plan, (_, at, i) => { if (temps[i]) try { fs.unlinkSync(`${at}/${temps[i]}`); } catch { /* gone */ } }, true);
     if (written > 0) syncFileSystem(objectsDir, fans);
     cleanTempFiles(objectsDir, fans);
   }

@@ -13,8 +13,8 @@ import { bareRemote, git, gitEnv, gitRepo, tempDir } from '../helpers/dirs.js';
 import { listAllIds } from '../../src/store/objects.js';
 
 
-/** A pushed store of 2000 records, a fresh clone to pull it into, and the fan-out folder the pull writes last. */
-function setup(): { b: string; fan: string } {
+/** A pushed store of 2000 records, a fresh clone to pull it into, and the fan-out folders the pull writes first and last. */
+function setup(): { b: string; fan: string; first: string } {
   const remote = bareRemote();
   const a = gitRepo();
   ok(a, ['init']);
@@ -22,11 +22,12 @@ function setup(): { b: string; fan: string } {
   git(a, 'remote', 'add', 'origin', remote);
   ok(a, ['push']);
   // the fan-out folder written last (the pull writes folders in order)
-  const last = fs.readdirSync(path.join(a, '.mlmeta/objects')).filter((n) => /^[0-9a-f]{2}$/.test(n)).sort().at(-1)!;
+  const fans = fs.readdirSync(path.join(a, '.mlmeta/objects')).filter((n) => /^[0-9a-f]{2}$/.test(n)).sort();
+  const last = fans.at(-1)!;
   const b = gitRepo();
   ok(b, ['init']);
   git(b, 'remote', 'add', 'origin', remote);
-  return { b, fan: path.join(b, '.mlmeta/objects', last) };
+  return { b, fan: path.join(b, '.mlmeta/objects', last), first: path.join(b, '.mlmeta/objects', fans[0]!) };
 }
 
 describe('a fan-out folder swapped for a link during a pull', () => {
@@ -76,5 +77,27 @@ describe('a fan-out folder swapped for a link during a pull', () => {
     ok(b, ['pull']);
     ok(b, ['verify']); // exits 1 on any error
     expect(listAllIds(path.join(b, '.mlmeta/objects'))).toHaveLength(2000);
+  }, 120_000);
+
+  // Review 9c: the clean-up after a refusal stopped at the swapped folder, leaving the temp
+  // files of every other folder behind (3000 of them in its run).
+  it('removes its temp files from every other folder when one is swapped', async () => {
+    const { b, first } = setup();
+    const child = spawn(process.execPath, [BIN, 'pull'], { cwd: b, env: { ...process.env, ...gitEnv }, stdio: 'ignore' });
+    let running = true;
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { running = false; resolve(code); }));
+    const until = Date.now() + 60_000;
+    const hasTemp = () => { try { return fs.readdirSync(first).some((n) => n.startsWith('.tmp-')); } catch { return false; } };
+    while (!hasTemp() && running && Date.now() < until) await new Promise((r) => setImmediate(r));
+    // the first folder written is swapped for another (empty) folder once its temp files are there
+    fs.renameSync(first, `${first}.moved`);
+    fs.mkdirSync(first);
+    const swappedWhileRunning = running;
+    const code = await exited;
+    expect(swappedWhileRunning).toBe(true);
+    expect(code).toBe(1); // refused
+    const objects = path.dirname(first);
+    const left = fs.readdirSync(objects).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((f) => fs.readdirSync(path.join(objects, f)).filter((n) => n.startsWith('.tmp-')));
+    expect(left).toEqual([]);
   }, 120_000);
 });
