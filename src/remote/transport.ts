@@ -323,8 +323,9 @@ export async function pushCommit(gitDir: string, remote: Remote, commit: string)
   }
   const r = await transferGit(['--git-dir', gitDir, 'push', '--quiet', '--porcelain', remote.url, `${commit}:${STORE_REF}`], remote);
   if (r.ok) return true;
-  // git's porcelain status of the ref ("!\t<src>:<dst>\t[rejected] (fetch first)"), never the
-  // server's own words: a hook can print anything, "non-fast-forward" included (review 9)
+  // git's porcelain status of the ref ("!\t<src>:<dst>\t[rejected] (fetch first)"), not what a
+  // hook prints on stderr, which can be anything, "non-fast-forward" included (review 9b); a
+  // server whose own refusal reads like a lost race ("failed to update ref") is retried (9c)
   const status = /^!\t[^\t]*\t(\[(?:remote )?rejected\]) \((.*)\)$/m.exec(r.out);
   if (status) {
     const [, how, reason] = status as unknown as [string, string, string];
