@@ -30,12 +30,19 @@ function setup(): { b: string; fan: string; first: string } {
   return { b, fan: path.join(b, '.mlmeta/objects', last), first: path.join(b, '.mlmeta/objects', fans[0]!) };
 }
 
+/** `mlmeta pull` in `b`, in the background: whether it still runs, and its exit code. */
+function pullInBackground(b: string): { running: () => boolean; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, 'pull'], { cwd: b, env: { ...process.env, ...gitEnv }, stdio: 'ignore' });
+  let running = true;
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { running = false; resolve(code); }));
+  return { running: () => running, exited };
+}
+
 describe('a fan-out folder swapped for a link during a pull', () => {
   it('writes nothing outside the store', async () => {
     const { b, fan } = setup();
     const outside = tempDir();
-    const child = spawn(process.execPath, [BIN, 'pull'], { cwd: b, env: { ...process.env, ...gitEnv }, stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { exited } = pullInBackground(b);
     // the attacker: as soon as the pull has made the folder, swap it for a link
     const until = Date.now() + 60_000;
     while (!fs.existsSync(fan) && Date.now() < until) { /* spin */ }
@@ -55,17 +62,15 @@ describe('a fan-out folder swapped for a link during a pull', () => {
   it('writes nothing outside the store when the folder is put back during the pull', async () => {
     const { b, fan } = setup();
     const outside = tempDir();
-    const child = spawn(process.execPath, [BIN, 'pull'], { cwd: b, env: { ...process.env, ...gitEnv }, stdio: 'ignore' });
-    let running = true;
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { running = false; resolve(code); }));
+    const { running, exited } = pullInBackground(b);
     const until = Date.now() + 60_000;
     while (!fs.existsSync(fan) && Date.now() < until) { /* spin */ }
     fs.renameSync(fan, `${fan}.moved`);
     fs.symlinkSync(outside, fan);
-    const swappedWhileRunning = running;
+    const swappedWhileRunning = running();
     const swappedAt = Date.now();
     // wait for a file behind the link (the build before the fix wrote ~10 there within ~0.2 s), at most 1 s
-    while (fs.readdirSync(outside).length === 0 && Date.now() - swappedAt < 1000 && running) await new Promise((r) => setImmediate(r));
+    while (fs.readdirSync(outside).length === 0 && Date.now() - swappedAt < 1000 && running()) await new Promise((r) => setImmediate(r));
     fs.unlinkSync(fan);
     fs.renameSync(`${fan}.moved`, fan);
     const code = await exited;
@@ -83,16 +88,14 @@ describe('a fan-out folder swapped for a link during a pull', () => {
   // files of every other folder behind (3000 of them in its run).
   it('removes its temp files from every other folder when one is swapped', async () => {
     const { b, first } = setup();
-    const child = spawn(process.execPath, [BIN, 'pull'], { cwd: b, env: { ...process.env, ...gitEnv }, stdio: 'ignore' });
-    let running = true;
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { running = false; resolve(code); }));
+    const { running, exited } = pullInBackground(b);
     const until = Date.now() + 60_000;
     const hasTemp = () => { try { return fs.readdirSync(first).some((n) => n.startsWith('.tmp-')); } catch { return false; } };
-    while (!hasTemp() && running && Date.now() < until) await new Promise((r) => setImmediate(r));
+    while (!hasTemp() && running() && Date.now() < until) await new Promise((r) => setImmediate(r));
     // the first folder written is swapped for another (empty) folder once its temp files are there
     fs.renameSync(first, `${first}.moved`);
     fs.mkdirSync(first);
-    const swappedWhileRunning = running;
+    const swappedWhileRunning = running();
     const code = await exited;
     expect(swappedWhileRunning).toBe(true);
     expect(code).toBe(1); // refused
